@@ -1,0 +1,164 @@
+import ssh2 from 'ssh2';
+import { HostKeyMismatchError, PiswarmError } from '../errors.js';
+import { fingerprint, hostKeyLine, sameHostKey } from '../core/host-key.js';
+
+export interface SshTarget {
+  /** What the user calls this node (hostname); used in every message. */
+  name: string;
+  host: string;
+  port: number;
+  username: string;
+  password?: string;
+  privateKey?: Buffer;
+  /** ssh-agent socket (SSH_AUTH_SOCK), tried like OpenSSH's own client does. */
+  agent?: string;
+  /** The OpenSSH host key line pinned in the inventory; absent means trust on first use. */
+  pinnedHostKey?: string;
+  /** Accept a host key that differs from the pinned one (after a deliberate re-flash). */
+  acceptChangedHostKey?: boolean;
+}
+
+export interface SshTimeouts {
+  connectMs: number;
+  keepaliveIntervalMs: number;
+  keepaliveCountMax: number;
+}
+
+export const DEFAULT_SSH_TIMEOUTS: SshTimeouts = { connectMs: 10_000, keepaliveIntervalMs: 5_000, keepaliveCountMax: 3 };
+
+export interface ExecOptions {
+  timeoutMs?: number;
+  input?: string;
+  onStdout?: (chunk: string) => void;
+  onStderr?: (chunk: string) => void;
+}
+
+export interface ExecResult {
+  code: number;
+  signal?: string;
+  stdout: string;
+  stderr: string;
+}
+
+export interface SshConnection {
+  /** The host key the server presented, as an OpenSSH line. */
+  readonly hostKey: string;
+  exec(command: string, options?: ExecOptions): Promise<ExecResult>;
+  close(): void;
+}
+
+export interface SshConnector {
+  connect(target: SshTarget): Promise<SshConnection>;
+}
+
+export class SshError extends PiswarmError {}
+
+export function createSshConnector(timeouts: SshTimeouts = DEFAULT_SSH_TIMEOUTS): SshConnector {
+  return { connect: (target) => connect(target, timeouts) };
+}
+
+function connect(target: SshTarget, timeouts: SshTimeouts): Promise<SshConnection> {
+  return new Promise((resolve, reject) => {
+    const client = new ssh2.Client();
+    let presented: string | undefined;
+    let mismatch: HostKeyMismatchError | undefined;
+    let settled = false;
+    const fail = (error: Error) => {
+      if (settled) return;
+      settled = true;
+      client.end();
+      reject(error);
+    };
+
+    client.on('ready', () => {
+      settled = true;
+      resolve(wrapConnection(client, target, presented!));
+    });
+    client.on('error', (error: Error & { level?: string; code?: string }) => fail(mismatch ?? describeSshError(target, error, timeouts)));
+    client.on('close', () => fail(mismatch ?? new SshError(`${target.name} (${target.host}) closed the SSH connection during the handshake.`, { hint: 'Check that sshd is running on it and that this machine is allowed to log in.' })));
+
+    client.connect({
+      host: target.host,
+      port: target.port,
+      username: target.username,
+      password: target.password,
+      privateKey: target.privateKey,
+      agent: target.agent,
+      readyTimeout: timeouts.connectMs,
+      keepaliveInterval: timeouts.keepaliveIntervalMs,
+      keepaliveCountMax: timeouts.keepaliveCountMax,
+      // One attempt per method: repeated password tries lock accounts on some systems.
+      tryKeyboard: false,
+      hostVerifier: (key: Buffer) => {
+        presented = hostKeyLine(key);
+        if (!target.pinnedHostKey || target.acceptChangedHostKey || sameHostKey(target.pinnedHostKey, presented)) return true;
+        // Refuse before authentication: no password or key signature is sent to an impostor.
+        mismatch = new HostKeyMismatchError(target.name, fingerprint(target.pinnedHostKey), fingerprint(presented));
+        return false;
+      },
+    });
+  });
+}
+
+function wrapConnection(client: ssh2.Client, target: SshTarget, hostKey: string): SshConnection {
+  return {
+    hostKey,
+    close: () => client.end(),
+    exec(command, options = {}) {
+      return new Promise((resolve, reject) => {
+        client.exec(command, (error, stream) => {
+          if (error) return reject(new SshError(`Can't run a command on ${target.name}: ${error.message}`, { cause: error }));
+          let stdout = '';
+          let stderr = '';
+          let timer: NodeJS.Timeout | undefined;
+          if (options.timeoutMs) {
+            timer = setTimeout(() => {
+              stream.close();
+              reject(new SshError(`\`${firstWord(command)}\` on ${target.name} did not finish within ${options.timeoutMs} ms.`, { hint: 'Raise --timeout if the node is just slow.' }));
+            }, options.timeoutMs);
+          }
+          stream.setEncoding('utf8');
+          stream.stderr.setEncoding('utf8');
+          stream.on('data', (chunk: string) => {
+            stdout += chunk;
+            options.onStdout?.(chunk);
+          });
+          stream.stderr.on('data', (chunk: string) => {
+            stderr += chunk;
+            options.onStderr?.(chunk);
+          });
+          stream.on('close', (code: number | null, signal?: string) => {
+            clearTimeout(timer);
+            resolve({ code: code ?? 255, signal: signal ?? undefined, stdout, stderr });
+          });
+          stream.end(options.input ?? '');
+        });
+      });
+    },
+  };
+}
+
+function firstWord(command: string): string {
+  return command.trim().split(/\s+/)[0] ?? command;
+}
+
+function describeSshError(target: SshTarget, error: Error & { level?: string; code?: string }, timeouts: SshTimeouts): SshError {
+  const where = `${target.name} (${target.host}:${target.port})`;
+  if (error.level === 'client-authentication') {
+    return new SshError(`${where} refused the login for user ${target.username}.`, {
+      hint: target.password ? 'Check the password, or use a key: set ssh.privateKey in the inventory.' : 'Check the key is in ~/.ssh/authorized_keys on the node, or give a password with PISWARM_SSH_PASSWORD.',
+      cause: error,
+    });
+  }
+  if (error.level === 'client-timeout' || /timed out/i.test(error.message)) {
+    return new SshError(`Can't reach ${where} over SSH (no answer within ${timeouts.connectMs / 1000} s).`, {
+      hint: 'Is it powered on and on this network? Try `piswarm discover`.',
+      cause: error,
+    });
+  }
+  const reason = error.code === 'ECONNREFUSED' ? 'connection refused' : error.code === 'EHOSTUNREACH' || error.code === 'ENETUNREACH' ? 'no route to host' : error.message;
+  return new SshError(`Can't reach ${where} over SSH (${reason}).`, {
+    hint: 'Is it powered on and is sshd running? Try `piswarm discover`.',
+    cause: error,
+  });
+}

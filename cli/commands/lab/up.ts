@@ -1,0 +1,32 @@
+import type { Context } from '../../context.js';
+import { MAX_LAB_NODES } from '../../core/lab-plan.js';
+import { printJson, printLines } from '../../io.js';
+import { labStatus } from '../../services/lab/lab-status.js';
+import { labUp } from '../../services/lab/lab-up.js';
+import { parseIntegerFlag } from '../parse.js';
+import { formatLabStatus } from './status.js';
+
+export interface LabUpFlags {
+  nodes: string;
+  name: string;
+  subnet: string;
+  install: boolean;
+  timeout: string;
+}
+
+export async function labUpAction(context: Context, flags: LabUpFlags): Promise<number> {
+  const nodes = parseIntegerFlag('--nodes', flags.nodes, 1, MAX_LAB_NODES, 'A home lab has a handful of Pis; 3 (one manager, two workers) is a good start.');
+  const started = Date.now();
+  await labUp(context.runner, context.reporter, {
+    name: flags.name,
+    nodes,
+    subnet: flags.subnet,
+    installPackages: flags.install,
+    readyTimeoutMs: parseIntegerFlag('--timeout', flags.timeout, 1, 3600) * 1000,
+  });
+  const status = await labStatus({ name: flags.name });
+  context.reporter.step(`Lab ${status.name} up with ${status.nodes.length} nodes in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  if (context.io.json) printJson(context.io, status);
+  else printLines(context.io, formatLabStatus(status));
+  return 0;
+}

@@ -1,0 +1,29 @@
+/**
+ * What a node applies on first boot: the subset of cloud-init `user-data` the lab understands.
+ * The lab boots default HypriotOS nodes from `hypriotDefaults`; a flashed card's user-data is
+ * turned into the same shape (the extension point for `lab up --card`).
+ */
+export interface BootUser {
+  name: string;
+  /** A crypt(3) hash, as cloud-init's `passwd`; plain text never reaches a node's disk. */
+  passwordHash?: string;
+  plainPassword?: string;
+  lockPassword?: boolean;
+  groups: string[];
+  sshAuthorizedKeys: string[];
+}
+
+export interface BootConfig {
+  hostname: string;
+  users: BootUser[];
+  /** Host keys to install instead of generating new ones (flash pins them in the inventory). */
+  sshHostKeys?: Array<{ type: string; privateKey: string; publicKey: string }>;
+}
+
+/** A fresh HypriotOS card: user pirate / hypriot in group docker, password login on. */
+export function hypriotDefaults(hostname: string): BootConfig {
+  return {
+    hostname,
+    users: [{ name: 'pirate', plainPassword: 'hypriot', groups: ['docker', 'sudo'], sshAuthorizedKeys: [] }],
+  };
+}

@@ -1,0 +1,130 @@
+import { Document, isMap, isScalar, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import { InventoryError } from '../errors.js';
+import { inventorySchema, MAC_KEY_MESSAGE, type InventoryData, type NodeEntry } from './inventory-schema.js';
+
+export const DEFAULT_SSH_USER = 'pirate';
+
+export interface InventoryNode extends NodeEntry {
+  mac: string;
+}
+
+/**
+ * The inventory (`piswarm.yaml`). Reads are from validated data; writes edit the YAML document in
+ * place so comments and ordering a user added survive a rewrite.
+ */
+export class Inventory {
+  private constructor(
+    readonly file: string,
+    private readonly doc: Document,
+    private data: InventoryData,
+  ) {}
+
+  static parse(file: string, text: string): Inventory {
+    const lineCounter = new LineCounter();
+    const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+    if (doc.errors.length > 0) {
+      throw new InventoryError(
+        file,
+        doc.errors.map((e) => ({ line: e.linePos?.[0].line, field: '', message: e.message.split('\n')[0]! })),
+      );
+    }
+    const raw = doc.toJS() ?? {};
+    const parsed = inventorySchema.safeParse(raw);
+    if (!parsed.success) {
+      throw new InventoryError(
+        file,
+        parsed.error.issues.map((issue) => {
+          const path = issue.path.map(String);
+          return {
+            line: lineOf(doc, lineCounter, path),
+            field: path.join('.'),
+            // zod reports a bad record key generically; say what a node key must be.
+            message: issue.code === 'invalid_key' ? MAC_KEY_MESSAGE : issue.message,
+          };
+        }),
+      );
+    }
+    if (!isMap(doc.contents)) doc.contents = doc.createNode({}) as never;
+    return new Inventory(file, doc, normaliseMacs(parsed.data));
+  }
+
+  static empty(file: string): Inventory {
+    return Inventory.parse(file, '');
+  }
+
+  get clusterName(): string | undefined {
+    return this.data.cluster?.name;
+  }
+
+  get sshDefaults(): { user: string; privateKey?: string; port: number } {
+    return {
+      user: this.data.ssh?.user ?? DEFAULT_SSH_USER,
+      privateKey: this.data.ssh?.privateKey,
+      port: this.data.ssh?.port ?? 22,
+    };
+  }
+
+  nodes(): InventoryNode[] {
+    return Object.entries(this.data.nodes ?? {}).map(([mac, entry]) => ({ mac, ...entry }));
+  }
+
+  /** Finds a node by hostname, MAC or IP: users type whichever they have at hand. */
+  findNode(ref: string): InventoryNode | undefined {
+    const needle = ref.toLowerCase();
+    return this.nodes().find((n) => n.mac === needle || n.hostname.toLowerCase() === needle || n.ip === ref);
+  }
+
+  /** Adds a node or updates fields of an existing one, keyed by MAC. */
+  upsertNode(mac: string, fields: Partial<NodeEntry>): void {
+    const key = this.keyFor(mac.toLowerCase());
+    for (const [field, value] of Object.entries(fields)) {
+      if (value !== undefined) this.doc.setIn(['nodes', key, field], value);
+    }
+    this.revalidate();
+  }
+
+  setClusterName(name: string): void {
+    this.doc.setIn(['cluster', 'name'], name);
+    this.revalidate();
+  }
+
+  toString(): string {
+    return this.doc.toString();
+  }
+
+  /** The document's own spelling of a MAC key (users may write upper case). */
+  private keyFor(mac: string): string {
+    const nodes = this.doc.get('nodes', true);
+    if (isMap(nodes)) {
+      for (const pair of nodes.items) {
+        const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+        if (key.toLowerCase() === mac) return key;
+      }
+    }
+    return mac;
+  }
+
+  private revalidate(): void {
+    this.data = Inventory.parse(this.file, this.doc.toString()).data;
+  }
+}
+
+function normaliseMacs(data: InventoryData): InventoryData {
+  if (!data.nodes) return data;
+  return { ...data, nodes: Object.fromEntries(Object.entries(data.nodes).map(([mac, n]) => [mac.toLowerCase(), n])) };
+}
+
+/** The line of the deepest part of `path` present in the document (1-based). */
+function lineOf(doc: Document, counter: LineCounter, path: readonly string[]): number | undefined {
+  let line: number | undefined;
+  let node: unknown = doc.contents;
+  for (const segment of path) {
+    if (!isMap(node)) break;
+    const pair = node.items.find((p) => (isScalar(p.key) ? String(p.key.value) : String(p.key)) === segment);
+    if (!pair) break;
+    const at = (pair.key as YamlNode | undefined)?.range?.[0];
+    if (at !== undefined) line = counter.linePos(at).line;
+    node = pair.value;
+  }
+  return line ?? (doc.contents?.range ? counter.linePos(doc.contents.range[0]).line : undefined);
+}

@@ -1,0 +1,115 @@
+import { UsageError } from '../errors.js';
+
+export const MAX_LAB_NODES = 64;
+export const DEFAULT_LAB_NAME = 'pilab';
+export const DEFAULT_LAB_SUBNET = '10.77.0.0/24';
+/** B8:27:EB is the Raspberry Pi Foundation's first OUI, so discovery sees these nodes as Pis. */
+export const LAB_OUI = 'b8:27:eb';
+const FIRST_HOST = 11;
+export const REGISTRY_PORT = 5000;
+
+export interface LabNodePlan {
+  index: number;
+  hostname: string;
+  netns: string;
+  hostVeth: string;
+  ip: string;
+  mac: string;
+}
+
+export interface LabPlan {
+  name: string;
+  subnet: string;
+  prefixLength: number;
+  bridge: string;
+  gateway: string;
+  registry: string;
+  nodes: LabNodePlan[];
+}
+
+/** Lab names become part of interface names, which Linux caps at 15 characters. */
+const LAB_NAME_PATTERN = /^[a-z][a-z0-9]{0,7}$/;
+
+export function planLab(options: { name: string; subnet: string; nodes: number }): LabPlan {
+  const { name } = options;
+  if (!LAB_NAME_PATTERN.test(name)) {
+    throw new UsageError(`Lab name "${name}" is not allowed.`, 'Use 1 to 8 lower-case letters and digits, starting with a letter (e.g. pilab).');
+  }
+  if (!Number.isInteger(options.nodes) || options.nodes < 1 || options.nodes > MAX_LAB_NODES) {
+    throw new UsageError(
+      `--nodes must be a whole number from 1 to ${MAX_LAB_NODES}, got ${options.nodes}.`,
+      'A home lab has a handful of Pis; 3 (one manager, two workers) is a good start.',
+    );
+  }
+  const { base, prefixLength } = parseSubnet(options.subnet);
+  const size = 2 ** (32 - prefixLength);
+  if (FIRST_HOST + options.nodes >= size - 1) {
+    throw new UsageError(`Subnet ${options.subnet} is too small for ${options.nodes} nodes.`, 'Use a /24, e.g. --subnet 10.77.0.0/24.');
+  }
+  const octets = intToOctets(base);
+  const nodes = Array.from({ length: options.nodes }, (_, i) => {
+    const index = i + 1;
+    const hostname = `pi-${String(index).padStart(2, '0')}`;
+    const ip = octetsToString(intToOctets(base + FIRST_HOST + i));
+    return {
+      index,
+      hostname,
+      netns: `${name}-${hostname}`,
+      hostVeth: `${name}-v${index}`,
+      ip,
+      // Derived from the address, so two labs on different subnets never share a MAC.
+      mac: [LAB_OUI, hex(octets[1]!), hex(octets[2]!), hex((FIRST_HOST + i) & 0xff)].join(':'),
+    };
+  });
+  const gateway = octetsToString(intToOctets(base + 1));
+  return {
+    name,
+    subnet: `${octetsToString(octets)}/${prefixLength}`,
+    prefixLength,
+    bridge: `${name}br0`,
+    gateway,
+    registry: `${gateway}:${REGISTRY_PORT}`,
+    nodes,
+  };
+}
+
+export function parseSubnet(cidr: string): { base: number; prefixLength: number } {
+  const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr);
+  const octets = match?.slice(1, 5).map(Number);
+  const prefixLength = Number(match?.[5]);
+  if (!match || octets!.some((o) => o > 255) || prefixLength < 8 || prefixLength > 28) {
+    throw new UsageError(`"${cidr}" is not an IPv4 subnet piswarm can use for a lab.`, 'Give one like 10.77.0.0/24 (prefix length 8 to 28).');
+  }
+  const mask = prefixLength === 0 ? 0 : (~0 << (32 - prefixLength)) >>> 0;
+  return { base: (octetsToInt(octets!) & mask) >>> 0, prefixLength };
+}
+
+/** True when the two CIDR ranges share any address. */
+export function subnetsOverlap(a: string, b: string): boolean {
+  const x = parseCidrLoose(a);
+  const y = parseCidrLoose(b);
+  const prefix = Math.min(x.prefixLength, y.prefixLength);
+  const mask = prefix === 0 ? 0 : (~0 << (32 - prefix)) >>> 0;
+  return ((x.address & mask) >>> 0) === ((y.address & mask) >>> 0);
+}
+
+function parseCidrLoose(cidr: string): { address: number; prefixLength: number } {
+  const [ip, prefix] = cidr.split('/');
+  return { address: octetsToInt(ip!.split('.').map(Number)), prefixLength: prefix === undefined ? 32 : Number(prefix) };
+}
+
+function octetsToInt(octets: number[]): number {
+  return (((octets[0]! << 24) >>> 0) + (octets[1]! << 16) + (octets[2]! << 8) + octets[3]!) >>> 0;
+}
+
+function intToOctets(value: number): number[] {
+  return [(value >>> 24) & 0xff, (value >>> 16) & 0xff, (value >>> 8) & 0xff, value & 0xff];
+}
+
+function octetsToString(octets: number[]): string {
+  return octets.join('.');
+}
+
+function hex(n: number): string {
+  return n.toString(16).padStart(2, '0');
+}

@@ -1,0 +1,113 @@
+/**
+ * Typed errors. Every error piswarm raises on purpose says what went wrong and carries a hint
+ * (the next step for the user). Exit codes are decided here and only here.
+ */
+export const ExitCode = {
+  ok: 0,
+  failed: 1,
+  cancelled: 2,
+  partial: 3,
+  usage: 64,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+export class PiswarmError extends Error {
+  readonly hint?: string;
+  readonly exitCode: ExitCode;
+
+  constructor(message: string, options: { hint?: string; exitCode?: ExitCode; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.name = new.target.name;
+    this.hint = options.hint;
+    this.exitCode = options.exitCode ?? ExitCode.failed;
+  }
+}
+
+/** The command line itself is wrong (bad flag value, missing argument). */
+export class UsageError extends PiswarmError {
+  constructor(message: string, hint?: string) {
+    super(message, { hint, exitCode: ExitCode.usage });
+  }
+}
+
+/** The user said no, pressed Ctrl-C, or a prompt was needed without a TTY and without --yes. */
+export class CancelledError extends PiswarmError {
+  constructor(message = 'Cancelled.', hint?: string) {
+    super(message, { hint, exitCode: ExitCode.cancelled });
+  }
+}
+
+/** Some nodes succeeded and some failed; `failures` names each failed node. */
+export class PartialFailureError extends PiswarmError {
+  readonly failures: ReadonlyArray<{ node: string; error: Error }>;
+
+  constructor(message: string, failures: ReadonlyArray<{ node: string; error: Error }>, hint?: string) {
+    super(message, { hint, exitCode: ExitCode.partial });
+    this.failures = failures;
+  }
+}
+
+/** A problem with the inventory file, pointing at the file, line and field. */
+export class InventoryError extends PiswarmError {
+  constructor(
+    readonly file: string,
+    readonly problems: ReadonlyArray<{ line?: number; field: string; message: string }>,
+    hint = `Fix ${file} and run the command again.`,
+  ) {
+    super(
+      problems.length === 1
+        ? `${formatProblem(file, problems[0]!)}`
+        : `${file} has ${problems.length} problems:\n${problems.map((p) => `  ${formatProblem(file, p)}`).join('\n')}`,
+      { hint },
+    );
+  }
+}
+
+function formatProblem(file: string, p: { line?: number; field: string; message: string }): string {
+  return `${file}${p.line ? `:${p.line}` : ''}: ${p.field ? `${p.field}: ` : ''}${p.message}`;
+}
+
+/** The SSH host key a node presents differs from the one pinned in the inventory. */
+export class HostKeyMismatchError extends PiswarmError {
+  constructor(
+    readonly node: string,
+    readonly pinned: string,
+    readonly presented: string,
+  ) {
+    super(
+      `The SSH host key of ${node} has changed: pinned ${pinned}, presented ${presented}. ` +
+        `Nothing was sent to it.`,
+      {
+        hint:
+          `If ${node} was re-flashed or its keys regenerated on purpose, run again with --accept-new-host-key; ` +
+          `otherwise someone may be intercepting the connection.`,
+      },
+    );
+  }
+}
+
+export interface ErrorReport {
+  message: string;
+  hint?: string;
+  exitCode: ExitCode;
+  stack?: string;
+}
+
+/** Maps anything thrown to what the user sees and the process exit code. */
+export function describeError(error: unknown, verbose: boolean): ErrorReport {
+  if (error instanceof PiswarmError) {
+    return {
+      message: error.message,
+      hint: error.hint,
+      exitCode: error.exitCode,
+      stack: verbose ? error.stack : undefined,
+    };
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return {
+    message: `Unexpected error: ${message}`,
+    hint: verbose ? undefined : 'Run again with --verbose for details, and report it if it persists.',
+    exitCode: ExitCode.failed,
+    stack: verbose && error instanceof Error ? error.stack : undefined,
+  };
+}

@@ -1,0 +1,113 @@
+import { Command, CommanderError, Option } from 'commander';
+import { createContext, type Context, type GlobalOptions } from './context.js';
+import { describeError, ExitCode } from './errors.js';
+
+export const VERSION = '0.1.0';
+
+/** A command's action: gets the context and returns an exit code. */
+export type Action<O> = (context: Context, options: O) => Promise<number>;
+
+/** Parses argv, runs the command, and maps any error to a message and an exit code. */
+export async function run(argv: string[]): Promise<number> {
+  let exitCode: number = ExitCode.ok;
+  const program = buildProgram((code) => (exitCode = code));
+  try {
+    await program.parseAsync(argv);
+    return exitCode;
+  } catch (error) {
+    // commander has already printed its own message (unknown option, missing argument, --help).
+    if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+    const verbose = argv.includes('--verbose');
+    const report = describeError(error, verbose);
+    const json = argv.includes('--json');
+    if (json) process.stdout.write(`${JSON.stringify({ error: { message: report.message, hint: report.hint, exitCode: report.exitCode } })}\n`);
+    process.stderr.write(`Error: ${report.message}\n${report.hint ? `Hint: ${report.hint}\n` : ''}${report.stack ? `${report.stack}\n` : ''}`);
+    return report.exitCode;
+  }
+}
+
+export function buildProgram(onExit: (code: number) => void = () => undefined): Command {
+  /** Wires a subcommand to a lazily imported action, so `--help` loads none of them. */
+  const action =
+    <O>(load: () => Promise<Action<O>>) =>
+    async function (this: Command) {
+      const all = this.optsWithGlobals() as GlobalOptions & O;
+      const act = await load();
+      onExit(await act(createContext(all), { ...all, args: this.args } as O));
+    };
+
+  const program = new Command('piswarm')
+    .description('From a pile of Raspberry Pis to a running Docker Swarm home lab, and keeping it running.')
+    .version(VERSION)
+    .option('--json', 'machine-readable output on stdout; no colours or progress', false)
+    .option('-y, --yes', 'never prompt: go ahead where a confirmation would be asked', false)
+    .option('--verbose', 'more detail, and stack traces on errors', false)
+    .addOption(new Option('--inventory <file>', 'inventory file').default('piswarm.yaml').env('PISWARM_INVENTORY'))
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureHelp({ showGlobalOptions: true });
+  program.addCommand(labCommand(action));
+  program.addCommand(runCommand(action));
+  return program;
+}
+
+type ActionWiring = <O>(load: () => Promise<Action<O>>) => (this: Command) => Promise<void>;
+
+function labCommand(action: ActionWiring): Command {
+  const lab = new Command('lab').description('A virtual home lab of simulated Raspberry Pis (real dockerd and sshd) on this Linux machine');
+  lab.exitOverride();
+  const nameOption = () => new Option('--name <name>', 'lab name (up to 8 letters and digits)').default('pilab');
+
+  lab
+    .command('up')
+    .description('Start N simulated Pis (or repair and grow a running lab). Needs root.')
+    .option('-n, --nodes <count>', 'number of simulated Pis', '3')
+    .addOption(nameOption())
+    .option('--subnet <cidr>', 'IPv4 subnet of the lab bridge', '10.77.0.0/24')
+    .option('--no-install', 'fail instead of installing missing Debian packages')
+    .option('--timeout <seconds>', 'how long to wait for the nodes to boot', '180')
+    .addHelpText('after', '\nExamples:\n  # three Pis, as in a first home lab\n  sudo piswarm lab up\n  # a bigger lab on another subnet\n  sudo piswarm lab up --nodes 7 --subnet 10.78.0.0/24\n')
+    .exitOverride()
+    .action(action(async () => (await import('./commands/lab/up.js')).labUpAction));
+
+  lab
+    .command('status')
+    .description('Show the lab nodes with their IP, MAC, sshd and dockerd state')
+    .addOption(nameOption())
+    .addHelpText('after', '\nExamples:\n  piswarm lab status\n  # for scripts\n  piswarm lab status --json | jq -r ".nodes[].ip"\n')
+    .exitOverride()
+    .action(action(async () => (await import('./commands/lab/status.js')).labStatusAction));
+
+  lab
+    .command('down')
+    .description('Stop the lab and remove everything it made. Needs root.')
+    .addOption(nameOption())
+    .addHelpText('after', '\nExamples:\n  sudo piswarm lab down\n  sudo piswarm lab down --name big\n')
+    .exitOverride()
+    .action(action(async () => (await import('./commands/lab/down.js')).labDownAction));
+
+  lab
+    .command('exec')
+    .description("Run a command inside a lab node, as its console would (root, no SSH). Needs root.")
+    .argument('<node>', 'node hostname, e.g. pi-01')
+    .argument('<command...>', 'the command and its arguments (put -- before it)')
+    .addOption(nameOption())
+    .addHelpText('after', "\nExamples:\n  sudo piswarm lab exec pi-01 -- docker info\n  # simulate a re-flashed card: new SSH host keys\n  sudo piswarm lab exec pi-02 -- sh -c 'rm /etc/ssh/ssh_host_* && ssh-keygen -A'\n")
+    .exitOverride()
+    .action(action(async () => (await import('./commands/lab/exec.js')).labExecAction));
+  return lab;
+}
+
+function runCommand(action: ActionWiring): Command {
+  return new Command('run')
+    .description('Run a shell command on inventory nodes over SSH, in parallel; pins host keys on first use')
+    .argument('<command...>', 'the command to run (put -- before it)')
+    .option('--node <name...>', 'only these nodes (hostname, MAC or IP); all by default')
+    .option('--concurrency <n>', 'nodes at once', '8')
+    .option('--timeout <seconds>', 'per-node command timeout', '60')
+    .option('--password-stdin', 'read the SSH password from standard input (or set PISWARM_SSH_PASSWORD)', false)
+    .option('--accept-new-host-key', 'accept and pin a host key that differs from the pinned one', false)
+    .addHelpText('after', "\nExamples:\n  # what runs where\n  piswarm run -- docker ps\n  # first login to fresh HypriotOS nodes with the default password\n  echo hypriot | piswarm run --password-stdin -- hostname\n  piswarm run --node worker-01 --json -- uptime\n")
+    .exitOverride()
+    .action(action(async () => (await import('./commands/run.js')).runAction));
+}

@@ -1,0 +1,94 @@
+import { mkdir, writeFile, access } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { CommandRunner } from '../../adapters/process.js';
+import { dockerGet, readSshBanner } from '../../adapters/probe.js';
+import type { BootConfig } from '../../core/boot-config.js';
+import { renderBootScript } from '../../core/lab-boot-script.js';
+import type { LabNodePlan, LabPlan } from '../../core/lab-plan.js';
+import { netnsExists } from './lab-network.js';
+import { nodeDir } from './lab-state.js';
+import { readPidFile, removeCgroupTree, terminate } from './processes.js';
+
+/** Containers of a node's dockerd live under this cgroup, so down can find every one of them. */
+export function cgroupParent(plan: LabPlan, node: LabNodePlan): string {
+  return `/piswarm-${plan.name}-${node.hostname}`;
+}
+
+export function dockerSocket(plan: LabPlan, node: LabNodePlan): string {
+  return join(nodeDir(plan.name, node.hostname), 'run', 'docker.sock');
+}
+
+/**
+ * Boots one simulated Pi: its folder (a copy of /etc the first time, so it keeps its identity
+ * across restarts like a real card), its network namespace on the bridge, then its init script.
+ * Returns the pid of the node's anchor process.
+ */
+export async function startNode(runner: CommandRunner, plan: LabPlan, node: LabNodePlan, boot: BootConfig): Promise<number> {
+  const dir = nodeDir(plan.name, node.hostname);
+  await Promise.all(['run', 'docker', 'home'].map((d) => mkdir(join(dir, d), { recursive: true })));
+  if (!(await exists(join(dir, 'etc')))) await runner.run('cp', ['-a', '/etc', join(dir, 'etc')]);
+  // The mount point must exist on the host for the node's bind mount.
+  await mkdir('/var/lib/docker', { recursive: true });
+
+  await removeNetns(runner, node);
+  await runner.run('ip', ['netns', 'add', node.netns]);
+  await runner.run('ip', ['link', 'add', node.hostVeth, 'type', 'veth', 'peer', 'name', 'eth0', 'address', node.mac, 'netns', node.netns]);
+  await runner.run('ip', ['link', 'set', node.hostVeth, 'master', plan.bridge, 'up']);
+  const inNs = (...args: string[]) => runner.run('ip', ['-n', node.netns, ...args]);
+  await inNs('addr', 'add', `${node.ip}/${plan.prefixLength}`, 'dev', 'eth0');
+  await inNs('link', 'set', 'eth0', 'up');
+  await inNs('link', 'set', 'lo', 'up');
+  await inNs('route', 'add', 'default', 'via', plan.gateway);
+
+  const script = join(dir, 'boot.sh');
+  await writeFile(script, renderBootScript(boot, { nodeDir: dir }, { insecureRegistry: plan.registry, cgroupParent: cgroupParent(plan, node) }), { mode: 0o700 });
+  // nsenter rather than `ip netns exec`: the latter remounts /sys, hiding the cgroup mounts dockerd needs.
+  return runner.spawnDetached(
+    'nsenter',
+    [`--net=/run/netns/${node.netns}`, 'unshare', '--mount', '--uts', '--propagation', 'private', 'sh', script],
+    join(dir, 'boot.log'),
+  );
+}
+
+export interface NodeHealth {
+  sshd: 'running' | 'down';
+  dockerd: 'running' | 'down';
+  sshBanner?: string;
+}
+
+export async function probeNode(plan: LabPlan, node: LabNodePlan): Promise<NodeHealth> {
+  const [banner, ping] = await Promise.all([readSshBanner(node.ip, 22, 1500), dockerGet(dockerSocket(plan, node), '/_ping', 1500)]);
+  return { sshd: banner ? 'running' : 'down', dockerd: ping === 'OK' ? 'running' : 'down', sshBanner: banner };
+}
+
+/**
+ * Stops a node for good. Its containers are killed first (the node is being destroyed, so
+ * dockerd's graceful 10 s stop per container buys nothing), then dockerd, then everything else.
+ */
+export async function stopNode(runner: CommandRunner, plan: LabPlan, node: LabNodePlan, anchorPid?: number): Promise<void> {
+  const containers = cgroupParent(plan, node).slice(1);
+  await removeCgroupTree(containers);
+  const dockerd = await readPidFile(join(nodeDir(plan.name, node.hostname), 'run', 'docker.pid'));
+  // A swarm member's dockerd takes ~15 s to leave Raft politely; its data is deleted next anyway.
+  if (dockerd) await terminate([dockerd], 1000);
+  await removeNetns(runner, node);
+  if (anchorPid) await terminate([anchorPid], 2000);
+  await removeCgroupTree(containers);
+}
+
+/** Kills whatever still runs in the node's network namespace, then deletes it (and its veth). */
+async function removeNetns(runner: CommandRunner, node: LabNodePlan): Promise<void> {
+  if (!(await netnsExists(node.netns))) return;
+  const pids = (await runner.run('ip', ['netns', 'pids', node.netns], { allowFailure: true })).stdout.split('\n').filter(Boolean).map(Number);
+  await terminate(pids, 5000);
+  await runner.run('ip', ['netns', 'del', node.netns]);
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

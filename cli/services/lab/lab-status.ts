@@ -1,0 +1,54 @@
+import { isProcessAlive } from '../../adapters/process.js';
+import { httpOk } from '../../adapters/probe.js';
+import { PiswarmError } from '../../errors.js';
+import { armEmulationEnabled } from './lab-network.js';
+import { probeNode } from './lab-node.js';
+import { registryUrl } from './lab-registry.js';
+import { readLabState } from './lab-state.js';
+
+export interface LabNodeStatus {
+  name: string;
+  ip: string;
+  mac: string;
+  netns: string;
+  sshd: 'running' | 'down';
+  dockerd: 'running' | 'down';
+  sshBanner?: string;
+}
+
+export interface LabStatus {
+  name: string;
+  subnet: string;
+  bridge: string;
+  gateway: string;
+  registry: { address: string; state: 'running' | 'down' };
+  armEmulation: boolean;
+  nodes: LabNodeStatus[];
+}
+
+export async function labStatus(options: { name: string }): Promise<LabStatus> {
+  const state = await readLabState(options.name);
+  if (!state) {
+    throw new PiswarmError(`No lab named ${options.name} is running.`, { hint: 'Start one with `sudo piswarm lab up`.' });
+  }
+  const { plan } = state;
+  const [registryUp, armEmulation, nodes] = await Promise.all([
+    state.registryPid !== undefined && isProcessAlive(state.registryPid) ? httpOk(registryUrl(plan)) : false,
+    armEmulationEnabled(),
+    Promise.all(
+      plan.nodes.map(async (node): Promise<LabNodeStatus> => {
+        const health = await probeNode(plan, node);
+        return { name: node.hostname, ip: node.ip, mac: node.mac, netns: node.netns, ...health };
+      }),
+    ),
+  ]);
+  return {
+    name: plan.name,
+    subnet: plan.subnet,
+    bridge: plan.bridge,
+    gateway: plan.gateway,
+    registry: { address: plan.registry, state: registryUp ? 'running' : 'down' },
+    armEmulation,
+    nodes,
+  };
+}

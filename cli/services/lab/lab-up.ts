@@ -1,0 +1,113 @@
+import type { CommandRunner } from '../../adapters/process.js';
+import { isProcessAlive } from '../../adapters/process.js';
+import { hypriotDefaults, type BootConfig } from '../../core/boot-config.js';
+import { planLab, type LabPlan } from '../../core/lab-plan.js';
+import { mapSettled } from '../../core/parallel.js';
+import { PiswarmError } from '../../errors.js';
+import type { Reporter } from '../../io.js';
+import { assertSubnetFree, ensureArmEmulation, ensureBridge, netnsExists } from './lab-network.js';
+import { probeNode, startNode } from './lab-node.js';
+import { startRegistry } from './lab-registry.js';
+import { labDir, readLabState, writeLabState, type LabState } from './lab-state.js';
+import { labDown } from './lab-down.js';
+import { assertRoot, ensurePackages } from './prerequisites.js';
+
+export interface LabUpOptions {
+  name: string;
+  nodes: number;
+  subnet: string;
+  installPackages: boolean;
+  readyTimeoutMs: number;
+  /** What each node applies on first boot; HypriotOS defaults when absent (see `lab up --card`). */
+  bootConfigs?: BootConfig[];
+}
+
+/**
+ * Brings a lab up, or repairs and grows an existing one: nodes already running are left alone.
+ * A lab that did not exist before and fails half-way is taken down again, so nothing is left half made.
+ */
+export async function labUp(runner: CommandRunner, reporter: Reporter, options: LabUpOptions): Promise<LabPlan> {
+  assertRoot('piswarm lab up');
+  const plan = planLab(options);
+  const previous = await readLabState(options.name);
+  if (previous) assertCompatible(previous, plan);
+  await ensurePackages(runner, reporter, options.installPackages);
+  if (!previous) await assertSubnetFree(runner, plan);
+
+  const state: LabState = previous ? { ...previous, plan } : { plan, createdAt: new Date().toISOString(), nodes: {} };
+  try {
+    await writeLabState(state);
+    await bringUp(runner, reporter, state, options);
+  } catch (error) {
+    if (!previous) {
+      reporter.warn(`Lab ${plan.name} failed to start; taking down what was made.`);
+      await labDown(runner, reporter, { name: plan.name }).catch((e: Error) => reporter.warn(`Clean-up failed too: ${e.message}`));
+    }
+    throw error;
+  }
+  return plan;
+}
+
+function assertCompatible(previous: LabState, plan: LabPlan): void {
+  if (previous.plan.subnet !== plan.subnet) {
+    throw new PiswarmError(`Lab ${plan.name} already runs on ${previous.plan.subnet}, not ${plan.subnet}.`, {
+      hint: `Run \`piswarm lab down --name ${plan.name}\` first to move it.`,
+    });
+  }
+  if (previous.plan.nodes.length > plan.nodes.length) {
+    throw new PiswarmError(`Lab ${plan.name} has ${previous.plan.nodes.length} nodes; --nodes ${plan.nodes.length} would remove some.`, {
+      hint: `Run \`piswarm lab down --name ${plan.name}\` first, or ask for --nodes ${previous.plan.nodes.length} or more.`,
+    });
+  }
+}
+
+async function bringUp(runner: CommandRunner, reporter: Reporter, state: LabState, options: LabUpOptions): Promise<void> {
+  const { plan } = state;
+  const arm = await ensureArmEmulation(runner);
+  state.mountedBinfmt ||= arm.mounted;
+  await writeLabState(state);
+  reporter.step('ARM emulation enabled (qemu-user-static)');
+
+  await ensureBridge(runner, plan);
+  reporter.step(`Bridge ${plan.bridge} up at ${plan.gateway}/${plan.prefixLength}`);
+
+  state.registryPid = await startRegistry(runner, plan, state.registryPid);
+  await writeLabState(state);
+  reporter.step(`Registry listening on ${plan.registry}`);
+
+  const toStart = [];
+  for (const node of plan.nodes) {
+    const known = state.nodes[node.hostname];
+    if (known && isProcessAlive(known.anchorPid) && (await netnsExists(node.netns))) reporter.debug(`${node.hostname} already running`);
+    else toStart.push(node);
+  }
+  for (const node of toStart) {
+    const boot = options.bootConfigs?.[node.index - 1] ?? hypriotDefaults(node.hostname);
+    state.nodes[node.hostname] = { anchorPid: await startNode(runner, plan, node, boot), startedAt: new Date().toISOString() };
+    await writeLabState(state);
+  }
+
+  const results = await mapSettled(plan.nodes, plan.nodes.length, async (node) => {
+    await waitForNode(plan, node, options.readyTimeoutMs);
+    reporter.step(`${node.hostname} booted (${node.ip}, ${node.mac})`);
+  });
+  const failed = results.filter((r) => !r.ok);
+  if (failed.length > 0) {
+    throw new PiswarmError(`${failed.length} of ${plan.nodes.length} lab nodes did not come up: ${failed.map((r) => (r.ok ? '' : r.error.message)).join('; ')}`, {
+      hint: `Look at the node logs under ${labDir(plan.name)}/nodes/, then try again.`,
+    });
+  }
+}
+
+async function waitForNode(plan: LabPlan, node: LabPlan['nodes'][number], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let health = await probeNode(plan, node);
+  while (health.sshd !== 'running' || health.dockerd !== 'running') {
+    if (Date.now() > deadline) {
+      const down = [health.sshd !== 'running' && 'sshd', health.dockerd !== 'running' && 'dockerd'].filter(Boolean).join(' and ');
+      throw new Error(`${node.hostname}: ${down} not answering after ${timeoutMs / 1000} s`);
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    health = await probeNode(plan, node);
+  }
+}

@@ -1,0 +1,83 @@
+import { readdir, readFile, rmdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { isProcessAlive } from '../../adapters/process.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** SIGTERM, wait up to `graceMs`, then SIGKILL whatever is left. Resolves when all are gone. */
+export async function terminate(pids: readonly number[], graceMs: number): Promise<void> {
+  const signal = (sig: NodeJS.Signals) => {
+    for (const pid of pids) {
+      try {
+        process.kill(pid, sig);
+      } catch {
+        // already gone
+      }
+    }
+  };
+  signal('SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (pids.some(isProcessAlive) && Date.now() < deadline) await sleep(100);
+  if (pids.some(isProcessAlive)) {
+    signal('SIGKILL');
+    const hardDeadline = Date.now() + 5000;
+    while (pids.some(isProcessAlive) && Date.now() < hardDeadline) await sleep(50);
+  }
+}
+
+export async function readPidFile(file: string): Promise<number | undefined> {
+  try {
+    const pid = Number((await readFile(file, 'utf8')).trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const CGROUP_ROOT = '/sys/fs/cgroup';
+
+/**
+ * Kills every process in the cgroup subtree `name` (a node's dockerd puts its containers there)
+ * in every hierarchy, then removes the subtree. The safety net for containers dockerd left behind.
+ */
+export async function removeCgroupTree(name: string): Promise<void> {
+  const hierarchies = [CGROUP_ROOT, ...(await listDirs(CGROUP_ROOT)).map((d) => join(CGROUP_ROOT, d))];
+  for (const hierarchy of hierarchies) {
+    const root = join(hierarchy, name);
+    const dirs = await walk(root);
+    if (dirs.length === 0) continue;
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const pids = (await Promise.all(dirs.map(readProcs))).flat();
+      if (pids.length === 0) break;
+      await terminate(pids, 0);
+    }
+    // Deepest first: a cgroup can only be removed once its children are.
+    for (const dir of dirs.reverse()) await rmdir(dir).catch(() => undefined);
+  }
+}
+
+async function listDirs(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name);
+  } catch {
+    return [];
+  }
+}
+
+async function walk(dir: string): Promise<string[]> {
+  try {
+    await readdir(dir);
+  } catch {
+    return [];
+  }
+  const children = await listDirs(dir);
+  return [dir, ...(await Promise.all(children.map((c) => walk(join(dir, c))))).flat()];
+}
+
+async function readProcs(dir: string): Promise<number[]> {
+  try {
+    return (await readFile(join(dir, 'cgroup.procs'), 'utf8')).split('\n').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
