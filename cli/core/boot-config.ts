@@ -11,6 +11,8 @@ export interface BootUser {
   lockPassword?: boolean;
   groups: string[];
   sshAuthorizedKeys: string[];
+  /** A sudoers rule, as cloud-init's `sudo` key, e.g. "ALL=(ALL) NOPASSWD:ALL". */
+  sudo?: string;
 }
 
 export interface BootConfig {
@@ -20,10 +22,10 @@ export interface BootConfig {
   sshHostKeys?: Array<{ type: string; privateKey: string; publicKey: string }>;
 }
 
-/** A fresh HypriotOS card: user pirate / hypriot in group docker, password login on. */
+/** A fresh HypriotOS card: user pirate / hypriot in group docker, passwordless sudo, password login on. */
 export function hypriotDefaults(hostname: string): BootConfig {
   return {
     hostname,
-    users: [{ name: 'pirate', plainPassword: 'hypriot', groups: ['docker', 'sudo'], sshAuthorizedKeys: [] }],
+    users: [{ name: 'pirate', plainPassword: 'hypriot', groups: ['docker', 'sudo'], sshAuthorizedKeys: [], sudo: 'ALL=(ALL) NOPASSWD:ALL' }],
   };
 }

@@ -21,11 +21,11 @@ export class Inventory {
 
   static parse(file: string, text: string): Inventory {
     const lineCounter = new LineCounter();
-    const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+    const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
     if (doc.errors.length > 0) {
       throw new InventoryError(
         file,
-        doc.errors.map((e) => ({ line: e.linePos?.[0].line, field: '', message: e.message.split('\n')[0]! })),
+        doc.errors.map((e) => ({ line: e.linePos?.[0].line, field: '', message: e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '') })),
       );
     }
     const raw = doc.toJS() ?? {};
@@ -34,7 +34,8 @@ export class Inventory {
       throw new InventoryError(
         file,
         parsed.error.issues.map((issue) => {
-          const path = issue.path.map(String);
+          // An unknown (often misspelt) key is reported at the key itself.
+          const path = [...issue.path.map(String), ...(issue.code === 'unrecognized_keys' ? issue.keys.slice(0, 1) : [])];
           return {
             line: lineOf(doc, lineCounter, path),
             field: path.join('.'),

@@ -76,6 +76,7 @@ function userLines(user: BootUser): string[] {
   if (user.passwordHash) lines.push(`printf '%s:%s\\n' ${name} ${shq(user.passwordHash)} | chpasswd -e`);
   else if (user.plainPassword) lines.push(`printf '%s:%s\\n' ${name} ${shq(user.plainPassword)} | chpasswd`);
   if (user.lockPassword) lines.push(`passwd -l ${name} >/dev/null`);
+  if (user.sudo) lines.push(`printf '%s %s\\n' ${name} ${shq(user.sudo)} >> /etc/sudoers.d/90-cloud-init-users`, 'chmod 440 /etc/sudoers.d/90-cloud-init-users');
   if (user.sshAuthorizedKeys.length > 0) {
     const home = `$(getent passwd ${name} | cut -d: -f6)`;
     lines.push(

@@ -17,6 +17,7 @@ export const LAB_PROGRAMS: ReadonlyArray<{ program: string; pkg: string }> = [
   { program: 'nsenter', pkg: 'util-linux' },
   { program: 'unshare', pkg: 'util-linux' },
   { program: 'useradd', pkg: 'passwd' },
+  { program: 'sudo', pkg: 'sudo' },
 ];
 
 const SEARCH_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
@@ -29,16 +30,16 @@ export function assertRoot(action: string): void {
   }
 }
 
-export async function missingPackages(): Promise<string[]> {
+export async function missingPackages(searchPath: readonly string[] = SEARCH_PATH): Promise<string[]> {
   const missing = new Set<string>();
   for (const { program, pkg } of LAB_PROGRAMS) {
-    if (!(await onPath(program))) missing.add(pkg);
+    if (!(await onPath(program, searchPath))) missing.add(pkg);
   }
   return [...missing];
 }
 
-async function onPath(program: string): Promise<boolean> {
-  for (const dir of SEARCH_PATH) {
+async function onPath(program: string, searchPath: readonly string[]): Promise<boolean> {
+  for (const dir of searchPath) {
     try {
       await access(join(dir, program), constants.X_OK);
       return true;
@@ -50,8 +51,13 @@ async function onPath(program: string): Promise<boolean> {
 }
 
 /** Installs what is missing with apt-get, or explains exactly what to install by hand. */
-export async function ensurePackages(runner: CommandRunner, reporter: Reporter, allowInstall: boolean): Promise<void> {
-  const missing = await missingPackages();
+export async function ensurePackages(
+  runner: CommandRunner,
+  reporter: Reporter,
+  allowInstall: boolean,
+  searchPath: readonly string[] = SEARCH_PATH,
+): Promise<void> {
+  const missing = await missingPackages(searchPath);
   if (missing.length === 0) return;
   const byHand = `apt-get update && apt-get install -y --no-install-recommends ${missing.join(' ')}`;
   if (!allowInstall) {
@@ -70,7 +76,7 @@ export async function ensurePackages(runner: CommandRunner, reporter: Reporter, 
       cause: error,
     });
   }
-  const still = await missingPackages();
+  const still = await missingPackages(searchPath);
   if (still.length > 0) {
     throw new PiswarmError(`apt-get ran, but ${still.join(', ')} still provide no program.`, { hint: `Check \`${byHand}\`.` });
   }
