@@ -2,7 +2,6 @@ import { loadInventory, saveInventory } from './adapters/inventory-file.js';
 import { localRunner, type CommandRunner } from './adapters/process.js';
 import { createSshConnector, type SshConnector } from './adapters/ssh.js';
 import type { Inventory } from './core/inventory.js';
-import { CancelledError } from './errors.js';
 import { createIo, createReporter, type Io, type Reporter } from './io.js';
 
 export interface GlobalOptions {
@@ -21,8 +20,6 @@ export interface Context {
   loadInventory(): Promise<Inventory>;
   saveInventory(inventory: Inventory): Promise<void>;
   ssh(): SshConnector;
-  /** Refuses, rather than prompts, when there is no TTY and no --yes. */
-  requireConfirmation(action: string): void;
 }
 
 export function createContext(options: GlobalOptions): Context {
@@ -36,8 +33,5 @@ export function createContext(options: GlobalOptions): Context {
     loadInventory: () => loadInventory(options.inventory),
     saveInventory,
     ssh: () => (connector ??= createSshConnector()),
-    requireConfirmation(action) {
-      if (!io.yes) throw new CancelledError(`${action} needs confirmation.`, 'Add --yes to go ahead.');
-    },
   };
 }

@@ -30,23 +30,6 @@ export class UsageError extends PiswarmError {
   }
 }
 
-/** The user said no, pressed Ctrl-C, or a prompt was needed without a TTY and without --yes. */
-export class CancelledError extends PiswarmError {
-  constructor(message = 'Cancelled.', hint?: string) {
-    super(message, { hint, exitCode: ExitCode.cancelled });
-  }
-}
-
-/** Some nodes succeeded and some failed; `failures` names each failed node. */
-export class PartialFailureError extends PiswarmError {
-  readonly failures: ReadonlyArray<{ node: string; error: Error }>;
-
-  constructor(message: string, failures: ReadonlyArray<{ node: string; error: Error }>, hint?: string) {
-    super(message, { hint, exitCode: ExitCode.partial });
-    this.failures = failures;
-  }
-}
-
 /** A problem with the inventory file, pointing at the file, line and field. */
 export class InventoryError extends PiswarmError {
   constructor(

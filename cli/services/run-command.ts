@@ -25,6 +25,8 @@ export interface NodeRunResult {
   stderr?: string;
   error?: string;
   hint?: string;
+  /** Fingerprint of the host key pinned by this run (first contact, or an accepted change). */
+  hostKeyPinned?: string;
 }
 
 /** Runs one shell command on inventory nodes in parallel; pins host keys seen for the first time. */
@@ -58,12 +60,14 @@ export async function runCommand(
       return { ...base, ok: false, error: outcome.error.message, hint: (outcome.error as PiswarmError).hint };
     }
     const { value, hostKey, learned } = outcome.value;
+    const result: NodeRunResult = { ...base, ok: value.code === 0, exitCode: value.code, stdout: value.stdout, stderr: value.stderr };
     if (learned) {
       inventory.upsertNode(node.mac, { hostKey });
       pinned.push(node.hostname);
-      reporter.step(`Host key of ${node.hostname} pinned (${fingerprint(hostKey)})`);
+      result.hostKeyPinned = fingerprint(hostKey);
+      reporter.step(`Host key of ${node.hostname} pinned (${result.hostKeyPinned})`);
     }
-    return { ...base, ok: value.code === 0, exitCode: value.code, stdout: value.stdout, stderr: value.stderr };
+    return result;
   });
   return { results, pinned };
 }

@@ -1,12 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { CancelledError, describeError, ExitCode, HostKeyMismatchError, PartialFailureError, PiswarmError, UsageError } from '../../cli/errors.js';
+import { describeError, ExitCode, HostKeyMismatchError, PiswarmError, UsageError } from '../../cli/errors.js';
 
 describe('describeError', () => {
   it.each([
     [new PiswarmError('boom', { hint: 'do this' }), ExitCode.failed],
     [new UsageError('bad flag'), ExitCode.usage],
-    [new CancelledError(), ExitCode.cancelled],
-    [new PartialFailureError('2 of 3 failed', []), ExitCode.partial],
+    [new PiswarmError('2 of 3 nodes failed', { exitCode: ExitCode.partial }), ExitCode.partial],
     [new HostKeyMismatchError('pi-02', 'SHA256:old', 'SHA256:new'), ExitCode.failed],
   ])('maps %s to its exit code', (error, code) => {
     expect(describeError(error, false).exitCode).toBe(code);

@@ -1,0 +1,46 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { isProcessAlive } from '../../cli/adapters/process.js';
+
+/** Test labs live apart from a user's own labs. */
+export const TEST_LAB_ROOT = '/var/lib/piswarm/test-labs';
+export const labEnv = { PISWARM_LAB_ROOT: TEST_LAB_ROOT };
+
+export function netnsPids(netns: string): number[] {
+  try {
+    return execFileSync('ip', ['netns', 'pids', netns], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** Everything a lab could leave behind on this machine; empty when it is truly gone. */
+export function labLeftovers(name: string, pids: readonly number[]): string[] {
+  const found: string[] = [];
+  const namespaces = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
+  if (namespaces.includes(`${name}-`)) found.push(`network namespaces: ${namespaces.trim()}`);
+  const links = execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' });
+  for (const line of links.split('\n')) if (line.includes(`${name}br0`) || line.includes(`${name}-v`)) found.push(`link: ${line}`);
+  const rules = execFileSync('iptables', ['-w', '-S'], { encoding: 'utf8' });
+  for (const line of rules.split('\n')) if (line.includes(`piswarm-lab:${name}`)) found.push(`iptables: ${line}`);
+  for (const pid of pids) if (isProcessAlive(pid)) found.push(`process ${pid}: ${readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ')}`);
+  const dir = join(TEST_LAB_ROOT, name);
+  for (const proc of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      if (readFileSync(`/proc/${proc}/mountinfo`, 'utf8').includes(dir)) found.push(`mount under ${dir} seen by pid ${proc}`);
+    } catch {
+      // process ended while we looked
+    }
+  }
+  for (const hierarchy of ['', ...readdirSync('/sys/fs/cgroup')]) {
+    const base = join('/sys/fs/cgroup', hierarchy);
+    try {
+      for (const entry of readdirSync(base)) if (entry.startsWith(`piswarm-${name}-`)) found.push(`cgroup ${join(base, entry)}`);
+    } catch {
+      // not a directory
+    }
+  }
+  if (existsSync(dir)) found.push(`files: ${dir}`);
+  return found;
+}

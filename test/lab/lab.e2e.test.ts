@@ -1,0 +1,153 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fingerprint, sameHostKey } from '../../cli/core/host-key.js';
+import { Inventory } from '../../cli/core/inventory.js';
+import type { LabStatus } from '../../cli/services/lab/lab-status.js';
+import type { NodeRunResult } from '../../cli/services/run-command.js';
+import { piswarm } from '../helpers/cli.js';
+import { labEnv, labLeftovers, netnsPids, TEST_LAB_ROOT } from '../helpers/lab.js';
+
+const NAME = 'e2e';
+const SUBNET = '10.79.0.0/24';
+const lab = (command: string, ...args: string[]) => piswarm(['lab', command, '--name', NAME, ...args], { env: labEnv });
+const dir = mkdtempSync(join(tmpdir(), 'piswarm-e2e-'));
+const inventoryFile = join(dir, 'piswarm.yaml');
+const runOnLab = (args: string[], password = 'hypriot') =>
+  piswarm(['run', '--inventory', inventoryFile, '--json', '--password-stdin', ...args], { input: `${password}\n`, env: { ...labEnv, SSH_AUTH_SOCK: '', HOME: dir } });
+const readInventory = () => Inventory.parse(inventoryFile, readFileSync(inventoryFile, 'utf8'));
+const byNode = (results: NodeRunResult[]) => Object.fromEntries(results.map((r) => [r.node, r]));
+const nodeHostKey = async (node: string) => (await lab('exec', node, '--', 'cat', '/etc/ssh/ssh_host_ed25519_key.pub')).stdout.trim();
+
+let status: LabStatus;
+
+beforeAll(async () => {
+  await lab('down');
+});
+
+afterAll(async () => {
+  // Always tear down, whatever failed above: CI runs on this same machine afterwards.
+  await lab('down');
+});
+
+describe('virtual Pi lab, end to end', () => {
+  it('brings up three simulated Pis with real sshd and dockerd', async () => {
+    const up = await lab('up', '--nodes', '3', '--subnet', SUBNET, '--json');
+    expect(up.code, up.stderr).toBe(0);
+    status = JSON.parse(up.stdout) as LabStatus;
+    expect(status.nodes.map((n) => [n.name, n.ip, n.sshd, n.dockerd])).toEqual([
+      ['pi-01', '10.79.0.11', 'running', 'running'],
+      ['pi-02', '10.79.0.12', 'running', 'running'],
+      ['pi-03', '10.79.0.13', 'running', 'running'],
+    ]);
+    expect(status.nodes.every((n) => n.mac.startsWith('b8:27:eb:'))).toBe(true);
+    expect(status.nodes[0]!.sshBanner).toMatch(/^SSH-2\.0-OpenSSH/);
+    expect(status.registry).toEqual({ address: '10.79.0.1:5000', state: 'running' });
+    expect(status.armEmulation).toBe(true);
+
+    const fromStatus = await lab('status', '--json');
+    expect(fromStatus.code).toBe(0);
+    expect((JSON.parse(fromStatus.stdout) as LabStatus).nodes.map((n) => n.mac)).toEqual(status.nodes.map((n) => n.mac));
+  });
+
+  it('lets a node reach the lab registry on the bridge', async () => {
+    const probe = await lab('exec', 'pi-02', '--', process.execPath, '-e', "fetch('http://10.79.0.1:5000/v2/').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(2))");
+    expect(probe.code).toBe(0);
+  });
+
+  it('is safe to run twice: running nodes are left alone', async () => {
+    const before = JSON.parse(readFileSync(join(TEST_LAB_ROOT, NAME, 'state.json'), 'utf8'));
+    const again = await lab('up', '--nodes', '3', '--subnet', SUBNET);
+    expect(again.code, again.stderr).toBe(0);
+    const after = JSON.parse(readFileSync(join(TEST_LAB_ROOT, NAME, 'state.json'), 'utf8'));
+    expect(after.nodes).toEqual(before.nodes);
+  });
+
+  it('refuses to shrink a running lab', async () => {
+    const shrink = await lab('up', '--nodes', '2', '--subnet', SUBNET);
+    expect(shrink.code).toBe(1);
+    expect(shrink.stderr).toContain('Lab e2e has 3 nodes; --nodes 2 would remove some.');
+  });
+
+  it('reaches every node as pirate over SSH: own hostname, own Docker engine, host keys pinned', async () => {
+    writeFileSync(
+      inventoryFile,
+      ['# written by hand, as discover --save will', 'cluster:', '  name: e2e', 'nodes:', ...status.nodes.flatMap((n) => [`  ${n.mac}:`, `    hostname: ${n.name}`, `    ip: ${n.ip}`])].join('\n') + '\n',
+    );
+    const run = await runOnLab(['--', 'hostname; docker info --format "{{.ID}}"']);
+    expect(run.code, run.stderr).toBe(0);
+    const results = byNode(JSON.parse(run.stdout));
+    const engineIds = new Set<string>();
+    for (const node of ['pi-01', 'pi-02', 'pi-03']) {
+      const [hostname, engineId] = results[node]!.stdout!.trim().split('\n');
+      expect(hostname).toBe(node);
+      expect(engineId).toMatch(/^[A-Z0-9]{4}(:[A-Z0-9]{4}){11}$/);
+      engineIds.add(engineId!);
+    }
+    expect(engineIds.size).toBe(3);
+
+    const inventory = readInventory();
+    expect(readFileSync(inventoryFile, 'utf8')).toContain('# written by hand');
+    for (const node of inventory.nodes()) {
+      const actual = await nodeHostKey(node.hostname);
+      expect(sameHostKey(node.hostKey!, actual)).toBe(true);
+      expect(results[node.hostname]!.hostKeyPinned).toBe(fingerprint(actual));
+    }
+  });
+
+  it('refuses a node whose host key changed, naming both fingerprints, and accepts it only when asked', async () => {
+    const pinned = readInventory().findNode('pi-02')!.hostKey!;
+    const regen = await lab('exec', 'pi-02', '--', 'sh', '-c', 'rm -f /etc/ssh/ssh_host_* && ssh-keygen -A >/dev/null && kill -HUP $(cat /run/sshd.pid)');
+    expect(regen.code).toBe(0);
+    const fresh = await nodeHostKey('pi-02');
+    expect(sameHostKey(fresh, pinned)).toBe(false);
+    await new Promise((r) => setTimeout(r, 500)); // sshd re-executes itself on SIGHUP
+
+    const refused = await runOnLab(['--', 'hostname']);
+    expect(refused.code).toBe(3);
+    const results = byNode(JSON.parse(refused.stdout));
+    expect(results['pi-01']!.ok).toBe(true);
+    expect(results['pi-03']!.ok).toBe(true);
+    expect(results['pi-02']!.ok).toBe(false);
+    expect(results['pi-02']!.error).toContain('The SSH host key of pi-02 has changed');
+    expect(results['pi-02']!.error).toContain(fingerprint(pinned));
+    expect(results['pi-02']!.error).toContain(fingerprint(fresh));
+    expect(results['pi-02']!.hint).toContain('--accept-new-host-key');
+    expect(readInventory().findNode('pi-02')!.hostKey).toBe(pinned);
+
+    const accepted = await runOnLab(['--node', 'pi-02', '--accept-new-host-key', '--', 'hostname']);
+    expect(accepted.code, accepted.stderr).toBe(0);
+    expect(sameHostKey(readInventory().findNode('pi-02')!.hostKey!, fresh)).toBe(true);
+  });
+
+  it('keeps a password change on its own node', async () => {
+    const change = await lab('exec', 'pi-01', '--', 'sh', '-c', 'echo pirate:n3w-secret | chpasswd');
+    expect(change.code).toBe(0);
+    const run = await runOnLab(['--', 'true']);
+    expect(run.code).toBe(3);
+    const results = byNode(JSON.parse(run.stdout));
+    expect(results['pi-01']!.error).toContain('refused the login for user pirate');
+    expect(results['pi-02']!.ok && results['pi-03']!.ok).toBe(true);
+    expect((await runOnLab(['--node', 'pi-01', '--', 'true'], 'n3w-secret')).code).toBe(0);
+  });
+
+  it('refuses a second lab on a subnet already in use, and makes nothing for it', async () => {
+    const clash = await piswarm(['lab', 'up', '--name', 'clash', '--nodes', '1', '--subnet', SUBNET], { env: labEnv });
+    expect(clash.code).toBe(1);
+    expect(clash.stderr).toContain(`Subnet ${SUBNET} is already in use on this machine (e2ebr0 has address 10.79.0.1/24)`);
+    expect(clash.stderr).toContain('--subnet');
+    expect(labLeftovers('clash', [])).toEqual([]);
+  });
+
+  it('lab down leaves no namespace, link, rule, process, mount, cgroup or file behind', async () => {
+    const state = JSON.parse(readFileSync(join(TEST_LAB_ROOT, NAME, 'state.json'), 'utf8'));
+    const pids = [state.registryPid, ...status.nodes.flatMap((n) => netnsPids(n.netns))];
+    expect(pids.length).toBeGreaterThan(9); // anchor, dockerd, containerd, sshd per node, and the registry
+    expect(labLeftovers(NAME, [])).not.toEqual([]);
+
+    const down = await lab('down');
+    expect(down.code, down.stderr).toBe(0);
+    expect(labLeftovers(NAME, pids)).toEqual([]);
+  });
+});
