@@ -16,14 +16,24 @@ export interface LabUpFlags {
 
 export async function labUpAction(context: Context, flags: LabUpFlags): Promise<number> {
   const nodes = parseIntegerFlag('--nodes', flags.nodes, 1, MAX_LAB_NODES, 'A home lab has a handful of Pis; 3 (one manager, two workers) is a good start.');
+  const readyTimeoutMs = parseIntegerFlag('--timeout', flags.timeout, 1, 3600) * 1000;
   const started = Date.now();
-  await labUp(context.runner, context.reporter, {
-    name: flags.name,
-    nodes,
-    subnet: flags.subnet,
-    installPackages: flags.install,
-    readyTimeoutMs: parseIntegerFlag('--timeout', flags.timeout, 1, 3600) * 1000,
-  });
+  // The first Ctrl-C stops lab up cleanly; the listener is gone after it, so a second one kills.
+  const interrupt = new AbortController();
+  const onSignal = () => interrupt.abort();
+  process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
+  try {
+    await labUp(context.runner, context.reporter, {
+      name: flags.name,
+      nodes,
+      subnet: flags.subnet,
+      installPackages: flags.install,
+      readyTimeoutMs,
+      signal: interrupt.signal,
+    });
+  } finally {
+    process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+  }
   const status = await labStatus({ name: flags.name });
   context.reporter.step(`Lab ${status.name} up with ${status.nodes.length} nodes in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   if (context.io.json) printJson(context.io, status);

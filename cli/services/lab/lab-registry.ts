@@ -10,9 +10,12 @@ export function registryUrl(plan: LabPlan): string {
   return `http://${plan.registry}/v2/`;
 }
 
-/** Starts the lab's image registry (Debian's docker-registry) on the bridge address. */
-export async function startRegistry(runner: CommandRunner, plan: LabPlan, existingPid?: number): Promise<number> {
-  if (existingPid && isProcessAlive(existingPid) && (await httpOk(registryUrl(plan)))) return existingPid;
+export async function isRegistryUp(plan: LabPlan, pid?: number): Promise<boolean> {
+  return pid !== undefined && isProcessAlive(pid) && (await httpOk(registryUrl(plan)));
+}
+
+/** Starts the lab's image registry (Debian's docker-registry) on the bridge address; returns its pid. */
+export async function spawnRegistry(runner: CommandRunner, plan: LabPlan): Promise<number> {
   const dir = labDir(plan.name);
   const config = join(dir, 'registry.yml');
   await mkdir(join(dir, 'registry-data'), { recursive: true });
@@ -26,10 +29,14 @@ export async function startRegistry(runner: CommandRunner, plan: LabPlan, existi
       '',
     ].join('\n'),
   );
-  const pid = runner.spawnDetached('docker-registry', ['serve', config], join(dir, 'registry.log'));
+  return runner.spawnDetached('docker-registry', ['serve', config], join(dir, 'registry.log'));
+}
+
+export async function waitForRegistry(plan: LabPlan, pid: number): Promise<void> {
+  const dir = labDir(plan.name);
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
-    if (await httpOk(registryUrl(plan), 500)) return pid;
+    if (await httpOk(registryUrl(plan), 500)) return;
     if (!isProcessAlive(pid)) break;
     await new Promise((r) => setTimeout(r, 200));
   }

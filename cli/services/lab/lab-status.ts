@@ -1,9 +1,7 @@
-import { isProcessAlive } from '../../adapters/process.js';
-import { httpOk } from '../../adapters/probe.js';
 import { PiswarmError } from '../../errors.js';
 import { armEmulationEnabled } from './lab-network.js';
 import { probeNode } from './lab-node.js';
-import { registryUrl } from './lab-registry.js';
+import { isRegistryUp } from './lab-registry.js';
 import { readLabState } from './lab-state.js';
 
 export interface LabNodeStatus {
@@ -33,7 +31,7 @@ export async function labStatus(options: { name: string }): Promise<LabStatus> {
   }
   const { plan } = state;
   const [registryUp, armEmulation, nodes] = await Promise.all([
-    state.registryPid !== undefined && isProcessAlive(state.registryPid) ? httpOk(registryUrl(plan)) : false,
+    isRegistryUp(plan, state.registryPid),
     armEmulationEnabled(),
     Promise.all(
       plan.nodes.map(async (node): Promise<LabNodeStatus> => {

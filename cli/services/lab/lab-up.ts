@@ -3,11 +3,11 @@ import { isProcessAlive } from '../../adapters/process.js';
 import { hypriotDefaults, type BootConfig } from '../../core/boot-config.js';
 import { planLab, type LabPlan } from '../../core/lab-plan.js';
 import { mapSettled } from '../../core/parallel.js';
-import { PiswarmError } from '../../errors.js';
+import { ExitCode, PiswarmError } from '../../errors.js';
 import type { Reporter } from '../../io.js';
 import { assertSubnetFree, ensureArmEmulation, ensureBridge, netnsExists } from './lab-network.js';
 import { probeNode, startNode } from './lab-node.js';
-import { startRegistry } from './lab-registry.js';
+import { isRegistryUp, spawnRegistry, waitForRegistry } from './lab-registry.js';
 import { labDir, readLabState, writeLabState, type LabState } from './lab-state.js';
 import { labDown } from './lab-down.js';
 import { assertRoot, ensurePackages } from './prerequisites.js';
@@ -20,6 +20,8 @@ export interface LabUpOptions {
   readyTimeoutMs: number;
   /** What each node applies on first boot; HypriotOS defaults when absent (see `lab up --card`). */
   bootConfigs?: BootConfig[];
+  /** Aborted on Ctrl-C: lab up stops between steps and undoes a lab it was creating. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -39,9 +41,16 @@ export async function labUp(runner: CommandRunner, reporter: Reporter, options: 
     await writeLabState(state);
     await bringUp(runner, reporter, state, options);
   } catch (error) {
+    const cancelled = options.signal?.aborted === true;
     if (!previous) {
-      reporter.warn(`Lab ${plan.name} failed to start; taking down what was made.`);
+      reporter.warn(`Lab ${plan.name} ${cancelled ? 'interrupted' : 'failed to start'}; taking down what was made.`);
       await labDown(runner, reporter, { name: plan.name }).catch((e: Error) => reporter.warn(`Clean-up failed too: ${e.message}`));
+    }
+    if (cancelled) {
+      throw new PiswarmError(`lab up was interrupted.`, {
+        exitCode: ExitCode.cancelled,
+        hint: previous ? 'Nodes already running were left running; `piswarm lab status` shows them.' : 'Nothing was left behind.',
+      });
     }
     throw error;
   }
@@ -63,16 +72,23 @@ function assertCompatible(previous: LabState, plan: LabPlan): void {
 
 async function bringUp(runner: CommandRunner, reporter: Reporter, state: LabState, options: LabUpOptions): Promise<void> {
   const { plan } = state;
+  const { signal } = options;
+  signal?.throwIfAborted();
   const arm = await ensureArmEmulation(runner);
   state.mountedBinfmt ||= arm.mounted;
   await writeLabState(state);
   reporter.step('ARM emulation enabled (qemu-user-static)');
 
+  signal?.throwIfAborted();
   await ensureBridge(runner, plan);
   reporter.step(`Bridge ${plan.bridge} up at ${plan.gateway}/${plan.prefixLength}`);
 
-  state.registryPid = await startRegistry(runner, plan, state.registryPid);
-  await writeLabState(state);
+  if (!(await isRegistryUp(plan, state.registryPid))) {
+    // Recorded before waiting, so an interrupted lab up still lets lab down find it.
+    state.registryPid = await spawnRegistry(runner, plan);
+    await writeLabState(state);
+    await waitForRegistry(plan, state.registryPid);
+  }
   reporter.step(`Registry listening on ${plan.registry}`);
 
   const toStart = [];
@@ -82,15 +98,17 @@ async function bringUp(runner: CommandRunner, reporter: Reporter, state: LabStat
     else toStart.push(node);
   }
   for (const node of toStart) {
+    signal?.throwIfAborted();
     const boot = options.bootConfigs?.[node.index - 1] ?? hypriotDefaults(node.hostname);
     state.nodes[node.hostname] = { anchorPid: await startNode(runner, plan, node, boot), startedAt: new Date().toISOString() };
     await writeLabState(state);
   }
 
   const results = await mapSettled(plan.nodes, plan.nodes.length, async (node) => {
-    await waitForNode(plan, node, options.readyTimeoutMs);
+    await waitForNode(plan, node, options.readyTimeoutMs, signal);
     reporter.step(`${node.hostname} booted (${node.ip}, ${node.mac})`);
   });
+  signal?.throwIfAborted();
   const failed = results.filter((r) => !r.ok);
   if (failed.length > 0) {
     throw new PiswarmError(`${failed.length} of ${plan.nodes.length} lab nodes did not come up: ${failed.map((r) => (r.ok ? '' : r.error.message)).join('; ')}`, {
@@ -99,10 +117,11 @@ async function bringUp(runner: CommandRunner, reporter: Reporter, state: LabStat
   }
 }
 
-async function waitForNode(plan: LabPlan, node: LabPlan['nodes'][number], timeoutMs: number): Promise<void> {
+async function waitForNode(plan: LabPlan, node: LabPlan['nodes'][number], timeoutMs: number, signal?: AbortSignal): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let health = await probeNode(plan, node);
   while (health.sshd !== 'running' || health.dockerd !== 'running') {
+    signal?.throwIfAborted();
     if (Date.now() > deadline) {
       const down = [health.sshd !== 'running' && 'sshd', health.dockerd !== 'running' && 'dockerd'].filter(Boolean).join(' and ');
       throw new Error(`${node.hostname}: ${down} not answering after ${timeoutMs / 1000} s`);
