@@ -22,16 +22,16 @@ export function readSshBanner(host: string, port = 22, timeoutMs = 2000): Promis
   });
 }
 
-/** GETs a path from a Docker engine's unix socket; undefined when it does not answer. */
-export function dockerGet(socketPath: string, path: string, timeoutMs = 2000): Promise<string | undefined> {
+/** Asks a Docker engine's unix socket whether it is up; 'unknown' when we may not open it. */
+export function pingDocker(socketPath: string, timeoutMs = 2000): Promise<'running' | 'down' | 'unknown'> {
   return new Promise((resolve) => {
-    const req = request({ socketPath, path, timeout: timeoutMs }, (res) => {
+    const req = request({ socketPath, path: '/_ping', timeout: timeoutMs }, (res) => {
       let body = '';
       res.setEncoding('utf8').on('data', (d: string) => (body += d));
-      res.on('end', () => resolve(res.statusCode === 200 ? body : undefined));
+      res.on('end', () => resolve(res.statusCode === 200 && body === 'OK' ? 'running' : 'down'));
     });
     req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(undefined));
+    req.on('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'EACCES' ? 'unknown' : 'down'));
     req.end();
   });
 }

@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,8 +15,12 @@ const SUBNET = '10.79.0.0/24';
 const lab = (command: string, ...args: string[]) => piswarm(['lab', command, '--name', NAME, ...args], { env: labEnv });
 const dir = mkdtempSync(join(tmpdir(), 'piswarm-e2e-'));
 const inventoryFile = join(dir, 'piswarm.yaml');
-const runOnLab = (args: string[], password = 'hypriot') =>
-  piswarm(['run', '--inventory', inventoryFile, '--json', '--password-stdin', ...args], { input: `${password}\n`, env: { ...labEnv, SSH_AUTH_SOCK: '', HOME: dir } });
+/** `piswarm run` as a user whose home is `dir`; the password goes on stdin unless it is null (key only). */
+const runOnLab = (args: string[], password: string | null = 'hypriot') =>
+  piswarm(['run', '--inventory', inventoryFile, '--json', ...(password === null ? [] : ['--password-stdin']), ...args], {
+    input: password === null ? '' : `${password}\n`,
+    env: { ...labEnv, SSH_AUTH_SOCK: '', HOME: dir },
+  });
 const readInventory = () => Inventory.parse(inventoryFile, readFileSync(inventoryFile, 'utf8'));
 const byNode = (results: NodeRunResult[]) => Object.fromEntries(results.map((r) => [r.node, r]));
 const nodeHostKey = async (node: string) => (await lab('exec', node, '--', 'cat', '/etc/ssh/ssh_host_ed25519_key.pub')).stdout.trim();
@@ -130,6 +135,21 @@ describe('virtual Pi lab, end to end', () => {
     expect(results['pi-01']!.error).toContain('refused the login for user pirate');
     expect(results['pi-02']!.ok && results['pi-03']!.ok).toBe(true);
     expect((await runOnLab(['--node', 'pi-01', '--', 'true'], 'n3w-secret')).code).toBe(0);
+  });
+
+  it('logs in with the user key (~/.ssh/id_ed25519) where it is authorised, without a password', async () => {
+    mkdirSync(join(dir, '.ssh'));
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, '.ssh', 'id_ed25519')]);
+    const publicKey = readFileSync(join(dir, '.ssh', 'id_ed25519.pub'), 'utf8').trim();
+    const install = await runOnLab(['--node', 'pi-03', '--', `mkdir -p ~/.ssh && echo '${publicKey}' >> ~/.ssh/authorized_keys`]);
+    expect(install.code, install.stderr).toBe(0);
+
+    const withKey = await runOnLab(['--node', 'pi-03', '--', 'hostname'], null);
+    expect(withKey.code, withKey.stderr).toBe(0);
+    expect(byNode(JSON.parse(withKey.stdout))['pi-03']!.stdout).toBe('pi-03\n');
+    const elsewhere = await runOnLab(['--node', 'pi-02', '--', 'hostname'], null);
+    expect(elsewhere.code).toBe(1);
+    expect(byNode(JSON.parse(elsewhere.stdout))['pi-02']!.error).toContain('refused the login for user pirate');
   });
 
   it('refuses a second lab on a subnet already in use, and makes nothing for it', async () => {

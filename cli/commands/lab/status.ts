@@ -8,7 +8,7 @@ export async function labStatusAction(context: Context, flags: { name: string })
   const status = await labStatus({ name: flags.name });
   if (context.io.json) printJson(context.io, status);
   else printLines(context.io, formatLabStatus(status));
-  const healthy = status.registry.state === 'running' && status.nodes.every((n) => n.sshd === 'running' && n.dockerd === 'running');
+  const healthy = status.registry.state === 'running' && status.nodes.every((n) => n.sshd === 'running' && n.dockerd !== 'down');
   return healthy ? ExitCode.ok : ExitCode.partial;
 }
 
@@ -23,5 +23,6 @@ export function formatLabStatus(status: LabStatus): string {
     table,
     '',
     `Log in with: ssh pirate@${status.nodes[0]?.ip ?? '…'}  (password: hypriot)`,
+    ...(status.nodes.some((n) => n.dockerd === 'unknown') ? ["dockerd 'unknown': run as root to read the nodes' Docker sockets."] : []),
   ].join('\n');
 }

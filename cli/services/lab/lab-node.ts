@@ -1,7 +1,7 @@
 import { mkdir, writeFile, access } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CommandRunner } from '../../adapters/process.js';
-import { dockerGet, readSshBanner } from '../../adapters/probe.js';
+import { pingDocker, readSshBanner } from '../../adapters/probe.js';
 import type { BootConfig } from '../../core/boot-config.js';
 import { renderBootScript } from '../../core/lab-boot-script.js';
 import type { LabNodePlan, LabPlan } from '../../core/lab-plan.js';
@@ -52,13 +52,14 @@ export async function startNode(runner: CommandRunner, plan: LabPlan, node: LabN
 
 export interface NodeHealth {
   sshd: 'running' | 'down';
-  dockerd: 'running' | 'down';
+  /** 'unknown' when this user may not open the node's Docker socket (not root, not in group docker). */
+  dockerd: 'running' | 'down' | 'unknown';
   sshBanner?: string;
 }
 
 export async function probeNode(plan: LabPlan, node: LabNodePlan): Promise<NodeHealth> {
-  const [banner, ping] = await Promise.all([readSshBanner(node.ip, 22, 1500), dockerGet(dockerSocket(plan, node), '/_ping', 1500)]);
-  return { sshd: banner ? 'running' : 'down', dockerd: ping === 'OK' ? 'running' : 'down', sshBanner: banner };
+  const [banner, dockerd] = await Promise.all([readSshBanner(node.ip, 22, 1500), pingDocker(dockerSocket(plan, node), 1500)]);
+  return { sshd: banner ? 'running' : 'down', dockerd, sshBanner: banner };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { PiswarmError } from '../../errors.js';
 import { armEmulationEnabled } from './lab-network.js';
-import { probeNode } from './lab-node.js';
+import { probeNode, type NodeHealth } from './lab-node.js';
 import { isRegistryUp } from './lab-registry.js';
 import { readLabState } from './lab-state.js';
 
@@ -9,8 +9,8 @@ export interface LabNodeStatus {
   ip: string;
   mac: string;
   netns: string;
-  sshd: 'running' | 'down';
-  dockerd: 'running' | 'down';
+  sshd: NodeHealth['sshd'];
+  dockerd: NodeHealth['dockerd'];
   sshBanner?: string;
 }
 
