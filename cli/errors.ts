@@ -30,6 +30,13 @@ export class UsageError extends PiswarmError {
   }
 }
 
+/** The user said no, pressed Ctrl-C, or a confirmation was needed without a terminal or --yes. */
+export class CancelledError extends PiswarmError {
+  constructor(message: string, hint?: string) {
+    super(message, { hint, exitCode: ExitCode.cancelled });
+  }
+}
+
 /** A problem with the inventory file, pointing at the file, line and field. */
 export class InventoryError extends PiswarmError {
   constructor(

@@ -46,6 +46,7 @@ export function buildProgram(onExit: (code: number) => void = () => undefined): 
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureHelp({ showGlobalOptions: true });
+  program.addCommand(flashCommand(action));
   program.addCommand(labCommand(action));
   program.addCommand(runCommand(action));
   return program;
@@ -96,6 +97,37 @@ function labCommand(action: ActionWiring): Command {
     .exitOverride()
     .action(action(async () => (await import('./commands/lab/exec.js')).labExecAction));
   return lab;
+}
+
+function flashCommand(action: ActionWiring): Command {
+  return new Command('flash')
+    .description('Write a Raspberry Pi image to SD cards: checksum first, read back after, then personalise each card (hostname, user, SSH key, wifi, address)')
+    .argument('[image]', '.img, .img.zip, .img.xz, .img.gz, or an http(s):// URL')
+    .option('--device <dev...>', 'card device(s), e.g. /dev/sdb (one for all cards, or one per hostname)')
+    .option('--output <file...>', 'write image file(s) instead of cards, one per hostname')
+    .option('--hostname <names>', 'hostname of each card, comma-separated: manager-01,worker-01,worker-02')
+    .option('--sha256 <hex>', 'expected SHA-256 of the image file (default: from IMAGE.sha256 or SHA256SUMS next to it)')
+    .option('--no-checksum', 'write even when no checksum can be found')
+    .option('--user <name>', 'the user to set up', 'pirate')
+    .option('--ssh-key <file>', 'public key to authorise (default ~/.ssh/id_ed25519.pub if present)')
+    .option('--password', 'set a new password for the user (prompted, or the first line of stdin); stored hashed')
+    .option('--no-password', 'lock password login: SSH keys only')
+    .option('--wifi-ssid <ssid>', 'wifi network to join')
+    .option('--wifi-password <passphrase>', 'wifi passphrase (or PISWARM_WIFI_PASSWORD); written as the derived PSK')
+    .option('--wifi-country <code>', 'wifi country, e.g. GB')
+    .option('--ip <cidr>', 'static address, e.g. 192.168.1.20/24')
+    .option('--gateway <ip>', 'default gateway for --ip')
+    .option('--dns <ip...>', 'DNS servers for --ip (default: the gateway)')
+    .option('--force', 'allow a drive that is not removable', false)
+    .option('--dry-run', 'do every check, then stop before opening anything for writing', false)
+    .option('--verify-all', 'also read back the blocks skipped as zeros', false)
+    .option('--list', 'list the drives that could be cards, and whether piswarm would flash them', false)
+    .addHelpText(
+      'after',
+      '\nExamples:\n  # see the card readers\n  piswarm flash --list\n  # three cards through one reader, checksum from the .sha256 beside the image\n  sudo piswarm flash hypriotos-rpi-v1.12.3.img.zip --device /dev/sdb --hostname manager-01,worker-01,worker-02\n  # an image file for a lab node, no prompts\n  piswarm flash https://example.org/hypriotos.img.zip --output manager-01.img --hostname manager-01 --yes\n',
+    )
+    .exitOverride()
+    .action(action(async () => (await import('./commands/flash.js')).flashAction));
 }
 
 function runCommand(action: ActionWiring): Command {

@@ -6,7 +6,7 @@ export const MAC_KEY_MESSAGE = 'node keys must be MAC addresses such as b8:27:eb
 /** RFC 1123 label: what a Pi's hostname may be. */
 export const HOSTNAME_PATTERN = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/i;
 const IPV4_PATTERN = /^((25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(25[0-5]|2[0-4]\d|1?\d?\d)$/;
-const HOST_KEY_PATTERN = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+={0,3}$/;
+const HOST_KEY_PATTERN = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+={0,3}( \S.*)?$/;
 
 const nodeSchema = z.strictObject({
   hostname: z.string().regex(HOSTNAME_PATTERN, 'must be a valid hostname (letters, digits and "-", at most 63)'),
@@ -15,6 +15,13 @@ const nodeSchema = z.strictObject({
   user: z.string().min(1).optional(),
   labels: z.record(z.string(), z.string()).optional(),
   hostKey: z.string().regex(HOST_KEY_PATTERN, 'must be an OpenSSH public key line such as "ssh-ed25519 AAAA..."').optional(),
+});
+
+/** A card piswarm flashed, by hostname, until discovery finds the Pi and files it under its MAC. */
+const cardSchema = z.strictObject({
+  hostKey: z.string().regex(HOST_KEY_PATTERN, 'must be an OpenSSH public key line such as "ssh-ed25519 AAAA..."'),
+  image: z.string().optional(),
+  flashedAt: z.string().optional(),
 });
 
 export const inventorySchema = z.strictObject({
@@ -27,7 +34,9 @@ export const inventorySchema = z.strictObject({
     })
     .optional(),
   nodes: z.record(z.string().regex(MAC_PATTERN, MAC_KEY_MESSAGE), nodeSchema).optional(),
+  cards: z.record(z.string().regex(HOSTNAME_PATTERN, 'card keys must be hostnames'), cardSchema).optional(),
 });
 
 export type InventoryData = z.infer<typeof inventorySchema>;
 export type NodeEntry = z.infer<typeof nodeSchema>;
+export type CardEntry = z.infer<typeof cardSchema>;

@@ -1,6 +1,6 @@
 import { Document, isMap, isScalar, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import { InventoryError } from '../errors.js';
-import { inventorySchema, MAC_KEY_MESSAGE, type InventoryData, type NodeEntry } from './inventory-schema.js';
+import { inventorySchema, MAC_KEY_MESSAGE, type CardEntry, type InventoryData, type NodeEntry } from './inventory-schema.js';
 
 export const DEFAULT_SSH_USER = 'pirate';
 
@@ -84,13 +84,25 @@ export class Inventory {
     this.revalidate();
   }
 
+  /** Records a flashed card's SSH host key, so the first connection to it is already verified. */
+  recordCard(hostname: string, card: CardEntry): void {
+    this.doc.setIn(['cards', hostname], this.doc.createNode(card));
+    this.revalidate();
+  }
+
+  /** The host key to expect from a node: pinned on the node, or recorded when its card was flashed. */
+  expectedHostKey(node: InventoryNode): string | undefined {
+    return node.hostKey ?? this.data.cards?.[node.hostname]?.hostKey;
+  }
+
   setClusterName(name: string): void {
     this.doc.setIn(['cluster', 'name'], name);
     this.revalidate();
   }
 
   toString(): string {
-    return this.doc.toString();
+    // Long lines (host keys) stay whole, as a user would paste them.
+    return this.doc.toString({ lineWidth: 0 });
   }
 
   /** The document's own spelling of a MAC key (users may write upper case). */

@@ -45,7 +45,7 @@ export async function runCommand(
     port: ssh.port,
     username: node.user ?? ssh.user,
     ...credentials,
-    pinnedHostKey: node.hostKey,
+    pinnedHostKey: inventory.expectedHostKey(node),
     acceptChangedHostKey: options.acceptChangedHostKey,
   }));
   const settled = await runOnNodes(connector, targets, (connection) => connection.exec(options.command, { timeoutMs: options.timeoutMs }), {
@@ -61,7 +61,7 @@ export async function runCommand(
     }
     const { value, hostKey, learned } = outcome.value;
     const result: NodeRunResult = { ...base, ok: value.code === 0, exitCode: value.code, stdout: value.stdout, stderr: value.stderr };
-    if (learned) {
+    if (learned || !node.hostKey) {
       inventory.upsertNode(node.mac, { hostKey });
       pinned.push(node.hostname);
       result.hostKeyPinned = fingerprint(hostKey);
