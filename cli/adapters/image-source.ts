@@ -69,6 +69,23 @@ export async function openImage(path: string): Promise<OpenedImage> {
   return openZip(path);
 }
 
+/** The first `bytes` of the raw image (decompressing only as far as needed). */
+export async function readImageHead(path: string, bytes: number): Promise<Buffer> {
+  const { stream } = await openImage(path);
+  const chunks: Buffer[] = [];
+  let have = 0;
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      chunks.push(chunk);
+      have += chunk.length;
+      if (have >= bytes) break;
+    }
+  } finally {
+    stream.destroy();
+  }
+  return Buffer.concat(chunks).subarray(0, bytes);
+}
+
 /** gzip records the size modulo 4 GiB: right for most Pi images, a guess for larger ones. */
 async function gzipSizeGuess(path: string, fileSize: number): Promise<number | undefined> {
   if (fileSize < 18) return undefined;

@@ -30,7 +30,7 @@ export interface LabPlan {
 /** Lab names become part of interface names, which Linux caps at 15 characters. */
 const LAB_NAME_PATTERN = /^[a-z][a-z0-9]{0,7}$/;
 
-export function planLab(options: { name: string; subnet: string; nodes: number }): LabPlan {
+export function planLab(options: { name: string; subnet: string; nodes: number; hostnames?: string[] }): LabPlan {
   const { name } = options;
   if (!LAB_NAME_PATTERN.test(name)) {
     throw new UsageError(`Lab name "${name}" is not allowed.`, 'Use 1 to 8 lower-case letters and digits, starting with a letter (e.g. pilab).');
@@ -46,10 +46,13 @@ export function planLab(options: { name: string; subnet: string; nodes: number }
   if (FIRST_HOST + options.nodes >= size - 1) {
     throw new UsageError(`Subnet ${options.subnet} is too small for ${options.nodes} nodes.`, 'Use a /24, e.g. --subnet 10.77.0.0/24.');
   }
+  if (options.hostnames && new Set(options.hostnames).size !== options.hostnames.length) {
+    throw new UsageError(`Two lab nodes would have the same hostname (${options.hostnames.join(', ')}).`, 'Flash each card with its own --hostname.');
+  }
   const octets = intToOctets(base);
   const nodes = Array.from({ length: options.nodes }, (_, i) => {
     const index = i + 1;
-    const hostname = `pi-${String(index).padStart(2, '0')}`;
+    const hostname = options.hostnames?.[i] ?? `pi-${String(index).padStart(2, '0')}`;
     const ip = octetsToString(intToOctets(base + FIRST_HOST + i));
     return {
       index,

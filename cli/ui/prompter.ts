@@ -2,7 +2,7 @@ import { confirm, input, password } from '@inquirer/prompts';
 import { CancelledError } from '../errors.js';
 import type { Io } from '../io.js';
 
-/** Questions to the user: answered by --yes, asked on a terminal, refused without one. */
+/** Questions to the user: answered by --yes, asked on a terminal, declined without one. */
 export interface Prompter {
   confirm(question: string): Promise<boolean>;
   waitForEnter(message: string): Promise<void>;
@@ -11,14 +11,12 @@ export interface Prompter {
 
 export function createPrompter(io: Io): Prompter {
   const interactive = Boolean(process.stdin.isTTY && process.stderr.isTTY);
-  const refuse = (question: string): never => {
-    throw new CancelledError(`${question} — this needs an answer, and there is no terminal to ask.`, 'Add --yes to go ahead without asking.');
-  };
   const output = { output: io.stderr };
   return {
+    // Without a terminal or --yes the answer is no; the caller says what was not done and how to proceed.
     async confirm(question) {
       if (io.yes) return true;
-      if (!interactive) refuse(question);
+      if (!interactive) return false;
       return confirm({ message: question, default: false }, output);
     },
     async waitForEnter(message) {

@@ -2,6 +2,7 @@ import type { Context } from '../../context.js';
 import { MAX_LAB_NODES } from '../../core/lab-plan.js';
 import { printJson, printLines } from '../../io.js';
 import { labStatus } from '../../services/lab/lab-status.js';
+import { readCardBootConfig } from '../../services/lab/lab-cards.js';
 import { labUp } from '../../services/lab/lab-up.js';
 import { parseIntegerFlag } from '../parse.js';
 import { formatLabStatus } from './status.js';
@@ -12,10 +13,14 @@ export interface LabUpFlags {
   subnet: string;
   install: boolean;
   timeout: string;
+  card?: string[];
 }
 
 export async function labUpAction(context: Context, flags: LabUpFlags): Promise<number> {
-  const nodes = parseIntegerFlag('--nodes', flags.nodes, 1, MAX_LAB_NODES, 'A home lab has a handful of Pis; 3 (one manager, two workers) is a good start.');
+  const bootConfigs = flags.card ? await Promise.all(flags.card.map(readCardBootConfig)) : undefined;
+  const nodes = bootConfigs
+    ? bootConfigs.length
+    : parseIntegerFlag('--nodes', flags.nodes, 1, MAX_LAB_NODES, 'A home lab has a handful of Pis; 3 (one manager, two workers) is a good start.');
   const readyTimeoutMs = parseIntegerFlag('--timeout', flags.timeout, 1, 3600) * 1000;
   const started = Date.now();
   // The first Ctrl-C stops lab up cleanly; the listener is gone after it, so a second one kills.
@@ -29,6 +34,7 @@ export async function labUpAction(context: Context, flags: LabUpFlags): Promise<
       subnet: flags.subnet,
       installPackages: flags.install,
       readyTimeoutMs,
+      bootConfigs,
       signal: interrupt.signal,
     });
   } finally {

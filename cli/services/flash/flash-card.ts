@@ -1,4 +1,4 @@
-import { openImage } from '../../adapters/image-source.js';
+import { openImage, readImageHead } from '../../adapters/image-source.js';
 import { discardForZeroSkip, dropCache, type OpenTarget } from '../../adapters/flash-target.js';
 import type { CommandRunner } from '../../adapters/process.js';
 import type { CardSettings } from '../../core/card-settings.js';
@@ -51,6 +51,8 @@ export async function flashCard(runner: CommandRunner, options: FlashCardOptions
   const started = Date.now();
   const { target, progress, signal } = options;
   const { handle } = target;
+  // Checked before the card is touched at all (discard included): is this a Pi image?
+  bootPartition(await readImageHead(options.imagePath, MBR_SIZE));
   const image = await openImage(options.imagePath);
   if (image.size !== undefined && target.capacity !== undefined && image.sizeIsExact && image.size > target.capacity) {
     image.stream.destroy();
@@ -66,7 +68,6 @@ export async function flashCard(runner: CommandRunner, options: FlashCardOptions
     skipZeros,
     capacity: target.capacity,
     signal,
-    inspectFirstBlock: (block) => void bootPartition(block),
     onProgress: (bytes) => progress.phase('write', bytes, image.size),
   });
   if (target.kind === 'file') await handle.truncate(written.size);

@@ -30,8 +30,6 @@ export interface WriteOptions {
   capacity?: number;
   onProgress?: (bytes: number) => void;
   signal?: AbortSignal;
-  /** Sees the first block before anything is written; throwing stops with the card untouched. */
-  inspectFirstBlock?: (block: Buffer) => void;
 }
 
 /**
@@ -72,7 +70,6 @@ export async function writeImage(stream: Readable, handle: FileHandle, target: s
       });
     }
     if (offset === 0) {
-      options.inspectFirstBlock?.(data);
       mbr = Buffer.from(data.subarray(0, MBR_SIZE));
       // The first write of all: without an MBR, an interrupted card cannot boot a half-written system.
       await write(Buffer.alloc(MBR_SIZE), 0);

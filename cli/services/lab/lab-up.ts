@@ -30,7 +30,7 @@ export interface LabUpOptions {
  */
 export async function labUp(runner: CommandRunner, reporter: Reporter, options: LabUpOptions): Promise<LabPlan> {
   assertRoot('piswarm lab up');
-  const plan = planLab(options);
+  const plan = planLab({ ...options, hostnames: options.bootConfigs?.map((b) => b.hostname) });
   const previous = await readLabState(options.name);
   if (previous) assertCompatible(previous, plan);
   await ensurePackages(runner, reporter, options.installPackages);
