@@ -48,14 +48,19 @@ export async function flashAction(context: Context, flags: FlashFlags): Promise<
   const onSignal = () => interrupt.abort();
   process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
   const faultHook = process.env.PISWARM_TEST_BEFORE_VERIFY;
+  const progress = createFlashProgress(context.io);
   try {
     const outcome = await flash(
       context.runner,
       inventory,
       { ...request, signal: interrupt.signal, beforeVerify: faultHook ? async () => void (await context.runner.run('sh', ['-c', faultHook])) : undefined },
       { confirm: (q) => prompter.confirm(q), nextCard: (hostname, device) => prompter.waitForEnter(`Put the card for ${hostname} into ${device}.`) },
-      createFlashProgress(context.io),
-    );
+      progress,
+    ).catch(async (error: Error) => {
+      await progress.close(error);
+      throw error;
+    });
+    await progress.close();
     if (context.io.json) printJson(context.io, outcome);
     else if (outcome.dryRun) printLines(context.io, `Dry run: every check passed; nothing was opened for writing (${request.targets.map((t) => t.path).join(', ')}).`);
     else {
@@ -85,6 +90,9 @@ async function buildRequest(image: string, flags: FlashFlags, prompter: Prompter
     outputs.length > 0
       ? matchTargets(outputs, hostnames, '--output').map((path) => ({ kind: 'file' as const, path }))
       : (devices.length === 1 ? hostnames.map(() => devices[0]!) : matchTargets(devices, hostnames, '--device')).map((path) => ({ kind: 'device' as const, path }));
+  if (devices.length === 1 && hostnames.length > 1 && !process.stdin.isTTY) {
+    throw new UsageError(`${hostnames.length} cards through one --device need a terminal, to say when each card is in.`, 'Run it in a terminal, or give one --device per hostname.');
+  }
   if (flags.sha256 !== undefined && !isSha256(flags.sha256)) throw new UsageError(`--sha256 "${flags.sha256}" is not a SHA-256 (64 hex digits).`);
 
   const base = {

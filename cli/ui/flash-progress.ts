@@ -1,63 +1,80 @@
+import { formatBytes } from '../core/drive-safety.js';
 import type { Io } from '../io.js';
 import type { FlashEvents } from '../services/flash/flash.js';
-import type { FlashPhase } from '../services/flash/flash-card.js';
-import { formatBytes } from '../core/drive-safety.js';
+import { ListrPhases } from './listr-phases.js';
+
+export interface FlashProgressView extends FlashEvents {
+  /** Ends the running phase (failed when `error` is given) and waits until rendering is done. */
+  close(error?: Error): Promise<void>;
+}
 
 /**
- * Shows flash progress on stderr: one live line with bytes/s and ETA on a terminal, a line per
+ * Shows flash progress on stderr: listr2 phases with bytes/s and ETA on a terminal, a line per
  * finished phase off one, and JSON lines (`{"event": ...}`) with --json, so scripts can follow.
  */
-export function createFlashProgress(io: Io): FlashEvents {
-  let phase: string | undefined;
-  let phaseStart = 0;
-  let lastDraw = 0;
-  let lastDone = 0;
+export function createFlashProgress(io: Io): FlashProgressView {
+  const listr = io.isTTY && !io.json ? new ListrPhases() : undefined;
   const emit = (event: Record<string, unknown>) => io.stderr.write(`${JSON.stringify(event)}\n`);
-  const line = (text: string) => io.stderr.write(io.isTTY ? `\r\u001b[K${text}` : `${text}\n`);
+  let phase: string | undefined;
+  let started = 0;
+  let lastShown = 0;
+  let done = 0;
 
-  const update = (name: string, done: number, total?: number, force = false) => {
-    const now = Date.now();
-    if (name !== phase) {
-      if (phase) finish();
-      phase = name;
-      phaseStart = now;
-      lastDraw = 0;
-    }
-    lastDone = done;
-    if (!force && now - lastDraw < (io.isTTY ? 200 : 1000)) return;
-    lastDraw = now;
-    const seconds = (now - phaseStart) / 1000;
-    const rate = seconds > 0 ? done / seconds : 0;
-    if (io.json) return emit({ event: 'progress', phase: name, done, total, bytesPerSecond: Math.round(rate) });
-    if (!io.isTTY) return;
-    const eta = total && rate > 0 ? ` ETA ${Math.max(0, Math.round((total - done) / rate))} s` : '';
-    line(`${name.padEnd(11)} ${formatBytes(done)}${total ? ` / ${formatBytes(total)}` : ''}  ${formatBytes(rate)}/s${eta}`);
-  };
   const finish = () => {
-    const seconds = ((Date.now() - phaseStart) / 1000).toFixed(1);
-    if (io.json) emit({ event: 'phase-done', phase, done: lastDone, seconds: Number(seconds) });
-    else line(`✓ ${phase} done${lastDone > 1 ? ` (${formatBytes(lastDone)})` : ''} in ${seconds} s${io.isTTY ? '\n' : ''}`);
+    if (!phase) return;
+    const seconds = (Date.now() - started) / 1000;
+    const summary = `${phase}${done > 1 ? ` ${formatBytes(done)}` : ''} in ${seconds.toFixed(1)} s`;
+    if (io.json) emit({ event: 'phase-done', phase, done, seconds });
+    else if (listr) void listr.end(summary);
+    else io.stderr.write(`✓ ${summary}\n`);
     phase = undefined;
   };
 
+  const update = (name: string, bytes: number, total?: number) => {
+    const now = Date.now();
+    if (name !== phase) {
+      finish();
+      phase = name;
+      started = now;
+      lastShown = 0;
+      listr?.start(name);
+    }
+    done = bytes;
+    if (now - lastShown < (io.json ? 1000 : 200)) return;
+    lastShown = now;
+    const rate = bytes / Math.max((now - started) / 1000, 0.001);
+    if (io.json) emit({ event: 'progress', phase: name, done: bytes, total, bytesPerSecond: Math.round(rate) });
+    const eta = total && rate > 0 ? `, ETA ${Math.max(0, Math.round((total - bytes) / rate))} s` : '';
+    listr?.detail(`${formatBytes(bytes)}${total ? ` of ${formatBytes(total)}` : ''}, ${formatBytes(rate)}/s${eta}`);
+  };
+
   return {
-    download: (done, total) => update('download', done, total),
-    checksum(done) {
-      if (!done) update('checksum', 0, undefined, true);
-      else finish();
+    download: (bytes, total) => update('download', bytes, total),
+    checksum(finished) {
+      if (finished) finish();
+      else update('checksum', 0);
     },
     card(hostname, target) {
-      if (phase) finish();
+      finish();
       if (io.json) emit({ event: 'card', hostname, target });
-      else io.stderr.write(`Flashing ${hostname} onto ${target}\n`);
+      else if (listr) {
+        listr.start(`${hostname} → ${target}`);
+        void listr.end();
+      } else io.stderr.write(`Flashing ${hostname} onto ${target}\n`);
     },
-    phase(name: FlashPhase, done, total) {
-      update(name, done, total, done === total);
-      if (name === 'personalise' && done === 1) finish();
+    phase(name, bytes, total) {
+      update(name, bytes, total);
+      if (name === 'personalise' && bytes === 1) finish();
     },
     note(message) {
       if (io.json) emit({ event: 'note', message });
-      else io.stderr.write(`${io.isTTY ? '\r\u001b[K' : ''}· ${message}\n`);
+      else if (!listr) io.stderr.write(`· ${message}\n`);
+      else listr.detail(message);
+    },
+    async close(error) {
+      if (listr) await listr.end(undefined, error);
+      else finish();
+      phase = undefined;
     },
   };
 }
