@@ -37,11 +37,16 @@ if [ ! -f "$IMG.xz" ] || [ ! -f "$IMG.zip" ]; then
   printf 'console=tty1 root=PARTUUID=0-02 rootwait\n' > "$BENCH_DIR/cmdline.txt"
   for f in kernel8.img user-data meta-data cmdline.txt; do mcopy -i "$BENCH_DIR/boot.vfat" "$BENCH_DIR/$f" "::$f"; done
   dd if="$BENCH_DIR/boot.vfat" of="$IMG" bs=4M seek=1 conv=notrunc,sparse status=none
-  mkfs.ext4 -q -F -N $(( $(find /usr/share | wc -l) + 20000 )) -d /usr/share "$BENCH_DIR/root.ext4" 767M
+  # Real files, but a fixed amount (~380 MB) whatever this machine has installed.
+  rm -rf "$BENCH_DIR/rootfs" && mkdir -p "$BENCH_DIR/rootfs"
+  find /usr/share /usr/lib -type f -size -8M -printf '%s %p\n' 2>/dev/null | sort -k2 | awk '{ t += $1; if (t > 380000000) exit; print $2 }' > "$BENCH_DIR/files"
+  xargs -a "$BENCH_DIR/files" -d '\n' cp --parents -t "$BENCH_DIR/rootfs"
+  mkfs.ext4 -q -F -N $(( $(wc -l < "$BENCH_DIR/files") * 2 + 20000 )) -d "$BENCH_DIR/rootfs" "$BENCH_DIR/root.ext4" 767M
+  rm -rf "$BENCH_DIR/rootfs" "$BENCH_DIR/files"
   dd if="$BENCH_DIR/root.ext4" of="$IMG" bs=1M seek=260 conv=notrunc,sparse status=none
   rm -f "$BENCH_DIR/boot.vfat" "$BENCH_DIR/root.ext4" "$BENCH_DIR/kernel8.img" "$BENCH_DIR"/{user-data,meta-data,cmdline.txt}
   (cd "$BENCH_DIR" && zip -q "$(basename "$IMG").zip" "$(basename "$IMG")")
-  xz -T2 -6 -k "$IMG"
+  xz -T2 -3 -k "$IMG"
   for f in "$IMG.zip" "$IMG.xz"; do (cd "$BENCH_DIR" && sha256sum "$(basename "$f")" > "$(basename "$f").sha256"); done
   # bmaptool's best case: a bmap made from a sparse copy of the image.
   cp --sparse=always "$IMG" "$BENCH_DIR/sparse.img"

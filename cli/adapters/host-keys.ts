@@ -1,7 +1,38 @@
-import ssh2 from 'ssh2';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 
-/** A new ed25519 SSH host key pair in OpenSSH format, for a card to use from its first boot. */
+/**
+ * A new ed25519 SSH host key pair in OpenSSH format, for a card to use from its first boot.
+ * Written here from node:crypto's raw key: ssh2's generator drops a leading zero byte of the
+ * public key (1 key in 256), giving a key that sshd refuses to load.
+ */
 export function generateHostKey(hostname: string): { type: 'ed25519'; privateKey: string; publicKey: string } {
-  const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment: `root@${hostname}` });
-  return { type: 'ed25519', privateKey: pair.private, publicKey: pair.public.trim() };
+  const jwk = generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' });
+  const pub = Buffer.from(jwk.x!, 'base64url');
+  const seed = Buffer.from(jwk.d!, 'base64url');
+  const comment = `root@${hostname}`;
+  const type = Buffer.from('ssh-ed25519');
+  const publicBlob = Buffer.concat([sshString(type), sshString(pub)]);
+  const check = randomBytes(4);
+  let section = Buffer.concat([check, check, sshString(type), sshString(pub), sshString(Buffer.concat([seed, pub])), sshString(Buffer.from(comment))]);
+  // Padded with 1, 2, 3… to the cipher block size (8 for "none").
+  const padding = Array.from({ length: (8 - (section.length % 8)) % 8 }, (_, i) => i + 1);
+  section = Buffer.concat([section, Buffer.from(padding)]);
+  const none = sshString(Buffer.from('none'));
+  const body = Buffer.concat([Buffer.from('openssh-key-v1\0'), none, none, sshString(Buffer.alloc(0)), uint32(1), sshString(publicBlob), sshString(section)]);
+  const lines = body.toString('base64').match(/.{1,70}/g)!;
+  return {
+    type: 'ed25519',
+    privateKey: `-----BEGIN OPENSSH PRIVATE KEY-----\n${lines.join('\n')}\n-----END OPENSSH PRIVATE KEY-----\n`,
+    publicKey: `ssh-ed25519 ${publicBlob.toString('base64')} ${comment}`,
+  };
+}
+
+function uint32(n: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(n);
+  return b;
+}
+
+function sshString(data: Buffer): Buffer {
+  return Buffer.concat([uint32(data.length), data]);
 }

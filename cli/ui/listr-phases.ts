@@ -1,4 +1,4 @@
-import { Listr, ProcessOutput, type ListrTaskWrapper } from 'listr2';
+import { Listr, ListrLogger, ProcessOutput, type DefaultRenderer, type ListrTaskWrapper, type SimpleRenderer } from 'listr2';
 
 /**
  * Shows sequential phases as listr2 tasks on stderr (stdout stays for results): a spinner with a
@@ -48,7 +48,12 @@ export class ListrPhases {
           rendererOptions: { outputBar: 1, persistentOutput: false },
         },
       ],
-      { renderer: 'default', fallbackRenderer: 'simple', exitOnError: true, rendererOptions: { collapseErrors: false }, processOutput: new ProcessOutput(process.stderr, process.stderr) },
+      {
+        renderer: 'default',
+        fallbackRenderer: 'simple',
+        exitOnError: true,
+        rendererOptions: { collapseErrors: false, logger: new ListrLogger({ processOutput: new ProcessOutput(process.stderr, process.stderr) }) },
+      },
     );
     // The error itself is reported once, by the command; here it only marks the task as failed.
     return list.run().then(
@@ -59,7 +64,7 @@ export class ListrPhases {
 }
 
 interface Phase {
-  task?: ListrTaskWrapper<unknown, 'default', 'simple'>;
+  task?: ListrTaskWrapper<unknown, typeof DefaultRenderer, typeof SimpleRenderer>;
   finish: (title?: string, error?: Error) => void;
   done: Promise<string | undefined>;
   detail: string;

@@ -8,7 +8,7 @@ import type { Reporter } from '../../io.js';
 import { assertSubnetFree, ensureArmEmulation, ensureBridge, netnsExists } from './lab-network.js';
 import { probeNode, startNode } from './lab-node.js';
 import { isRegistryUp, spawnRegistry, waitForRegistry } from './lab-registry.js';
-import { labDir, readLabState, writeLabState, type LabState } from './lab-state.js';
+import { labDir, nodeDir, readLabState, writeLabState, type LabState } from './lab-state.js';
 import { labDown } from './lab-down.js';
 import { assertRoot, ensurePackages } from './prerequisites.js';
 
@@ -105,7 +105,7 @@ async function bringUp(runner: CommandRunner, reporter: Reporter, state: LabStat
   }
 
   const results = await mapSettled(plan.nodes, plan.nodes.length, async (node) => {
-    await waitForNode(plan, node, options.readyTimeoutMs, signal);
+    await waitForNode(plan, node, state.nodes[node.hostname]!.anchorPid, options.readyTimeoutMs, signal);
     reporter.step(`${node.hostname} booted (${node.ip}, ${node.mac})`);
   });
   signal?.throwIfAborted();
@@ -117,11 +117,16 @@ async function bringUp(runner: CommandRunner, reporter: Reporter, state: LabStat
   }
 }
 
-async function waitForNode(plan: LabPlan, node: LabPlan['nodes'][number], timeoutMs: number, signal?: AbortSignal): Promise<void> {
+async function waitForNode(plan: LabPlan, node: LabPlan['nodes'][number], bootPid: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let health = await probeNode(plan, node);
   while (health.sshd !== 'running' || health.dockerd !== 'running') {
     signal?.throwIfAborted();
+    // The boot script lives on as the node's anchor; if it is gone, the node will never come up.
+    if (!isProcessAlive(bootPid)) {
+      const dir = nodeDir(plan.name, node.hostname);
+      throw new Error(`${node.hostname}: its boot script stopped (see ${dir}/boot.log, sshd.log and dockerd.log)`);
+    }
     if (Date.now() > deadline) {
       const down = [health.sshd !== 'running' && 'sshd', health.dockerd !== 'running' && 'dockerd'].filter(Boolean).join(' and ');
       throw new Error(`${node.hostname}: ${down} not answering after ${timeoutMs / 1000} s`);
