@@ -39,7 +39,7 @@ if [ ! -f "$IMG.xz" ] || [ ! -f "$IMG.zip" ]; then
   dd if="$BENCH_DIR/boot.vfat" of="$IMG" bs=4M seek=1 conv=notrunc,sparse status=none
   # Real files, but a fixed amount (~380 MB) whatever this machine has installed.
   rm -rf "$BENCH_DIR/rootfs" && mkdir -p "$BENCH_DIR/rootfs"
-  find /usr/share /usr/lib -type f -size -8M -printf '%s %p\n' 2>/dev/null | sort -k2 | awk '{ t += $1; if (t > 380000000) exit; print $2 }' > "$BENCH_DIR/files"
+  find /usr/share /usr/lib -type f -size -8M -printf '%s %p\n' 2>/dev/null | sort -k2 | awk '{ t += $1; if (t <= 380000000) print $2 }' > "$BENCH_DIR/files"
   xargs -a "$BENCH_DIR/files" -d '\n' cp --parents -t "$BENCH_DIR/rootfs"
   mkfs.ext4 -q -F -N $(( $(wc -l < "$BENCH_DIR/files") * 2 + 20000 )) -d "$BENCH_DIR/rootfs" "$BENCH_DIR/root.ext4" 767M
   rm -rf "$BENCH_DIR/rootfs" "$BENCH_DIR/files"

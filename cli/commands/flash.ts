@@ -44,6 +44,7 @@ export async function flashAction(context: Context, flags: FlashFlags): Promise<
   const prompter = createPrompter(context.io);
   const request = await buildRequest(image, flags, prompter);
   const inventory = await context.loadInventory();
+  const before = inventory.toString();
   const interrupt = new AbortController();
   const onSignal = () => interrupt.abort();
   process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
@@ -75,7 +76,7 @@ export async function flashAction(context: Context, flags: FlashFlags): Promise<
   } finally {
     process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
     // Host keys of the cards that were finished are kept even when a later card fails.
-    if (inventory.toString().includes('cards:')) await saveInventory(inventory);
+    if (inventory.toString() !== before) await saveInventory(inventory);
   }
 }
 
