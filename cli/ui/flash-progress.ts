@@ -73,7 +73,7 @@ export function createFlashProgress(io: Io): FlashProgressView {
     },
     async close(error) {
       if (listr) await listr.end(undefined, error);
-      else finish();
+      else if (!error) finish();
       phase = undefined;
     },
   };
