@@ -1,5 +1,6 @@
 import type { FileHandle } from 'node:fs/promises';
 import type { BlockIo } from '../core/fat.js';
+import { PiswarmError } from '../errors.js';
 
 /** BlockIo over an open file or block device, shifted to start at `base` (a partition's offset). */
 export function fileBlockIo(handle: FileHandle, base = 0): BlockIo {
@@ -9,7 +10,9 @@ export function fileBlockIo(handle: FileHandle, base = 0): BlockIo {
       let done = 0;
       while (done < length) {
         const { bytesRead } = await handle.read(buffer, done, length - done, base + offset + done);
-        if (bytesRead === 0) throw new Error(`Unexpected end of device at byte ${base + offset + done}.`);
+        if (bytesRead === 0) {
+          throw new PiswarmError(`The card ended at byte ${base + offset + done}, before the data did.`, { hint: 'The card is smaller than it claims: it may be fake.' });
+        }
         done += bytesRead;
       }
       return buffer;

@@ -95,11 +95,6 @@ export class Inventory {
     return node.hostKey ?? this.data.cards?.[node.hostname]?.hostKey;
   }
 
-  setClusterName(name: string): void {
-    this.doc.setIn(['cluster', 'name'], name);
-    this.revalidate();
-  }
-
   toString(): string {
     // Long lines (host keys) stay whole, as a user would paste them.
     return this.doc.toString({ lineWidth: 0 });

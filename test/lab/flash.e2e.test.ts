@@ -189,8 +189,11 @@ describe('piswarm flash refuses bad input and writes nothing wrong', () => {
     const { device, file } = loopDevice(32);
     const run = await flash([zip, '--device', device, '--hostname', 'x', '--force', '--yes']);
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain('is larger than');
+    expect(run.stderr).toContain(`Refusing to flash ${device}: the image (65.0 MiB) is larger than ${device} (32.0 MiB)`);
     expect(untouched(file)).toBe(true);
+    const dry = await flash([zip, '--device', device, '--hostname', 'x', '--force', '--dry-run']);
+    expect(dry.code).toBe(1);
+    expect(dry.stderr).toContain('is larger than');
   });
 
   it('refuses the system drive, even in a dry run', async () => {

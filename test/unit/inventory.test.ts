@@ -109,9 +109,9 @@ describe('inventory file', () => {
     const file = join(dir, 'piswarm.yaml');
     await writeFile(file, GOOD);
     const inv = await loadInventory(file);
-    inv.setClusterName('renamed');
+    inv.upsertNode('b8:27:eb:00:00:01', { ip: '192.168.1.99' });
     await saveInventory(inv);
-    expect(await readFile(file, 'utf8')).toContain('name: renamed');
+    expect(await readFile(file, 'utf8')).toContain('ip: 192.168.1.99');
     expect(await readdir(dir)).toEqual(['piswarm.yaml']);
   });
 

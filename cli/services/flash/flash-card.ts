@@ -1,3 +1,4 @@
+import { fileBlockIo } from '../../adapters/block-file.js';
 import { openImage, readImageHead } from '../../adapters/image-source.js';
 import { discardForZeroSkip, dropCache, type OpenTarget } from '../../adapters/flash-target.js';
 import type { CommandRunner } from '../../adapters/process.js';
@@ -6,7 +7,7 @@ import type { FirstBootFormat } from '../../core/first-boot.js';
 import { bootPartition } from '../../core/mbr.js';
 import { PiswarmError } from '../../errors.js';
 import { checkPersonalisation, personaliseCard } from './personalise-card.js';
-import { verifyImage, readAt } from './verify-image.js';
+import { verifyImage } from './verify-image.js';
 import { MBR_SIZE, writeImage } from './write-image.js';
 
 export type FlashPhase = 'write' | 'verify' | 'personalise';
@@ -53,11 +54,8 @@ export async function flashCard(runner: CommandRunner, options: FlashCardOptions
   const { handle } = target;
   // Checked before the card is touched at all (discard included): is this a Pi image?
   bootPartition(await readImageHead(options.imagePath, MBR_SIZE));
+  // An image known to be too large was refused with the drive; one whose size was only a guess stops while writing.
   const image = await openImage(options.imagePath);
-  if (image.size !== undefined && target.capacity !== undefined && image.sizeIsExact && image.size > target.capacity) {
-    image.stream.destroy();
-    throw new PiswarmError(`The image (${image.size} bytes) is larger than ${target.path} (${target.capacity} bytes).`, { hint: 'Use a larger card. Nothing was written.' });
-  }
   let skipZeros = target.kind === 'file';
   if (target.kind === 'device' && image.size !== undefined) {
     skipZeros = await discardForZeroSkip(runner, target, image.size);
@@ -87,7 +85,7 @@ export async function flashCard(runner: CommandRunner, options: FlashCardOptions
 
   await handle.write(written.mbr, 0, MBR_SIZE, 0);
   await dropCache(runner, target);
-  if (!(await readAt(handle, 0, MBR_SIZE)).equals(written.mbr)) {
+  if (!(await fileBlockIo(handle).read(0, MBR_SIZE)).equals(written.mbr)) {
     throw new PiswarmError(`The partition table on ${target.path} does not read back as written.`, { hint: 'The card is failing; use another one.' });
   }
   progress.phase('personalise', 1, 1);

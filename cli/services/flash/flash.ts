@@ -4,7 +4,7 @@ import { basename } from 'node:path';
 import { deviceNumber, listDrives, type Drive } from '../../adapters/drives.js';
 import { openDevice, openOutputFile, type OpenTarget } from '../../adapters/flash-target.js';
 import { generateHostKey } from '../../adapters/host-keys.js';
-import { assertReadableFile, download, fetchText, hashFile, readTextIfExists } from '../../adapters/image-source.js';
+import { assertReadableFile, download, fetchText, hashFile, openImage, readTextIfExists } from '../../adapters/image-source.js';
 import type { CommandRunner } from '../../adapters/process.js';
 import type { CardSettings } from '../../core/card-settings.js';
 import { checksumCandidates, findSha256 } from '../../core/checksum.js';
@@ -52,9 +52,10 @@ export async function flash(runner: CommandRunner, inventory: Inventory, request
   const checksum = await checkImage(imagePath, downloaded, request, checksumSources, prompts, events);
 
   const imageDevice = deviceNumber((await stat(imagePath)).dev);
+  const imageSize = await exactImageSize(imagePath);
   const approved: Drive[] = [];
   for (const target of request.targets) {
-    if (target.kind === 'device') approved.push(await approveDrive(runner, target.path, imageDevice, request, prompts));
+    if (target.kind === 'device') approved.push(await approveDrive(runner, target.path, { imageDevice, imageSize }, request, prompts));
   }
   if (request.dryRun) return { checksum, cards: [], dryRun: true };
 
@@ -64,7 +65,7 @@ export async function flash(runner: CommandRunner, inventory: Inventory, request
     if (i > 0 && target.kind === 'device' && request.targets[i - 1]!.path === target.path) await prompts.nextCard(base.hostname, target.path);
     events.card(base.hostname, target.path);
     const settings: CardSettings = { ...base, hostKeys: [generateHostKey(base.hostname)], instanceId: `piswarm-${base.hostname}-${randomBytes(4).toString('hex')}` };
-    const opened = await openTarget(runner, target, approved, imageDevice, prompts, request);
+    const opened = await openTarget(runner, target, approved, { imageDevice, imageSize }, prompts, request);
     try {
       const result = await flashCard(runner, { imagePath, target: opened, settings, verifyAll: request.verifyAll, progress: events, signal: request.signal, beforeVerify: request.beforeVerify });
       cards.push(result);
@@ -87,6 +88,18 @@ function incomplete(error: unknown, hostname: string, target: string, done: numb
     return new PiswarmError(`${hostname}: ${error.message}`, { hint: error.hint, exitCode: error.exitCode, cause: error });
   }
   return new PiswarmError(`Flashing ${hostname} onto ${target} failed: ${(error as Error).message}. The card is incomplete and will not boot.${already}`, { cause: error });
+}
+
+/** What the drive checks need to know about the image: where it lives, and its size when exact. */
+interface ImageFacts {
+  imageDevice: string;
+  imageSize?: number;
+}
+
+async function exactImageSize(path: string): Promise<number | undefined> {
+  const { stream, size, sizeIsExact } = await openImage(path);
+  stream.destroy();
+  return sizeIsExact ? size : undefined;
 }
 
 const isUrl = (image: string) => /^https?:\/\//i.test(image);
@@ -141,9 +154,9 @@ async function findDrive(runner: CommandRunner, path: string): Promise<Drive> {
 }
 
 /** Every safety rule before anything is opened for writing (and all that --dry-run does). */
-async function approveDrive(runner: CommandRunner, path: string, imageDevice: string, request: FlashRequest, prompts: FlashPrompts): Promise<Drive> {
+async function approveDrive(runner: CommandRunner, path: string, image: ImageFacts, request: FlashRequest, prompts: FlashPrompts): Promise<Drive> {
   const drive = await findDrive(runner, path);
-  const verdict = judgeDrive(drive, { imageDevices: [imageDevice] });
+  const verdict = judgeDrive(drive, { imageDevices: [image.imageDevice], imageSize: image.imageSize });
   if (verdict.refusals.length > 0) {
     throw new PiswarmError(`Refusing to flash ${path}: ${verdict.refusals.join('; ')}.`, { hint: 'Choose another drive; `piswarm flash --list` shows candidates.' });
   }
@@ -168,7 +181,7 @@ async function openTarget(
   runner: CommandRunner,
   target: FlashRequest['targets'][number],
   approved: Drive[],
-  imageDevice: string,
+  image: ImageFacts,
   prompts: FlashPrompts,
   request: FlashRequest,
 ): Promise<OpenTarget> {
@@ -178,7 +191,7 @@ async function openTarget(
   const now = await findDrive(runner, target.path);
   if (before && (now.size !== before.size || now.model !== before.model)) {
     // A different card in the same reader (several hostnames): approve it again.
-    await approveDrive(runner, target.path, imageDevice, { ...request, dryRun: false }, prompts);
+    await approveDrive(runner, target.path, image, { ...request, dryRun: false }, prompts);
   }
   return openDevice(target.path);
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
+import { fileBlockIo } from '../../adapters/block-file.js';
 import { PiswarmError } from '../../errors.js';
 import { BLOCK, MBR_SIZE, SEGMENT, type WrittenImage } from './write-image.js';
 
@@ -29,6 +30,7 @@ export interface VerifyOptions {
 export async function verifyImage(handle: FileHandle, target: string, image: WrittenImage, options: VerifyOptions): Promise<{ bytesRead: number }> {
   const hash = createHash('sha256');
   const zeros = Buffer.alloc(SEGMENT);
+  const card = fileBlockIo(handle);
   let bytesRead = 0;
   for (let blockStart = 0; blockStart < image.size; blockStart += BLOCK) {
     options.signal?.throwIfAborted();
@@ -43,7 +45,7 @@ export async function verifyImage(handle: FileHandle, target: string, image: Wri
     while (hi > lo && !wanted(hi - 1)) hi--;
     const from = lo * SEGMENT;
     const to = Math.min(hi * SEGMENT, blockEnd);
-    const data = to > from ? await readAt(handle, from, to - from) : Buffer.alloc(0);
+    const data = to > from ? await card.read(from, to - from) : Buffer.alloc(0);
     bytesRead += data.length;
     if (from === 0 && data.length >= MBR_SIZE) image.mbr.copy(data, 0);
     for (let s = first; s < last; s++) {
@@ -59,15 +61,4 @@ export async function verifyImage(handle: FileHandle, target: string, image: Wri
   }
   if (hash.digest('hex') !== image.sha256) throw new VerificationError(target, 0);
   return { bytesRead };
-}
-
-export async function readAt(handle: FileHandle, position: number, length: number): Promise<Buffer> {
-  const buffer = Buffer.allocUnsafe(length);
-  let done = 0;
-  while (done < length) {
-    const { bytesRead } = await handle.read(buffer, done, length - done, position + done);
-    if (bytesRead === 0) throw new PiswarmError(`The card ended at byte ${position + done}, before the image did.`, { hint: 'The card is smaller than it claims: it may be fake.' });
-    done += bytesRead;
-  }
-  return buffer;
 }

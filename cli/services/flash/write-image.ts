@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
+import { fileBlockIo } from '../../adapters/block-file.js';
 import { PiswarmError } from '../../errors.js';
 
 /** Writes are issued in blocks this big; zero detection and verification work per segment. */
@@ -46,10 +47,10 @@ export async function writeImage(stream: Readable, handle: FileHandle, target: s
   let block = Buffer.allocUnsafe(BLOCK);
   let fill = 0;
 
+  const card = fileBlockIo(handle);
   const write = async (data: Buffer, at: number) => {
     try {
-      let done = 0;
-      while (done < data.length) done += (await handle.write(data, done, data.length - done, at + done)).bytesWritten;
+      await card.write(at, data);
       bytesWritten += data.length;
     } catch (error) {
       throw describeWriteError(error, target, at);
