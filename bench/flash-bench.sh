@@ -10,7 +10,8 @@ WRITE_BPS=${WRITE_BPS:-20000000}
 READ_BPS=${READ_BPS:-45000000}
 IMG="$BENCH_DIR/pi-os-like.img"
 CARD="$BENCH_DIR/card.bin"
-PISWARM="node $PWD/dist/cli/main.js"
+# The installed bin, as users run it (its shebang sets node flags).
+PISWARM="$PWD/dist/cli/main.js"
 
 [ "$(id -u)" = 0 ] || { echo "The benchmark needs root (loop devices, blkio throttling)." >&2; exit 1; }
 need=()

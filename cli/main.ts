@@ -1,4 +1,6 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=2
+// The flag: flashing streams GBs through short-lived buffers; a small young generation frees them
+// soon after use instead of letting tens of MB of dead buffers pile up (peak RSS ~20 MB lower).
 import { run } from './program.js';
 
 // The only place the process exits: every command returns, every error is mapped in `run`.

@@ -5,8 +5,8 @@ import { PiswarmError } from '../errors.js';
 /** BlockIo over an open file or block device, shifted to start at `base` (a partition's offset). */
 export function fileBlockIo(handle: FileHandle, base = 0): BlockIo {
   return {
-    async read(offset, length) {
-      const buffer = Buffer.alloc(length);
+    async read(offset, length, into) {
+      const buffer = into ? into.subarray(0, length) : Buffer.alloc(length);
       let done = 0;
       while (done < length) {
         const { bytesRead } = await handle.read(buffer, done, length - done, base + offset + done);

@@ -6,7 +6,8 @@ import { PiswarmError } from '../errors.js';
  * Every change is written to all FAT copies; long file names are written as VFAT entries.
  */
 export interface BlockIo {
-  read(offset: number, length: number): Promise<Buffer>;
+  /** Reads into `into` when given (it must hold `length` bytes), else into a new buffer. */
+  read(offset: number, length: number, into?: Buffer): Promise<Buffer>;
   write(offset: number, data: Buffer): Promise<void>;
 }
 

@@ -10,8 +10,9 @@ import { fingerprint } from '../../cli/core/host-key.js';
 import { Inventory } from '../../cli/core/inventory.js';
 import type { LabStatus } from '../../cli/services/lab/lab-status.js';
 import type { NodeRunResult } from '../../cli/services/run-command.js';
-import { piswarm } from '../helpers/cli.js';
+import { piswarm, startPiswarm } from '../helpers/cli.js';
 import { labEnv } from '../helpers/lab.js';
+import { until } from '../helpers/wait.js';
 import { buildPiImage, compress, sha256File, writeSha256, type PiImage } from '../helpers/pi-image.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'piswarm-flash-'));
@@ -276,5 +277,29 @@ describe('piswarm flash refuses bad input and writes nothing wrong', () => {
     expect(run.stderr).toContain(`does not hold the image from byte ${segment}`);
     expect(head(file).every((b) => b === 0)).toBe(true);
     expect(mtype(file, 'meta-data')).toBe('instance-id: iid-black-pearl\n');
+  });
+
+  it('stops cleanly on Ctrl-C while writing a slow card: exit 2, says the card is incomplete, no MBR, no decompressor left', async () => {
+    const big = buildPiImage({ dir: join(dir, 'big'), name: 'big', rootMiB: 40, rootDataMiB: 32 });
+    const bigXz = compress(big.img, 'xz');
+    const { device, file } = loopDevice(100);
+    // A slow card (4 MB/s through the blkio controller), so the write is still going when Ctrl-C comes.
+    const majMin = readFileSync(`/sys/class/block/${basename(device)}/dev`, 'utf8').trim();
+    const throttle = '/sys/fs/cgroup/blkio/blkio.throttle.write_bps_device';
+    writeFileSync(throttle, `${majMin} 4000000`);
+    try {
+      const args = ['flash', '--inventory', inventory, bigXz, '--device', device, '--hostname', 'slow', '--no-checksum', '--force', '--yes', '--json'];
+      const running = startPiswarm(args, { env: { HOME: home }, cwd: dir });
+      await until(() => running.stderr().includes('"event":"progress","phase":"write"'), 60_000, 'the write to start');
+      running.child.kill('SIGINT');
+      const run = await running.result;
+      expect(run.code, run.stderr).toBe(2);
+      expect(run.stderr).toContain(`Flashing slow was interrupted: ${device} is incomplete and will not boot.`);
+      expect(run.stderr).not.toContain('"phase-done","phase":"write"');
+      expect(head(file).every((b) => b === 0)).toBe(true);
+      expect(sh(`pgrep -f '^xz .*${basename(bigXz)}' || true`)).toBe('');
+    } finally {
+      writeFileSync(throttle, `${majMin} 0`);
+    }
   });
 });

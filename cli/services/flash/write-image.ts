@@ -9,7 +9,13 @@ export const BLOCK = 4 * 1024 * 1024;
 export const SEGMENT = 64 * 1024;
 /** The MBR is held back and written last, so a card that was not finished does not boot. */
 export const MBR_SIZE = 512;
-const MAX_IN_FLIGHT = 4;
+const MAX_IN_FLIGHT = 8;
+/**
+ * Left alone, the kernel lets GBs of dirty pages pile up before it starts writing them, so the
+ * card idles for seconds at the start. A flush every this many bytes keeps the card busy from
+ * the first block and bounds the dirty memory (flushes count as writes in flight).
+ */
+const FLUSH_EVERY = 8 * 1024 * 1024;
 const ZERO_SEGMENT = Buffer.alloc(SEGMENT);
 
 export interface WrittenImage {
@@ -35,7 +41,8 @@ export interface WriteOptions {
 
 /**
  * Streams the image onto the card: hashing, zero detection and writing overlap with
- * decompression (up to four 4 MiB writes in flight). Memory stays flat whatever the image size.
+ * decompression (up to eight writes and flushes in flight). Blocks are reused once their writes
+ * are done, so memory stays flat whatever the image size.
  */
 export async function writeImage(stream: Readable, handle: FileHandle, target: string, options: WriteOptions): Promise<WrittenImage> {
   const imageHash = createHash('sha256');
@@ -44,7 +51,9 @@ export async function writeImage(stream: Readable, handle: FileHandle, target: s
   let mbr = Buffer.alloc(0);
   let offset = 0;
   let bytesWritten = 0;
-  let block = Buffer.allocUnsafe(BLOCK);
+  let unflushed = 0;
+  const spareBlocks: Buffer[] = [];
+  let block: Buffer = Buffer.allocUnsafe(BLOCK);
   let fill = 0;
 
   const card = fileBlockIo(handle);
@@ -56,15 +65,33 @@ export async function writeImage(stream: Readable, handle: FileHandle, target: s
       throw describeWriteError(error, target, at);
     }
   };
-  const issue = async (data: Buffer, at: number) => {
+  const flush = async (at: number) => {
+    try {
+      await handle.datasync();
+    } catch (error) {
+      throw describeWriteError(error, target, at);
+    }
+  };
+  const track = async (operation: () => Promise<void>, record?: Array<Promise<void>>) => {
     while (inFlight.size >= MAX_IN_FLIGHT) await Promise.race(inFlight);
-    const pending = write(data, at).finally(() => inFlight.delete(pending));
+    const pending = operation().finally(() => inFlight.delete(pending));
     // Attach a handler now; the error is re-thrown when the writes are awaited below.
     pending.catch(() => undefined);
     inFlight.add(pending);
+    record?.push(pending);
+  };
+  /** Queues one write, recorded in `writes` so its block can be reused after. */
+  const issue = async (data: Buffer, at: number, writes: Array<Promise<void>>) => {
+    await track(() => write(data, at), writes);
+    unflushed += data.length;
+    if (unflushed >= FLUSH_EVERY) {
+      unflushed = 0;
+      await track(() => flush(at));
+    }
   };
 
-  const flushBlock = async (data: Buffer) => {
+  /** Issues the block's non-zero runs; resolves with their writes, once all are in flight. */
+  const flushBlock = async (data: Buffer): Promise<Array<Promise<void>>> => {
     if (options.capacity !== undefined && offset + data.length > options.capacity) {
       throw new CardWriteError(`The image is larger than ${target} (${options.capacity} bytes); it was stopped at byte ${offset}.`, {
         hint: 'Use a larger card. The card is incomplete and will not boot.',
@@ -77,6 +104,7 @@ export async function writeImage(stream: Readable, handle: FileHandle, target: s
       await handle.datasync();
     }
     imageHash.update(data);
+    const writes: Array<Promise<void>> = [];
     let runStart = -1;
     for (let s = 0; s < data.length; s += SEGMENT) {
       const segment = data.subarray(s, s + SEGMENT);
@@ -84,17 +112,18 @@ export async function writeImage(stream: Readable, handle: FileHandle, target: s
       segmentHashes.push(skip ? undefined : createHash('sha256').update(segment).digest());
       if (!skip && runStart < 0) runStart = s;
       if (skip && runStart >= 0) {
-        await issueRun(data, runStart, s);
+        await issueRun(data, runStart, s, writes);
         runStart = -1;
       }
     }
-    if (runStart >= 0) await issueRun(data, runStart, data.length);
+    if (runStart >= 0) await issueRun(data, runStart, data.length, writes);
     offset += data.length;
     options.onProgress?.(offset);
+    return writes;
   };
-  const issueRun = (data: Buffer, from: number, to: number) => {
+  const issueRun = async (data: Buffer, from: number, to: number, writes: Array<Promise<void>>) => {
     const start = offset === 0 && from === 0 ? MBR_SIZE : from;
-    return start < to ? issue(data.subarray(start, to), offset + start) : Promise.resolve();
+    if (start < to) await issue(data.subarray(start, to), offset + start, writes);
   };
 
   try {
@@ -107,9 +136,10 @@ export async function writeImage(stream: Readable, handle: FileHandle, target: s
         fill += take;
         used += take;
         if (fill === BLOCK) {
-          await flushBlock(block);
-          // A fresh buffer: the previous one may still be in a write in flight.
-          block = Buffer.allocUnsafe(BLOCK);
+          const full = block;
+          // The block goes back to the spares once its writes are done (or failed: then we stop anyway).
+          void Promise.allSettled(await flushBlock(full)).then(() => spareBlocks.push(full));
+          block = spareBlocks.pop() ?? Buffer.allocUnsafe(BLOCK);
           fill = 0;
         }
       }
