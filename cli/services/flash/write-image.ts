@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
+import { setTimeout as delay } from 'node:timers/promises';
 import { fileBlockIo } from '../../adapters/block-file.js';
 import { PiswarmError } from '../../errors.js';
 
@@ -16,6 +17,10 @@ const MAX_IN_FLIGHT = 8;
  * the first block and bounds the dirty memory (flushes count as writes in flight).
  */
 const FLUSH_EVERY = 8 * 1024 * 1024;
+/** Card readers report these once in a while and then carry on; a removed card (ENXIO, ENODEV) is not retried. */
+const TRANSIENT = new Set(['EIO', 'EAGAIN', 'EINTR', 'EBUSY', 'ETIMEDOUT']);
+const WRITE_ATTEMPTS = 3;
+const RETRY_DELAY_MS = 200;
 const ZERO_SEGMENT = Buffer.alloc(SEGMENT);
 
 export interface WrittenImage {
@@ -58,11 +63,16 @@ export async function writeImage(stream: Readable, handle: FileHandle, target: s
 
   const card = fileBlockIo(handle);
   const write = async (data: Buffer, at: number) => {
-    try {
-      await card.write(at, data);
-      bytesWritten += data.length;
-    } catch (error) {
-      throw describeWriteError(error, target, at);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await card.write(at, data);
+        bytesWritten += data.length;
+        return;
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code ?? '';
+        if (!TRANSIENT.has(code) || attempt === WRITE_ATTEMPTS) throw describeWriteError(error, target, at, attempt);
+        await delay(RETRY_DELAY_MS * attempt);
+      }
     }
   };
   const flush = async (at: number) => {
@@ -155,13 +165,14 @@ export async function writeImage(stream: Readable, handle: FileHandle, target: s
   return { size: offset, sha256: imageHash.digest('hex'), mbr, segmentHashes, bytesWritten };
 }
 
-function describeWriteError(error: unknown, target: string, at: number): PiswarmError {
+function describeWriteError(error: unknown, target: string, at: number, attempts = 1): PiswarmError {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'ENOSPC') {
     return new CardWriteError(`${target} is full at byte ${at}: the image is larger than the card.`, { hint: 'Use a larger card. The card is incomplete and will not boot.', cause: error });
   }
   if (code === 'EIO' || code === 'ENXIO' || code === 'ENODEV') {
-    return new CardWriteError(`Writing ${target} failed at byte ${at} (${code}): the card was removed or cannot be written.`, {
+    const tries = attempts > 1 ? `, ${attempts} tries` : '';
+    return new CardWriteError(`Writing ${target} failed at byte ${at} (${code}${tries}): the card was removed or cannot be written.`, {
       hint: 'Check the card and reader, then flash it again. The card is incomplete and will not boot.',
       cause: error,
     });
