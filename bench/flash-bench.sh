@@ -121,7 +121,7 @@ run "piswarm zip" "$PISWARM flash $IMG.zip --device @CARD@ --hostname bench --fo
 run "piswarm xz" "$PISWARM flash $IMG.xz --device @CARD@ --hostname bench --force --yes --inventory $BENCH_DIR/piswarm.yaml"
 
 secs_of() { for r in "${results[@]}"; do IFS='|' read -r n s _ <<<"$r"; [ "$n" = "$1" ] && echo "$s"; done; }
-ratio() { echo "scale=2; $(secs_of "$1") / $(secs_of "$2")" | bc; }
+ratio() { printf "%.3f" "$(echo "scale=4; $(secs_of "$1") / $(secs_of "$2")" | bc)"; }
 echo
 echo "etcher-sdk: not measured (its published package does not install on Node 20 here; see shared/ECOSYSTEM.md)"
 echo "Ratios (wall time; goals: <= 0.50 vs by hand, <= 1.50 vs bmaptool):"
