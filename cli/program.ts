@@ -47,6 +47,7 @@ export function buildProgram(onExit: (code: number) => void = () => undefined): 
     .exitOverride()
     .configureHelp({ showGlobalOptions: true });
   program.addCommand(flashCommand(action));
+  program.addCommand(discoverCommand(action));
   program.addCommand(labCommand(action));
   program.addCommand(runCommand(action));
   return program;
@@ -129,6 +130,24 @@ function flashCommand(action: ActionWiring): Command {
     )
     .exitOverride()
     .action(action(async () => (await import('./commands/flash.js')).flashAction));
+}
+
+function discoverCommand(action: ActionWiring): Command {
+  return new Command('discover')
+    .description('Find the Raspberry Pis on the LAN (port-22 sweep + MAC vendor), identify them, and file them by MAC')
+    .option('--cidr <cidr...>', 'subnet(s) to sweep, e.g. 192.168.1.0/24 (default: this machine\'s LAN interfaces)')
+    .option('--interface <name>', 'sweep the subnet of this interface (container bridges included when named)')
+    .option('--timeout <ms>', 'per host: to connect, and again for the SSH banner', '500')
+    .option('--login', 'log in to each Pi (key, agent, or the HypriotOS default password) for hostname, model, OS, Docker and swarm state', false)
+    .option('--save', 'add new Pis to the inventory and update the address of known ones (nothing is removed)', false)
+    .option('--all', 'also list hosts that are not Pis', false)
+    .option('--password-stdin', 'read the SSH password for --login from standard input', false)
+    .addHelpText(
+      'after',
+      '\nExamples:\n  piswarm discover\n  piswarm discover --cidr 192.168.1.0/24 --login --save\n  piswarm discover --json | jq -r \'.hosts[].ip\'\n',
+    )
+    .exitOverride()
+    .action(action(async () => (await import('./commands/discover.js')).discoverAction));
 }
 
 function runCommand(action: ActionWiring): Command {

@@ -1,11 +1,17 @@
 import { text } from 'node:stream/consumers';
 import { saveInventory } from '../adapters/inventory-file.js';
+import { localNetworks } from '../adapters/local-networks.js';
+import { sweepPorts } from '../services/discover.js';
+import { createSshProber } from '../adapters/tcp-probe.js';
 import type { Context } from '../context.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { printJson, printLines } from '../io.js';
 import { runCommand, type NodeRunResult } from '../services/run-command.js';
 import { resolveSshCredentials } from '../services/ssh-credentials.js';
 import { parseIntegerFlag } from './parse.js';
+
+/** How long a node may take to answer at its saved address before piswarm looks for it by MAC. */
+const LOCATE_TIMEOUT_MS = 1000;
 
 export interface RunFlags {
   args: string[];
@@ -26,14 +32,15 @@ export async function runAction(context: Context, flags: RunFlags): Promise<numb
 
   const inventory = await context.loadInventory();
   const credentials = await resolveSshCredentials({ privateKeyPath: inventory.sshDefaults.privateKey, password });
-  const { results, pinned } = await runCommand(context.ssh(), inventory, credentials, context.reporter, {
+  const { results, pinned, moved } = await runCommand(context.ssh(), inventory, credentials, context.reporter, {
     command,
     nodes: flags.node ?? [],
     concurrency,
     timeoutMs,
     acceptChangedHostKey: flags.acceptNewHostKey,
+    locator: { ...sweepPorts(context.runner, createSshProber(inventory.sshDefaults.port, LOCATE_TIMEOUT_MS)), localNetworks },
   });
-  if (pinned.length > 0) await saveInventory(inventory);
+  if (pinned.length > 0 || moved.length > 0) await saveInventory(inventory);
 
   if (context.io.json) printJson(context.io, results);
   else printLines(context.io, results.map(formatResult).join('\n'));

@@ -90,6 +90,11 @@ export class Inventory {
     this.revalidate();
   }
 
+  /** The cards piswarm flashed, by hostname. */
+  cardEntries(): Record<string, CardEntry> {
+    return { ...(this.data.cards ?? {}) };
+  }
+
   /** The host key to expect from a node: pinned on the node, or recorded when its card was flashed. */
   expectedHostKey(node: InventoryNode): string | undefined {
     return node.hostKey ?? this.data.cards?.[node.hostname]?.hostKey;

@@ -1,4 +1,5 @@
 import { UsageError } from '../errors.js';
+import { formatCidr, formatIpv4, networksOverlap, parseCidr } from './ipv4.js';
 
 export const MAX_LAB_NODES = 64;
 export const DEFAULT_LAB_NAME = 'pilab';
@@ -49,11 +50,11 @@ export function planLab(options: { name: string; subnet: string; nodes: number; 
   if (options.hostnames && new Set(options.hostnames).size !== options.hostnames.length) {
     throw new UsageError(`Two lab nodes would have the same hostname (${options.hostnames.join(', ')}).`, 'Flash each card with its own --hostname.');
   }
-  const octets = intToOctets(base);
+  const octets = formatIpv4(base).split('.').map(Number);
   const nodes = Array.from({ length: options.nodes }, (_, i) => {
     const index = i + 1;
     const hostname = options.hostnames?.[i] ?? `pi-${String(index).padStart(2, '0')}`;
-    const ip = octetsToString(intToOctets(base + FIRST_HOST + i));
+    const ip = formatIpv4(base + FIRST_HOST + i);
     return {
       index,
       hostname,
@@ -64,10 +65,10 @@ export function planLab(options: { name: string; subnet: string; nodes: number; 
       mac: [LAB_OUI, hex(octets[1]!), hex(octets[2]!), hex((FIRST_HOST + i) & 0xff)].join(':'),
     };
   });
-  const gateway = octetsToString(intToOctets(base + 1));
+  const gateway = formatIpv4(base + 1);
   return {
     name,
-    subnet: `${octetsToString(octets)}/${prefixLength}`,
+    subnet: formatCidr({ base, prefixLength }),
     prefixLength,
     bridge: `${name}br0`,
     gateway,
@@ -77,40 +78,18 @@ export function planLab(options: { name: string; subnet: string; nodes: number; 
 }
 
 export function parseSubnet(cidr: string): { base: number; prefixLength: number } {
-  const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr);
-  const octets = match?.slice(1, 5).map(Number);
-  const prefixLength = Number(match?.[5]);
-  if (!match || octets!.some((o) => o > 255) || prefixLength < 8 || prefixLength > 28) {
+  const network = /\/\d{1,2}$/.test(cidr) ? parseCidr(cidr) : undefined;
+  if (!network || network.prefixLength < 8 || network.prefixLength > 28) {
     throw new UsageError(`"${cidr}" is not an IPv4 subnet piswarm can use for a lab.`, 'Give one like 10.77.0.0/24 (prefix length 8 to 28).');
   }
-  const mask = prefixLength === 0 ? 0 : (~0 << (32 - prefixLength)) >>> 0;
-  return { base: (octetsToInt(octets!) & mask) >>> 0, prefixLength };
+  return network;
 }
 
 /** True when the two CIDR ranges share any address. */
 export function subnetsOverlap(a: string, b: string): boolean {
-  const x = parseCidrLoose(a);
-  const y = parseCidrLoose(b);
-  const prefix = Math.min(x.prefixLength, y.prefixLength);
-  const mask = prefix === 0 ? 0 : (~0 << (32 - prefix)) >>> 0;
-  return ((x.address & mask) >>> 0) === ((y.address & mask) >>> 0);
-}
-
-function parseCidrLoose(cidr: string): { address: number; prefixLength: number } {
-  const [ip, prefix] = cidr.split('/');
-  return { address: octetsToInt(ip!.split('.').map(Number)), prefixLength: prefix === undefined ? 32 : Number(prefix) };
-}
-
-function octetsToInt(octets: number[]): number {
-  return (((octets[0]! << 24) >>> 0) + (octets[1]! << 16) + (octets[2]! << 8) + octets[3]!) >>> 0;
-}
-
-function intToOctets(value: number): number[] {
-  return [(value >>> 24) & 0xff, (value >>> 16) & 0xff, (value >>> 8) & 0xff, value & 0xff];
-}
-
-function octetsToString(octets: number[]): string {
-  return octets.join('.');
+  const x = parseCidr(a);
+  const y = parseCidr(b);
+  return x !== undefined && y !== undefined && networksOverlap(x, y);
 }
 
 function hex(n: number): string {

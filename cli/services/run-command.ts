@@ -4,6 +4,7 @@ import type { Inventory, InventoryNode } from '../core/inventory.js';
 import { PiswarmError, UsageError } from '../errors.js';
 import type { Reporter } from '../io.js';
 import type { SshCredentials } from './ssh-credentials.js';
+import { relocateMovedNodes, type LocatorPorts, type NodeMove } from './node-locator.js';
 import { runOnNodes } from './ssh-pool.js';
 
 export interface RunCommandOptions {
@@ -13,6 +14,8 @@ export interface RunCommandOptions {
   concurrency: number;
   timeoutMs: number;
   acceptChangedHostKey: boolean;
+  /** To follow nodes whose address changed (by MAC) before connecting; off when absent. */
+  locator?: LocatorPorts;
 }
 
 export interface NodeRunResult {
@@ -36,8 +39,11 @@ export async function runCommand(
   credentials: SshCredentials,
   reporter: Reporter,
   options: RunCommandOptions,
-): Promise<{ results: NodeRunResult[]; pinned: string[] }> {
-  const nodes = selectNodes(inventory, options.nodes);
+): Promise<{ results: NodeRunResult[]; pinned: string[]; moved: NodeMove[] }> {
+  const selected = selectNodes(inventory, options.nodes);
+  const moved = options.locator ? await relocateMovedNodes(inventory, selected, options.locator, reporter) : [];
+  // Re-read: a node that moved has its new address in the inventory now.
+  const nodes = selected.map((n) => inventory.nodes().find((m) => m.mac === n.mac)!);
   const ssh = inventory.sshDefaults;
   const targets: SshTarget[] = nodes.map((node) => ({
     name: node.hostname,
@@ -69,7 +75,7 @@ export async function runCommand(
     }
     return result;
   });
-  return { results, pinned };
+  return { results, pinned, moved };
 }
 
 function selectNodes(inventory: Inventory, refs: string[]): InventoryNode[] {

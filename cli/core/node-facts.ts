@@ -1,0 +1,65 @@
+/** What `discover --login` learns about a Pi from one SSH command. */
+export interface NodeFacts {
+  hostname: string;
+  /** /proc/device-tree/model, e.g. "Raspberry Pi 4 Model B Rev 1.4"; absent off a Pi. */
+  model?: string;
+  arch: string;
+  os?: string;
+  /** The Docker engine's version; absent when Docker is missing or not running. */
+  docker?: string;
+  swarm: SwarmMembership;
+}
+
+export type SwarmMembership =
+  | { state: 'none' }
+  | { state: 'pending' | 'error' | 'locked' }
+  | { state: 'manager'; clusterId: string; nodeId: string }
+  | { state: 'worker'; nodeId: string; managers: string[] };
+
+/**
+ * One line per fact, `key=value`, so a missing tool (no Docker, no device tree) only blanks its own
+ * line. Go templates guard against the fields a worker or a non-swarm node does not have.
+ */
+export const NODE_FACTS_SCRIPT = [
+  `printf 'hostname=%s\\n' "$(hostname)"`,
+  `printf 'model=%s\\n' "$(tr -d '\\000' < /proc/device-tree/model 2>/dev/null)"`,
+  `printf 'arch=%s\\n' "$(uname -m)"`,
+  `printf 'os=%s\\n' "$( (. /etc/os-release && echo "$PRETTY_NAME") 2>/dev/null)"`,
+  `printf 'docker=%s\\n' "$(docker version --format '{{.Server.Version}}' 2>/dev/null)"`,
+  `printf 'swarm=%s\\n' "$(docker info --format '{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}} {{.Swarm.NodeID}}{{if .Swarm.Cluster}} {{.Swarm.Cluster.ID}}{{end}}' 2>/dev/null)"`,
+  `printf 'managers=%s\\n' "$(docker info --format '{{range .Swarm.RemoteManagers}}{{.Addr}} {{end}}' 2>/dev/null)"`,
+].join('; ');
+
+export function parseNodeFacts(output: string): NodeFacts {
+  const facts = new Map<string, string>();
+  for (const line of output.split('\n')) {
+    const at = line.indexOf('=');
+    if (at > 0) facts.set(line.slice(0, at), line.slice(at + 1).trim());
+  }
+  const value = (key: string) => facts.get(key) || undefined;
+  return {
+    hostname: value('hostname') ?? '',
+    model: value('model'),
+    arch: value('arch') ?? '',
+    os: value('os'),
+    docker: value('docker'),
+    swarm: parseSwarm(value('swarm'), value('managers')),
+  };
+}
+
+function parseSwarm(line: string | undefined, managers: string | undefined): SwarmMembership {
+  const [state, control, nodeId, clusterId] = (line ?? '').split(' ');
+  if (state === 'active') {
+    if (control === 'true') return { state: 'manager', clusterId: clusterId ?? '', nodeId: nodeId ?? '' };
+    return { state: 'worker', nodeId: nodeId ?? '', managers: (managers ?? '').split(' ').filter(Boolean) };
+  }
+  if (state === 'pending' || state === 'error' || state === 'locked') return { state };
+  return { state: 'none' };
+}
+
+/** "manager of 4f2k…", "worker (managers 10.0.0.11:2377)", "none". */
+export function describeSwarm(swarm: SwarmMembership): string {
+  if (swarm.state === 'manager') return `manager (${swarm.clusterId.slice(0, 12)})`;
+  if (swarm.state === 'worker') return `worker (${swarm.managers.join(', ') || 'no manager known'})`;
+  return swarm.state;
+}
