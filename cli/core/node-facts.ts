@@ -57,7 +57,7 @@ function parseSwarm(line: string | undefined, managers: string | undefined): Swa
   return { state: 'none' };
 }
 
-/** "manager of 4f2k…", "worker (managers 10.0.0.11:2377)", "none". */
+/** "manager (4f2kq0c5b1xz)" with the cluster ID, "worker (10.0.0.11:2377)" with its managers, or the state. */
 export function describeSwarm(swarm: SwarmMembership): string {
   if (swarm.state === 'manager') return `manager (${swarm.clusterId.slice(0, 12)})`;
   if (swarm.state === 'worker') return `worker (${swarm.managers.join(', ') || 'no manager known'})`;

@@ -1,0 +1,163 @@
+import { describe, expect, it } from 'vitest';
+import { mergeDiscovered } from '../../cli/core/discovery-merge.js';
+import { Inventory } from '../../cli/core/inventory.js';
+import { contains, formatCidr, hostAddresses, parseCidr, parseIpv4 } from '../../cli/core/ipv4.js';
+import { normaliseMac, raspberryPiVendor } from '../../cli/core/mac-address.js';
+import { describeSwarm, parseNodeFacts } from '../../cli/core/node-facts.js';
+import { RASPBERRY_PI_OUIS } from '../../cli/core/raspberry-pi-ouis.js';
+import { parseSshBanner } from '../../cli/core/ssh-banner.js';
+import { planSweep } from '../../cli/core/sweep-plan.js';
+import { UsageError } from '../../cli/errors.js';
+
+describe('Raspberry Pi MAC recognition', () => {
+  it.each([
+    ['b8:27:eb:12:34:56', 'Raspberry Pi Foundation'],
+    ['DC-A6-32-01-02-03', 'Raspberry Pi Trading Ltd'],
+    ['2ccf.6712.3456', 'Raspberry Pi (Trading) Ltd'],
+    ['f0:40:af:9a:bc:de', 'Raspberry Pi (Trading) Ltd'], // inside the 28-bit block F0:40:AF:9
+    ['8c:1f:64:34:a1:23', 'Raspberry Pi (Trading) Ltd'], // inside the 36-bit block 8C:1F:64:34:A
+  ])('recognises %s', (mac, vendor) => {
+    expect(raspberryPiVendor(mac)).toBe(vendor);
+  });
+
+  it.each([
+    ['f0:40:af:8a:bc:de', 'same 24 bits as a 28-bit Pi block, other owner'],
+    ['8c:1f:64:34:b1:23', 'same 32 bits as a 36-bit Pi block, other owner'],
+    ['02:42:ac:11:00:02', 'a Docker container'],
+    ['b8:27:e', 'not a MAC'],
+  ])('does not take %s for a Pi (%s)', (mac) => {
+    expect(raspberryPiVendor(mac)).toBeUndefined();
+  });
+
+  it('keeps every block well-formed for its length', () => {
+    for (const block of RASPBERRY_PI_OUIS) expect(block.prefix.replace(/:/g, '')).toHaveLength(block.bits / 4);
+  });
+
+  it('normalises the ways MACs are written', () => {
+    expect(normaliseMac('B8-27-EB-AA-BB-CC')).toBe('b8:27:eb:aa:bb:cc');
+    expect(normaliseMac('b827.ebaa.bbcc')).toBe('b8:27:eb:aa:bb:cc');
+    expect(normaliseMac('zz:27:eb:aa:bb:cc')).toBeUndefined();
+  });
+});
+
+describe('SSH banners', () => {
+  it.each([
+    ['SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3', { software: 'OpenSSH 9.2p1', distro: 'Debian 12' }],
+    ['SSH-2.0-OpenSSH_8.4p1 Raspbian-5+deb11u3\r', { software: 'OpenSSH 8.4p1', distro: 'Raspbian 11' }],
+    ['SSH-2.0-OpenSSH_8.9p1 Ubuntu-3ubuntu0.10', { software: 'OpenSSH 8.9p1', distro: 'Ubuntu' }],
+    ['SSH-2.0-dropbear_2022.83', { software: 'dropbear 2022.83' }],
+  ])('reads %s', (line, expected) => {
+    expect(parseSshBanner(line)).toEqual(expected);
+  });
+
+  it('rejects lines that are not SSH identification', () => {
+    expect(parseSshBanner('HTTP/1.1 400 Bad Request')).toBeUndefined();
+    expect(parseSshBanner('SSH-9.9-x')).toBeUndefined();
+  });
+});
+
+describe('IPv4 networks', () => {
+  it('parses, masks and enumerates', () => {
+    const network = parseCidr('192.168.1.77/24')!;
+    expect(formatCidr(network)).toBe('192.168.1.0/24');
+    expect(hostAddresses(network)).toHaveLength(254);
+    expect(hostAddresses(parseCidr('10.0.0.4/31')!)).toHaveLength(2);
+    expect(contains(network, parseIpv4('192.168.1.254')!)).toBe(true);
+    expect(contains(network, parseIpv4('192.168.2.1')!)).toBe(false);
+    expect(parseCidr('192.168.1/24')).toBeUndefined();
+    expect(parseCidr('192.168.1.0/33')).toBeUndefined();
+    expect(parseCidr('256.1.1.1/24')).toBeUndefined();
+  });
+});
+
+describe('what discover sweeps', () => {
+  const local = [
+    { interface: 'lo', cidr: '127.0.0.1/8', internal: true },
+    { interface: 'eth0', cidr: '192.168.1.23/24' },
+    { interface: 'docker0', cidr: '172.17.0.1/16' },
+    { interface: 'br-0123456789ab', cidr: '172.18.0.1/16' },
+    { interface: 'wlan0', cidr: '10.0.0.5/8' },
+    { interface: 'tailscale0', cidr: '100.101.1.2/32' },
+  ];
+
+  it('takes the LAN interfaces, says why it skips the others', () => {
+    const plan = planSweep({ cidrs: [], local });
+    expect(plan.networks.map((n) => [n.cidr, n.interface])).toEqual([['192.168.1.0/24', 'eth0']]);
+    expect(plan.skipped.map((s) => [s.interface, s.reason.split(';')[0]])).toEqual([
+      ['docker0', 'a container bridge or tunnel'],
+      ['br-0123456789ab', 'a container bridge or tunnel'],
+      ['wlan0', 'too large to sweep (16777216 addresses)'],
+      ['tailscale0', 'a container bridge or tunnel'],
+    ]);
+  });
+
+  it('sweeps a container bridge when it is named, and only what is asked', () => {
+    expect(planSweep({ cidrs: [], interface: 'docker0', local: [{ interface: 'docker0', cidr: '172.17.0.1/24' }] }).networks.map((n) => n.cidr)).toEqual(['172.17.0.0/24']);
+    expect(planSweep({ cidrs: ['10.1.2.0/24', '10.1.2.9/24'], local }).networks.map((n) => n.cidr)).toEqual(['10.1.2.0/24']);
+  });
+
+  it('refuses absurd or malformed ranges with a hint', () => {
+    expect(() => planSweep({ cidrs: ['10.0.0.0/8'], local })).toThrowError(/has 16777216 addresses; piswarm sweeps at most 4096/);
+    expect(() => planSweep({ cidrs: ['10.0.0.0/19'], local })).toThrowError(UsageError);
+    expect(planSweep({ cidrs: ['10.0.0.0/20'], local }).networks).toHaveLength(1);
+    expect(() => planSweep({ cidrs: ['10.0.0.1'], local })).toThrowError('--cidr 10.0.0.1 is not an IPv4 network.');
+    expect(() => planSweep({ cidrs: [], interface: 'eth9', local })).toThrowError('Interface eth9 has no IPv4 address.');
+  });
+});
+
+describe('node facts from --login', () => {
+  it('reads a manager, a worker and a Pi without Docker', () => {
+    const manager = parseNodeFacts(
+      'hostname=manager-01\nmodel=Raspberry Pi 4 Model B Rev 1.4\narch=aarch64\nos=Debian GNU/Linux 12 (bookworm)\ndocker=24.0.5\nswarm=active true nodeid1 clusterid123456789\nmanagers=10.0.0.11:2377 \n',
+    );
+    expect(manager).toEqual({
+      hostname: 'manager-01',
+      model: 'Raspberry Pi 4 Model B Rev 1.4',
+      arch: 'aarch64',
+      os: 'Debian GNU/Linux 12 (bookworm)',
+      docker: '24.0.5',
+      swarm: { state: 'manager', clusterId: 'clusterid123456789', nodeId: 'nodeid1' },
+    });
+    expect(describeSwarm(manager.swarm)).toBe('manager (clusterid123)');
+    const worker = parseNodeFacts('hostname=w\narch=armv7l\ndocker=20.10.24\nswarm=active false nodeid2\nmanagers=10.0.0.11:2377 10.0.0.12:2377 \n');
+    expect(worker.swarm).toEqual({ state: 'worker', nodeId: 'nodeid2', managers: ['10.0.0.11:2377', '10.0.0.12:2377'] });
+    const bare = parseNodeFacts('hostname=p\nmodel=\narch=armv6l\nos=\ndocker=\nswarm=\nmanagers=\n');
+    expect(bare).toEqual({ hostname: 'p', model: undefined, arch: 'armv6l', os: undefined, docker: undefined, swarm: { state: 'none' } });
+  });
+});
+
+describe('saving what discover found', () => {
+  const key = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl';
+
+  it('adds new Pis, moves known ones by MAC, keeps names, removes nothing', () => {
+    const inventory = Inventory.parse('piswarm.yaml', 'nodes:\n  b8:27:eb:00:00:01:\n    hostname: manager-01 # the boss\n    ip: 10.0.0.11\n  b8:27:eb:00:00:09:\n    hostname: gone\n');
+    const report = mergeDiscovered(inventory, [
+      { ip: '10.0.0.41', mac: 'b8:27:eb:00:00:01', hostname: 'renamed' },
+      { ip: '10.0.0.12', mac: 'dc:a6:32:00:00:02', hostname: 'worker-01', hostKey: key },
+      { ip: '10.0.0.13', mac: 'dc:a6:32:00:00:03' },
+    ]);
+    expect(report.moved).toEqual([{ hostname: 'manager-01', mac: 'b8:27:eb:00:00:01', from: '10.0.0.11', to: '10.0.0.41' }]);
+    expect(report.added.map((a) => a.hostname)).toEqual(['worker-01', 'pi-000003']);
+    expect(inventory.nodes().map((n) => [n.mac, n.hostname, n.ip])).toEqual([
+      ['b8:27:eb:00:00:01', 'manager-01', '10.0.0.41'],
+      ['b8:27:eb:00:00:09', 'gone', undefined],
+      ['dc:a6:32:00:00:02', 'worker-01', '10.0.0.12'],
+      ['dc:a6:32:00:00:03', 'pi-000003', '10.0.0.13'],
+    ]);
+    expect(inventory.findNode('worker-01')!.hostKey).toBe(key);
+    expect(inventory.toString()).toContain('# the boss');
+  });
+
+  it('does not give two nodes one name, and says so', () => {
+    const inventory = Inventory.parse('piswarm.yaml', 'nodes:\n  b8:27:eb:00:00:01:\n    hostname: black-pearl\n');
+    const report = mergeDiscovered(inventory, [{ ip: '10.0.0.12', mac: 'b8:27:eb:00:00:02', hostname: 'black-pearl' }]);
+    expect(report.duplicates).toEqual([{ hostname: 'black-pearl', mac: 'b8:27:eb:00:00:02', savedAs: 'black-pearl-000002' }]);
+    expect(inventory.nodes().map((n) => n.hostname)).toEqual(['black-pearl', 'black-pearl-000002']);
+  });
+
+  it('never replaces a pinned host key', () => {
+    const inventory = Inventory.parse('piswarm.yaml', `nodes:\n  b8:27:eb:00:00:01:\n    hostname: a\n    ip: 10.0.0.11\n    hostKey: ${key}\n`);
+    mergeDiscovered(inventory, [{ ip: '10.0.0.11', mac: 'b8:27:eb:00:00:01', hostKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBBBB' }]);
+    expect(inventory.findNode('a')!.hostKey).toBe(key);
+  });
+});
