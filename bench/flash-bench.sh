@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Flash benchmark: piswarm against the by-hand way (sha256sum + unzip/xz | dd + read-back) and
 # bmaptool, on an emulated SD card: a direct-I/O loop device throttled in the root blkio cgroup
-# to 20 MB/s writes and 45 MB/s reads, like a real card. Needs root. Run: npm run bench
+# to 20 MB/s writes and 45 MB/s reads, like a real card. Needs root. Run: npm run bench -- flash
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

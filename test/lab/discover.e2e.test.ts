@@ -8,9 +8,8 @@ import { Inventory } from '../../cli/core/inventory.js';
 import type { NodeRunResult } from '../../cli/services/run-command.js';
 import type { DiscoveredHost } from '../../cli/services/discover.js';
 import { piswarm } from '../helpers/cli.js';
-import { addDecoy, decoyListening, removeDecoy, type Decoy } from '../helpers/decoys.js';
+import { addDecoy, removeDecoy, type Decoy } from '../helpers/decoys.js';
 import { labEnv, labLeftovers, netnsPids } from '../helpers/lab.js';
-import { until } from '../helpers/wait.js';
 
 const NAME = 'disc';
 const SUBNET = '10.83.0.0/24';
@@ -43,7 +42,6 @@ beforeAll(async () => {
   decoy(1, 'sshd', '02:42:0a:53:00:c9'); // a Linux box with SSH: not a Pi
   decoy(2, 'nothing', '3c:22:fb:12:34:56'); // a laptop with no SSH server
   decoy(3, 'hang', '00:11:32:aa:bb:cc'); // a NAS whose port 22 accepts and then says nothing
-  for (const d of decoys.filter((d) => d.pid)) await until(() => decoyListening(d), 10_000, `${d.netns} to listen on port 22`);
 });
 
 afterAll(async () => {
