@@ -48,6 +48,8 @@ export function buildProgram(onExit: (code: number) => void = () => undefined): 
     .configureHelp({ showGlobalOptions: true });
   program.addCommand(flashCommand(action));
   program.addCommand(discoverCommand(action));
+  program.addCommand(bootstrapCommand(action));
+  program.addCommand(swarmCommand(action));
   program.addCommand(labCommand(action));
   program.addCommand(runCommand(action));
   return program;
@@ -148,6 +150,42 @@ function discoverCommand(action: ActionWiring): Command {
     )
     .exitOverride()
     .action(action(async () => (await import('./commands/discover.js')).discoverAction));
+}
+
+function bootstrapCommand(action: ActionWiring): Command {
+  return new Command('bootstrap')
+    .description('Secure the Pis (your SSH key in, default password out) and form the swarm: init on the first manager, joins in parallel')
+    .option('--managers <count>', 'number of managers: 1, 3 or 5 (default: the inventory\'s managers, else 1)')
+    .option('--only <node...>', 'only these inventory nodes (hostname, MAC or IP), e.g. to finish after a failure')
+    .option('--nodes <ips>', 'quick start: these addresses, comma-separated, added to the inventory first')
+    .option('--advertise-addr <ip>', 'address the first manager advertises (default: its inventory IP)')
+    .option('--keep-password', 'leave passwords and SSH password login as they are', false)
+    .option('--lock-password', 'lock the password instead of replacing it with a random one', false)
+    .option('--force', 'move nodes that are in another swarm into this one (they leave it first)', false)
+    .option('--concurrency <n>', 'nodes at once', '16')
+    .option('--timeout <seconds>', 'per command on a node', '120')
+    .option('--password-stdin', 'read the login password from standard input (default for user pirate: hypriot)', false)
+    .addHelpText(
+      'after',
+      '\nExamples:\n  # the inventory\'s nodes, one manager\n  piswarm bootstrap\n  # three managers for a cluster that survives one manager failing\n  piswarm bootstrap --managers 3\n  # quick start without discover\n  piswarm bootstrap --nodes 192.168.1.21,192.168.1.22,192.168.1.23\n  # finish a node that was off during the first run\n  piswarm bootstrap --only worker-02\n',
+    )
+    .exitOverride()
+    .action(action(async () => (await import('./commands/bootstrap.js')).bootstrapAction));
+}
+
+function swarmCommand(action: ActionWiring): Command {
+  const swarm = new Command('swarm').description('Manage the swarm as a whole');
+  swarm.exitOverride();
+  swarm
+    .command('teardown')
+    .description('Remove every stack and service, and make every node leave the swarm (managers last); the inventory keeps the nodes')
+    .option('--concurrency <n>', 'nodes at once', '16')
+    .option('--timeout <seconds>', 'per command on a node', '120')
+    .option('--password-stdin', 'read the SSH password from standard input', false)
+    .addHelpText('after', '\nExamples:\n  piswarm swarm teardown\n  piswarm swarm teardown --yes   # no question, for scripts\n')
+    .exitOverride()
+    .action(action(async () => (await import('./commands/swarm/teardown.js')).teardownAction));
+  return swarm;
 }
 
 function runCommand(action: ActionWiring): Command {

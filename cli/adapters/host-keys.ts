@@ -5,11 +5,21 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
  * Written here from node:crypto's raw key: ssh2's generator drops a leading zero byte of the
  * public key (1 key in 256), giving a key that sshd refuses to load.
  */
-export function generateHostKey(hostname: string): { type: 'ed25519'; privateKey: string; publicKey: string } {
+export function generateHostKey(hostname: string): Ed25519KeyPair {
+  return generateEd25519Key(`root@${hostname}`);
+}
+
+export interface Ed25519KeyPair {
+  type: 'ed25519';
+  privateKey: string;
+  publicKey: string;
+}
+
+/** A new ed25519 key pair: OpenSSH private key text and a public key line ending in `comment`. */
+export function generateEd25519Key(comment: string): Ed25519KeyPair {
   const jwk = generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' });
   const pub = Buffer.from(jwk.x!, 'base64url');
   const seed = Buffer.from(jwk.d!, 'base64url');
-  const comment = `root@${hostname}`;
   const type = Buffer.from('ssh-ed25519');
   const publicBlob = Buffer.concat([sshString(type), sshString(pub)]);
   const check = randomBytes(4);

@@ -87,8 +87,10 @@ function connect(target: SshTarget, timeouts: SshTimeouts): Promise<SshConnectio
       readyTimeout: timeouts.connectMs,
       keepaliveInterval: timeouts.keepaliveIntervalMs,
       keepaliveCountMax: timeouts.keepaliveCountMax,
-      // One attempt per method: repeated password tries lock accounts on some systems.
+      // One attempt per method, as OpenSSH orders them: agent, key file, then password (repeated
+      // password tries lock accounts on some systems).
       tryKeyboard: false,
+      authHandler: ['none', 'agent', 'publickey', 'password'],
       hostVerifier: (key: Buffer) => {
         presented = hostKeyLine(key);
         if (!target.pinnedHostKey || target.acceptChangedHostKey || sameHostKey(target.pinnedHostKey, presented)) return true;

@@ -2,6 +2,7 @@ import { text } from 'node:stream/consumers';
 import { localNetworks } from '../adapters/local-networks.js';
 import { createSshProber } from '../adapters/tcp-probe.js';
 import type { Context } from '../context.js';
+import { HYPRIOT_DEFAULT_PASSWORD } from '../core/boot-config.js';
 import { mergeDiscovered, type MergeReport } from '../core/discovery-merge.js';
 import { DEFAULT_SSH_USER } from '../core/inventory.js';
 import { describeSwarm } from '../core/node-facts.js';
@@ -22,9 +23,6 @@ export interface DiscoverFlags {
   all: boolean;
   passwordStdin: boolean;
 }
-
-/** HypriotOS's published default password: what a freshly flashed Pi accepts for `pirate`. */
-const HYPRIOT_DEFAULT_PASSWORD = 'hypriot';
 
 export async function discoverAction(context: Context, flags: DiscoverFlags): Promise<number> {
   const timeoutMs = parseIntegerFlag('--timeout', flags.timeout, 50, 60_000, 'Milliseconds per host; 500 suits a home LAN.');

@@ -10,7 +10,7 @@ import { sha512Crypt } from '../core/sha512-crypt.js';
 import { UsageError } from '../errors.js';
 import { printJson, printLines } from '../io.js';
 import { flash, type FlashRequest } from '../services/flash/flash.js';
-import { expandHome } from '../services/ssh-credentials.js';
+import { expandHome } from '../adapters/user-key.js';
 import { createFlashProgress } from '../ui/flash-progress.js';
 import { createPrompter, type Prompter } from '../ui/prompter.js';
 import { formatTable } from '../ui/table.js';

@@ -22,10 +22,13 @@ export interface BootConfig {
   sshHostKeys?: Array<{ type: string; privateKey: string; publicKey: string }>;
 }
 
+/** HypriotOS's published default: what a freshly flashed card accepts for user `pirate`. */
+export const HYPRIOT_DEFAULT_PASSWORD = 'hypriot';
+
 /** A fresh HypriotOS card: user pirate / hypriot in group docker, passwordless sudo, password login on. */
 export function hypriotDefaults(hostname: string): BootConfig {
   return {
     hostname,
-    users: [{ name: 'pirate', plainPassword: 'hypriot', groups: ['docker', 'sudo'], sshAuthorizedKeys: [], sudo: 'ALL=(ALL) NOPASSWD:ALL' }],
+    users: [{ name: 'pirate', plainPassword: HYPRIOT_DEFAULT_PASSWORD, groups: ['docker', 'sudo'], sshAuthorizedKeys: [], sudo: 'ALL=(ALL) NOPASSWD:ALL' }],
   };
 }

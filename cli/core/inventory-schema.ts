@@ -15,6 +15,11 @@ const nodeSchema = z.strictObject({
   user: z.string().min(1).optional(),
   labels: z.record(z.string(), z.string()).optional(),
   hostKey: z.string().regex(HOST_KEY_PATTERN, 'must be an OpenSSH public key line such as "ssh-ed25519 AAAA..."').optional(),
+  /** Recorded by bootstrap: `uname -m` and the device-tree model. */
+  arch: z.string().min(1).optional(),
+  model: z.string().min(1).optional(),
+  /** The node's ID in the swarm (written by bootstrap, removed by teardown). */
+  swarmNodeId: z.string().min(1).optional(),
 });
 
 /** A card piswarm flashed, by hostname, until discovery finds the Pi and files it under its MAC. */
@@ -25,7 +30,7 @@ const cardSchema = z.strictObject({
 });
 
 export const inventorySchema = z.strictObject({
-  cluster: z.strictObject({ name: z.string().min(1) }).optional(),
+  cluster: z.strictObject({ name: z.string().min(1).optional(), swarmId: z.string().min(1).optional() }).optional(),
   ssh: z
     .strictObject({
       user: z.string().min(1).optional(),

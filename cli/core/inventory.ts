@@ -1,5 +1,5 @@
 import { Document, isMap, isScalar, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
-import { InventoryError } from '../errors.js';
+import { InventoryError, UsageError } from '../errors.js';
 import { inventorySchema, MAC_KEY_MESSAGE, type CardEntry, type InventoryData, type NodeEntry } from './inventory-schema.js';
 
 export const DEFAULT_SSH_USER = 'pirate';
@@ -57,6 +57,27 @@ export class Inventory {
     return this.data.cluster?.name;
   }
 
+  /** The swarm bootstrap made or adopted; undefined before, and after teardown. */
+  get swarmId(): string | undefined {
+    return this.data.cluster?.swarmId;
+  }
+
+  setSwarmId(swarmId: string): void {
+    this.doc.setIn(['cluster', 'swarmId'], swarmId);
+    this.revalidate();
+  }
+
+  /** Forgets the swarm (its ID and the nodes' swarm IDs); nodes, roles and labels stay. */
+  forgetSwarm(): void {
+    if (this.doc.hasIn(['cluster', 'swarmId'])) this.doc.deleteIn(['cluster', 'swarmId']);
+    for (const node of this.nodes()) {
+      if (node.swarmNodeId) this.doc.deleteIn(['nodes', this.keyFor(node.mac), 'swarmNodeId']);
+    }
+    const cluster = this.doc.get('cluster', true);
+    if (isMap(cluster) && cluster.items.length === 0) this.doc.delete('cluster');
+    this.revalidate();
+  }
+
   get sshDefaults(): { user: string; privateKey?: string; port: number } {
     return {
       user: this.data.ssh?.user ?? DEFAULT_SSH_USER,
@@ -73,6 +94,13 @@ export class Inventory {
   findNode(ref: string): InventoryNode | undefined {
     const needle = ref.toLowerCase();
     return this.nodes().find((n) => n.mac === needle || n.hostname.toLowerCase() === needle || n.ip === ref);
+  }
+
+  /** Like findNode, for a node the user named: an unknown name is a usage error listing the known ones. */
+  requireNode(ref: string): InventoryNode {
+    const node = this.findNode(ref);
+    if (!node) throw new UsageError(`No node "${ref}" in ${this.file}.`, `Known nodes: ${this.nodes().map((n) => n.hostname).join(', ') || 'none'}.`);
+    return node;
   }
 
   /** Adds a node or updates fields of an existing one, keyed by MAC. */

@@ -1,3 +1,6 @@
+import { normaliseMac } from './mac-address.js';
+import { REMOTE_HELPERS } from './remote-shell.js';
+
 /** What `discover --login` learns about a Pi from one SSH command. */
 export interface NodeFacts {
   hostname: string;
@@ -5,6 +8,8 @@ export interface NodeFacts {
   model?: string;
   arch: string;
   os?: string;
+  /** The MAC of the interface the SSH session arrived on (the node's LAN identity). */
+  mac?: string;
   /** The Docker engine's version; absent when Docker is missing or not running. */
   docker?: string;
   swarm: SwarmMembership;
@@ -21,14 +26,18 @@ export type SwarmMembership =
  * line. Go templates guard against the fields a worker or a non-swarm node does not have.
  */
 export const NODE_FACTS_SCRIPT = [
+  REMOTE_HELPERS,
   `printf 'hostname=%s\\n' "$(hostname)"`,
   `printf 'model=%s\\n' "$(tr -d '\\000' < /proc/device-tree/model 2>/dev/null)"`,
   `printf 'arch=%s\\n' "$(uname -m)"`,
   `printf 'os=%s\\n' "$( (. /etc/os-release && echo "$PRETTY_NAME") 2>/dev/null)"`,
-  `printf 'docker=%s\\n' "$(docker version --format '{{.Server.Version}}' 2>/dev/null)"`,
-  `printf 'swarm=%s\\n' "$(docker info --format '{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}} {{.Swarm.NodeID}}{{if .Swarm.Cluster}} {{.Swarm.Cluster.ID}}{{end}}' 2>/dev/null)"`,
-  `printf 'managers=%s\\n' "$(docker info --format '{{range .Swarm.RemoteManagers}}{{.Addr}} {{end}}' 2>/dev/null)"`,
-].join('; ');
+  // The MAC of the interface this SSH session came in on (SSH_CONNECTION is "client-ip client-port server-ip server-port").
+  `srv=$(echo "$SSH_CONNECTION" | cut -d' ' -f3); ifc=$(ip -o -4 addr show 2>/dev/null | awk -v a="$srv" '{ split($4, p, "/"); if (p[1] == a) print $2 }' | head -1)`,
+  `printf 'mac=%s\\n' "$(cat "/sys/class/net/$ifc/address" 2>/dev/null)"`,
+  `printf 'docker=%s\\n' "$(dk version --format '{{.Server.Version}}' 2>/dev/null)"`,
+  `printf 'swarm=%s\\n' "$(dk info --format '{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}} {{.Swarm.NodeID}}{{if .Swarm.Cluster}} {{.Swarm.Cluster.ID}}{{end}}' 2>/dev/null)"`,
+  `printf 'managers=%s\\n' "$(dk info --format '{{range .Swarm.RemoteManagers}}{{.Addr}} {{end}}' 2>/dev/null)"`,
+].join('\n');
 
 export function parseNodeFacts(output: string): NodeFacts {
   const facts = new Map<string, string>();
@@ -42,6 +51,7 @@ export function parseNodeFacts(output: string): NodeFacts {
     model: value('model'),
     arch: value('arch') ?? '',
     os: value('os'),
+    mac: normaliseMac(value('mac') ?? ''),
     docker: value('docker'),
     swarm: parseSwarm(value('swarm'), value('managers')),
   };

@@ -1,7 +1,7 @@
 import type { SshConnector, SshTarget } from '../adapters/ssh.js';
 import { fingerprint } from '../core/host-key.js';
 import type { Inventory, InventoryNode } from '../core/inventory.js';
-import { PiswarmError, UsageError } from '../errors.js';
+import { PiswarmError } from '../errors.js';
 import type { Reporter } from '../io.js';
 import type { SshCredentials } from './ssh-credentials.js';
 import { relocateMovedNodes, type LocatorPorts, type NodeMove } from './node-locator.js';
@@ -83,14 +83,10 @@ function selectNodes(inventory: Inventory, refs: string[]): InventoryNode[] {
   if (all.length === 0) {
     throw new PiswarmError(`${inventory.file} lists no nodes.`, { hint: 'Find your Pis with `piswarm discover --save`, or add them to the file.' });
   }
-  const chosen = refs.length === 0 ? all : refs.map((ref) => inventory.findNode(ref) ?? unknownNode(inventory, ref));
+  const chosen = refs.length === 0 ? all : refs.map((ref) => inventory.requireNode(ref));
   const noIp = chosen.filter((n) => !n.ip);
   if (noIp.length > 0) {
     throw new PiswarmError(`No IP address is known for ${noIp.map((n) => n.hostname).join(', ')}.`, { hint: 'Run `piswarm discover --save` to find it.' });
   }
   return chosen;
-}
-
-function unknownNode(inventory: Inventory, ref: string): never {
-  throw new UsageError(`No node "${ref}" in ${inventory.file}.`, `Known nodes: ${inventory.nodes().map((n) => n.hostname).join(', ')}.`);
 }

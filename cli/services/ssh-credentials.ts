@@ -1,16 +1,9 @@
-import { readFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
-import { PiswarmError } from '../errors.js';
+import { findUserKey } from '../adapters/user-key.js';
 
 export interface SshCredentials {
   privateKey?: Buffer;
   password?: string;
   agent?: string;
-}
-
-export function expandHome(path: string): string {
-  return path === '~' || path.startsWith('~/') ? join(homedir(), path.slice(1)) : path;
 }
 
 /**
@@ -19,25 +12,9 @@ export function expandHome(path: string): string {
  * (PISWARM_SSH_PASSWORD or --password-stdin), never from the command line where `ps` shows it.
  */
 export async function resolveSshCredentials(options: { privateKeyPath?: string; password?: string }): Promise<SshCredentials> {
-  const credentials: SshCredentials = {
+  return {
     agent: process.env.SSH_AUTH_SOCK || undefined,
     password: options.password ?? (process.env.PISWARM_SSH_PASSWORD || undefined),
+    privateKey: (await findUserKey(options.privateKeyPath))?.privateKey,
   };
-  if (options.privateKeyPath) {
-    const path = expandHome(options.privateKeyPath);
-    try {
-      credentials.privateKey = await readFile(path);
-    } catch (error) {
-      throw new PiswarmError(`Can't read the SSH private key ${path} (${(error as NodeJS.ErrnoException).code}).`, {
-        hint: 'Fix ssh.privateKey in the inventory, or remove it to use ~/.ssh/id_ed25519.',
-        cause: error,
-      });
-    }
-    return credentials;
-  }
-  for (const name of ['id_ed25519', 'id_rsa']) {
-    credentials.privateKey = await readFile(join(homedir(), '.ssh', name)).catch(() => undefined);
-    if (credentials.privateKey) break;
-  }
-  return credentials;
 }

@@ -1,0 +1,105 @@
+import { remoteScript } from './remote-shell.js';
+import { shq } from './shell-quote.js';
+
+/**
+ * The shell scripts bootstrap runs on a node. Each prints "changed" or "unchanged" as its last
+ * line, so a re-run can say it changed nothing. Secrets (passwords, join tokens) never appear in
+ * a script: they arrive on standard input.
+ */
+
+/** Appends the key to the login user's authorized_keys unless a line already holds that key. */
+export function installKeyScript(publicKey: string): string {
+  const [type, blob] = publicKey.trim().split(/\s+/);
+  return remoteScript(
+    'umask 077',
+    'mkdir -p ~/.ssh && touch ~/.ssh/authorized_keys',
+    'chmod 700 ~/.ssh && chmod 600 ~/.ssh/authorized_keys',
+    `if grep -qF ${shq(`${type} ${blob}`)} ~/.ssh/authorized_keys; then echo unchanged; exit 0; fi`,
+    // A file without a final newline would glue the key onto its last line.
+    '[ ! -s ~/.ssh/authorized_keys ] || [ -z "$(tail -c1 ~/.ssh/authorized_keys)" ] || echo >> ~/.ssh/authorized_keys',
+    `printf '%s\\n' ${shq(publicKey.trim())} >> ~/.ssh/authorized_keys`,
+    'echo changed',
+  );
+}
+
+/** Sets the user's password from the first line of stdin ("user:password"), or locks it. */
+export function replacePasswordScript(user: string, mode: 'random' | 'lock'): string {
+  if (mode === 'lock') {
+    return remoteScript(`if as_root passwd -S ${shq(user)} | awk '{ exit $2 != "L" }'; then echo unchanged; exit 0; fi`, `as_root passwd -l ${shq(user)} >/dev/null`, 'echo changed');
+  }
+  return remoteScript('as_root chpasswd', 'echo changed');
+}
+
+/**
+ * Turns off SSH password logins: two lines at the very top of sshd_config (sshd keeps the first
+ * value it reads, so they win over later lines and included files), checked with `sshd -t` and
+ * rolled back if sshd would not start, then a reload that keeps open sessions.
+ */
+export const DISABLE_PASSWORD_LOGIN_SCRIPT = remoteScript(
+  'f=/etc/ssh/sshd_config',
+  `effective() { as_root sshd -T 2>/dev/null | awk -v k="$1" '$1 == k { print $2 }'; }`,
+  // Older sshd (Debian 10) may not print the keyboard-interactive setting: absent counts as off.
+  'if [ "$(effective passwordauthentication)" = no ] && [ "$(effective kbdinteractiveauthentication)" != yes ]; then echo unchanged; exit 0; fi',
+  'new=$(mktemp)',
+  `{ printf '%s\\n' '# piswarm bootstrap: SSH keys only (the old file is sshd_config.piswarm-backup)' 'PasswordAuthentication no' 'KbdInteractiveAuthentication no'; as_root cat "$f"; } > "$new"`,
+  'as_root cp -p "$f" "$f.piswarm-backup"',
+  // cp into the existing file keeps its owner and mode.
+  'as_root cp "$new" "$f"; rm -f "$new"',
+  'if ! as_root sshd -t; then as_root cp -p "$f.piswarm-backup" "$f"; echo "sshd rejected the new configuration; the old one is back" >&2; exit 1; fi',
+  'if [ -f /run/sshd.pid ]; then as_root kill -HUP "$(cat /run/sshd.pid)"; else as_root systemctl reload ssh; fi',
+  'echo changed',
+);
+
+export function setHostnameScript(hostname: string): string {
+  const name = shq(hostname);
+  return remoteScript(
+    `if [ "$(hostname)" = ${name} ]; then echo unchanged; exit 0; fi`,
+    `if hostnamectl status >/dev/null 2>&1; then as_root hostnamectl set-hostname ${name}; else as_root hostname ${name}; echo ${name} | as_root tee /etc/hostname >/dev/null; fi`,
+    // Keep sudo and local tools resolving the new name.
+    `if grep -q '^127\\.0\\.1\\.1' /etc/hosts; then as_root sed -i "s/^127\\.0\\.1\\.1.*/127.0.1.1\\t"${name}"/" /etc/hosts; else printf '127.0.1.1\\t%s\\n' ${name} | as_root tee -a /etc/hosts >/dev/null; fi`,
+    'echo changed',
+  );
+}
+
+/** Inits a swarm; its output (which holds the join command and token) is thrown away. */
+export function swarmInitScript(advertiseAddr: string): string {
+  return remoteScript(`dk swarm init --advertise-addr ${shq(advertiseAddr)} >/dev/null`, 'echo changed');
+}
+
+/** Prints the join token for a role; the caller keeps it in memory only. */
+export function joinTokenScript(role: 'manager' | 'worker'): string {
+  return remoteScript(`dk swarm join-token -q ${role}`);
+}
+
+/** Joins with the token read from stdin, so it is in no command line piswarm shows or logs. */
+export function swarmJoinScript(advertiseAddr: string, managerAddr: string, leaveFirst: boolean): string {
+  return remoteScript(
+    'read -r token',
+    ...(leaveFirst ? ['dk swarm leave --force >/dev/null'] : []),
+    `dk swarm join --token "$token" --advertise-addr ${shq(advertiseAddr)} ${shq(`${managerAddr}:2377`)} >/dev/null`,
+    'echo changed',
+  );
+}
+
+export function swarmLeaveScript(force: boolean): string {
+  return remoteScript(`if [ "$(dk info --format '{{.Swarm.LocalNodeState}}')" = inactive ]; then echo unchanged; exit 0; fi`, `dk swarm leave${force ? ' --force' : ''} >/dev/null`, 'echo changed');
+}
+
+/** The swarm's nodes as the leader sees them: one JSON object per line. */
+export const NODE_LIST_SCRIPT = remoteScript(`dk node ls --format '{{json .}}'`);
+
+/** Prints `docker node inspect` of one node in a Go template format. */
+export function nodeInspectScript(nodeId: string, format: string): string {
+  return remoteScript(`dk node inspect ${shq(nodeId)} --format ${shq(format)}`);
+}
+
+/** One `docker node …` command run on the leader (promote, demote, update, rm). */
+export function nodeCommandScript(args: readonly string[]): string {
+  return remoteScript(`dk node ${args.map(shq).join(' ')} >/dev/null`);
+}
+
+/** Removes every stack and then every remaining service, from a manager. */
+export const REMOVE_WORKLOADS_SCRIPT = remoteScript(
+  `for s in $(dk stack ls --format '{{.Name}}'); do dk stack rm "$s" >/dev/null; echo "stack $s"; done`,
+  `for s in $(dk service ls --format '{{.Name}}'); do dk service rm "$s" >/dev/null; echo "service $s"; done`,
+);
