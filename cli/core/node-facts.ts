@@ -33,7 +33,8 @@ export const NODE_FACTS_SCRIPT = [
   `printf 'os=%s\\n' "$( (. /etc/os-release && echo "$PRETTY_NAME") 2>/dev/null)"`,
   // The MAC of the interface this SSH session came in on (SSH_CONNECTION is "client-ip client-port server-ip server-port").
   `srv=$(echo "$SSH_CONNECTION" | cut -d' ' -f3); ifc=$(ip -o -4 addr show 2>/dev/null | awk -v a="$srv" '{ split($4, p, "/"); if (p[1] == a) print $2 }' | head -1)`,
-  `printf 'mac=%s\\n' "$(cat "/sys/class/net/$ifc/address" 2>/dev/null)"`,
+  // From ip, not /sys/class/net: sysfs shows the namespace that mounted it, ip the one we are in.
+  `printf 'mac=%s\\n' "$(ip -o link show "$ifc" 2>/dev/null | sed -n 's|.*link/ether \\([0-9a-f:]*\\).*|\\1|p')"`,
   `printf 'docker=%s\\n' "$(dk version --format '{{.Server.Version}}' 2>/dev/null)"`,
   `printf 'swarm=%s\\n' "$(dk info --format '{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}} {{.Swarm.NodeID}}{{if .Swarm.Cluster}} {{.Swarm.Cluster.ID}}{{end}}' 2>/dev/null)"`,
   `printf 'managers=%s\\n' "$(dk info --format '{{range .Swarm.RemoteManagers}}{{.Addr}} {{end}}' 2>/dev/null)"`,
