@@ -1,0 +1,164 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import * as scripts from '../../cli/core/bootstrap-scripts.js';
+import type { SwarmMembership } from '../../cli/core/node-facts.js';
+import { evenManagersWarning, faultTolerance, quorumSize } from '../../cli/core/quorum.js';
+import { chooseRoles, findSwarm, planNode, type SwarmCandidate } from '../../cli/core/swarm-plan.js';
+import { UsageError } from '../../cli/errors.js';
+import { scrubSecrets } from '../../cli/services/swarm/node-session.js';
+
+const none: SwarmMembership = { state: 'none' };
+const managerOf = (clusterId: string, nodeId = `id-${clusterId}`): SwarmMembership => ({ state: 'manager', clusterId, nodeId });
+const workerAs = (nodeId: string): SwarmMembership => ({ state: 'worker', nodeId, managers: ['10.0.0.11:2377'] });
+const node = (n: number, extra: Partial<SwarmCandidate> = {}): SwarmCandidate => ({ mac: `m${n}`, hostname: `pi-0${n}`, swarm: none, ...extra });
+
+describe('Raft quorum', () => {
+  it.each([
+    [1, 1, 0],
+    [2, 2, 0],
+    [3, 2, 1],
+    [4, 3, 1],
+    [5, 3, 2],
+    [7, 4, 3],
+  ])('%i managers need %i up and survive %i failures', (managers, quorum, tolerated) => {
+    expect(quorumSize(managers)).toBe(quorum);
+    expect(faultTolerance(managers)).toBe(tolerated);
+  });
+
+  it('warns about even manager counts only, with the numbers', () => {
+    expect(evenManagersWarning(1)).toBeUndefined();
+    expect(evenManagersWarning(3)).toBeUndefined();
+    expect(evenManagersWarning(4)).toBe(
+      '4 managers need 3 up to keep quorum, so they survive 1 failure(s), no more than 3 would; the extra manager only adds Raft traffic. Use 3 or 5 (--managers).',
+    );
+  });
+});
+
+describe('chooseRoles', () => {
+  const roles = (nodes: SwarmCandidate[], managers?: number) => [...chooseRoles(nodes, managers).roles.entries()].filter(([, r]) => r === 'manager').map(([mac]) => mac);
+
+  it('makes one manager by default: the first node', () => {
+    expect(roles([node(1), node(2), node(3)])).toEqual(['m1']);
+  });
+
+  it('keeps the inventory managers, then current managers, then unassigned nodes, and inventory workers last', () => {
+    const nodes = [node(1, { role: 'worker' }), node(2), node(3, { swarm: managerOf('c') }), node(4, { role: 'manager' }), node(5)];
+    expect(roles(nodes)).toEqual(['m4']);
+    expect(roles(nodes, 3)).toEqual(['m4', 'm3', 'm2']);
+    expect(roles(nodes, 5)).toEqual(['m4', 'm3', 'm2', 'm5', 'm1']);
+  });
+
+  it('refuses more managers than nodes, with the largest sensible count', () => {
+    expect(() => chooseRoles([node(1), node(2)], 3)).toThrow(UsageError);
+    expect(() => chooseRoles([node(1), node(2), node(3), node(4)], 5)).toThrow(/--managers 5 is more than the 4 node/);
+    try {
+      chooseRoles([node(1), node(2), node(3), node(4)], 5);
+    } catch (error) {
+      expect((error as UsageError).hint).toContain('Use --managers 3 or fewer');
+    }
+  });
+
+  it('warns for an even count', () => {
+    expect(chooseRoles([node(1), node(2), node(3)], 2).warnings[0]).toMatch(/^2 managers need 2 up/);
+  });
+});
+
+describe('findSwarm', () => {
+  const managersFirst = (nodes: SwarmCandidate[], count = 1) => chooseRoles(nodes, count).roles;
+
+  it('inits on the first reachable manager when there is no swarm', () => {
+    const nodes = [node(1, { swarm: undefined }), node(2), node(3)];
+    expect(findSwarm(nodes, managersFirst(nodes, 2), undefined, false)).toEqual({ leader: 'm2' });
+  });
+
+  it('adopts a swarm a chosen manager already manages', () => {
+    const nodes = [node(1), node(2, { swarm: managerOf('c2') })];
+    const roles = managersFirst(nodes, 1);
+    expect(findSwarm(nodes, roles, undefined, false)).toEqual({ leader: 'm2', swarmId: 'c2' });
+  });
+
+  it('follows the recorded swarm, and refuses to start a second one when its managers are unreachable', () => {
+    const nodes = [node(1, { swarm: undefined }), node(2, { swarm: managerOf('rec') }), node(3)];
+    expect(findSwarm(nodes, managersFirst(nodes, 1), 'rec', false)).toEqual({ leader: 'm2', swarmId: 'rec' });
+    const down = [node(1, { swarm: undefined }), node(2), node(3)];
+    expect(() => findSwarm(down, managersFirst(down), 'rec', false)).toThrow(/No reachable node manages the swarm recorded in the inventory \(rec\); unreachable: pi-01/);
+    // --force: a new swarm, on the chosen manager (bootstrap then says it is unreachable).
+    expect(findSwarm(down, managersFirst(down), 'rec', true)).toEqual({ leader: 'm1' });
+  });
+});
+
+describe('planNode', () => {
+  const target = { leader: 'm1', swarmId: 'c1' };
+  const members = new Set(['w2']);
+  const plan = (swarm: SwarmMembership, role: 'manager' | 'worker', force = false, t = target, mac = 'm2') => planNode({ mac, hostname: 'pi-02', swarm }, role, t, members, force);
+
+  it.each([
+    ['a fresh node joins', none, 'worker', { action: 'join' }],
+    ['a worker of this swarm stays', workerAs('w2'), 'worker', { action: 'keep' }],
+    ['a worker of this swarm that should manage is promoted', workerAs('w2'), 'manager', { action: 'promote' }],
+    ['a manager of this swarm that should work is demoted', managerOf('c1', 'x'), 'worker', { action: 'demote' }],
+    ['a manager of this swarm stays', managerOf('c1', 'x'), 'manager', { action: 'keep' }],
+  ] as const)('%s', (_, swarm, role, expected) => {
+    expect(plan(swarm, role)).toEqual(expected);
+  });
+
+  it('refuses nodes of other swarms and stuck ones, and moves them with force', () => {
+    expect(plan(managerOf('other'), 'worker')).toEqual({ refused: 'it manages another swarm (other)' });
+    expect(plan(workerAs('elsewhere'), 'worker')).toEqual({ refused: 'it is a worker of another swarm (managers 10.0.0.11:2377)' });
+    expect(plan({ state: 'pending' }, 'worker')).toEqual({ refused: 'it is in swarm state "pending"' });
+    expect(plan(workerAs('elsewhere'), 'worker', true)).toEqual({ action: 'rejoin' });
+  });
+
+  it('inits on the leader only when it is in no swarm', () => {
+    const fresh = { leader: 'm1' };
+    expect(plan(none, 'manager', false, fresh, 'm1')).toEqual({ action: 'init' });
+    expect(plan(workerAs('w9'), 'manager', false, fresh, 'm1')).toHaveProperty('refused');
+    expect(plan(managerOf('c1'), 'manager', false, target, 'm1')).toEqual({ action: 'keep' });
+  });
+});
+
+describe('scrubSecrets', () => {
+  it('hides join tokens wherever they appear', () => {
+    expect(scrubSecrets('docker swarm join --token SWMTKN-1-3pu6hszjas19xyp7ghgosyx9k8atbfcr8p2is99znpy26u2lkl-1awxwuwd3z9j1z3puu7rcgdbx 10.0.0.11:2377')).toBe(
+      'docker swarm join --token SWMTKN-… 10.0.0.11:2377',
+    );
+  });
+});
+
+describe('bootstrap scripts', () => {
+  it.each(Object.entries({
+    install: scripts.installKeyScript('ssh-ed25519 AAAAC3Nza me@laptop'),
+    random: scripts.replacePasswordScript('pirate', 'random'),
+    lock: scripts.replacePasswordScript('pirate', 'lock'),
+    sshd: scripts.DISABLE_PASSWORD_LOGIN_SCRIPT,
+    hostname: scripts.setHostnameScript("it's-01"),
+    init: scripts.swarmInitScript('10.0.0.11'),
+    join: scripts.swarmJoinScript('10.0.0.12', '10.0.0.11', true),
+    leave: scripts.swarmLeaveScript(true),
+    workloads: scripts.REMOVE_WORKLOADS_SCRIPT,
+  }))('%s is valid sh', (_, script) => {
+    execFileSync('sh', ['-n'], { input: script });
+  });
+
+  it('never puts a secret in a script: passwords and tokens come on stdin', () => {
+    expect(scripts.swarmJoinScript('10.0.0.12', '10.0.0.11', false)).toContain('read -r token');
+    expect(scripts.replacePasswordScript('pirate', 'random')).toContain('as_root chpasswd');
+  });
+
+  it('installs a key once, after a last line without a newline, and keeps the file private', () => {
+    const home = mkdtempSync(join(tmpdir(), 'piswarm-keys-'));
+    execFileSync('mkdir', ['-p', join(home, '.ssh')]);
+    writeFileSync(join(home, '.ssh', 'authorized_keys'), 'ssh-rsa AAAAB3old old@box');
+    const key = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJL1tUgkGmGZtO6ka6m8sHEGHFu2ZC9icniEaHT38bLJ me@laptop';
+    const run = () => execFileSync('sh', ['-c', scripts.installKeyScript(key)], { env: { ...process.env, HOME: home }, encoding: 'utf8' }).trim();
+    expect(run()).toBe('changed');
+    // The same key with another comment is the same key.
+    expect(execFileSync('sh', ['-c', scripts.installKeyScript(key.replace('me@laptop', 'other'))], { env: { ...process.env, HOME: home }, encoding: 'utf8' }).trim()).toBe('unchanged');
+    expect(run()).toBe('unchanged');
+    expect(readFileSync(join(home, '.ssh', 'authorized_keys'), 'utf8')).toBe(`ssh-rsa AAAAB3old old@box\n${key}\n`);
+    expect(execFileSync('stat', ['-c', '%a', join(home, '.ssh', 'authorized_keys')], { encoding: 'utf8' }).trim()).toBe('600');
+  });
+});
