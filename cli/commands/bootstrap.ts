@@ -20,13 +20,14 @@ export interface BootstrapFlags {
   keepPassword: boolean;
   lockPassword: boolean;
   force: boolean;
+  acceptNewHostKey: boolean;
   concurrency: string;
   timeout: string;
   passwordStdin: boolean;
 }
 
 export async function bootstrapAction(context: Context, flags: BootstrapFlags): Promise<number> {
-  const managers = flags.managers === undefined ? undefined : parseIntegerFlag('--managers', flags.managers, 1, 7, 'Use 1, 3 or 5: an odd number keeps Raft quorum.');
+  const managers = flags.managers === undefined ? undefined : parseIntegerFlag('--managers', flags.managers, 1, 99, 'Use 1, 3 or 5: an odd number keeps Raft quorum.');
   const concurrency = parseIntegerFlag('--concurrency', flags.concurrency, 1, 256);
   const timeoutMs = parseIntegerFlag('--timeout', flags.timeout, 1, 3600) * 1000;
   if (flags.keepPassword && flags.lockPassword) throw new UsageError('--keep-password and --lock-password contradict each other.', 'Give one of them.');
@@ -53,7 +54,7 @@ export async function bootstrapAction(context: Context, flags: BootstrapFlags): 
   try {
     result = await bootstrap(
       inventory,
-      { managers, only, advertiseAddr: flags.advertiseAddr, keepPassword: flags.keepPassword, lockPassword: flags.lockPassword, force: flags.force, concurrency, timeoutMs },
+      { managers, only, advertiseAddr: flags.advertiseAddr, keepPassword: flags.keepPassword, lockPassword: flags.lockPassword, force: flags.force, acceptChangedHostKey: flags.acceptNewHostKey, concurrency, timeoutMs },
       { connector: context.ssh(), userKey, credentials, reporter: context.reporter, events: progress },
     );
   } finally {

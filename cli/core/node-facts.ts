@@ -10,6 +10,8 @@ export interface NodeFacts {
   os?: string;
   /** The MAC of the interface the SSH session arrived on (the node's LAN identity). */
   mac?: string;
+  /** Whether that address is a DHCP lease (it may change; a manager's must not). */
+  dhcp?: boolean;
   /** The Docker engine's version; absent when Docker is missing or not running. */
   docker?: string;
   swarm: SwarmMembership;
@@ -32,7 +34,10 @@ export const NODE_FACTS_SCRIPT = [
   `printf 'arch=%s\\n' "$(uname -m)"`,
   `printf 'os=%s\\n' "$( (. /etc/os-release && echo "$PRETTY_NAME") 2>/dev/null)"`,
   // The MAC of the interface this SSH session came in on (SSH_CONNECTION is "client-ip client-port server-ip server-port").
-  `srv=$(echo "$SSH_CONNECTION" | cut -d' ' -f3); ifc=$(ip -o -4 addr show 2>/dev/null | awk -v a="$srv" '{ split($4, p, "/"); if (p[1] == a) print $2 }' | head -1)`,
+  `srv=$(echo "$SSH_CONNECTION" | cut -d' ' -f3); addr=$(ip -o -4 addr show 2>/dev/null | awk -v a="$srv" '{ split($4, p, "/"); if (p[1] == a) print }' | head -1)`,
+  `ifc=$(echo "$addr" | awk '{ print $2 }')`,
+  // DHCP clients give their addresses a lease lifetime, which ip shows as "dynamic".
+  `case "$addr" in *" dynamic "*) echo dhcp=yes ;; *) echo dhcp=no ;; esac`,
   // From ip, not /sys/class/net: sysfs shows the namespace that mounted it, ip the one we are in.
   `printf 'mac=%s\\n' "$(ip -o link show "$ifc" 2>/dev/null | sed -n 's|.*link/ether \\([0-9a-f:]*\\).*|\\1|p')"`,
   `printf 'docker=%s\\n' "$(dk version --format '{{.Server.Version}}' 2>/dev/null)"`,
@@ -53,6 +58,7 @@ export function parseNodeFacts(output: string): NodeFacts {
     arch: value('arch') ?? '',
     os: value('os'),
     mac: normaliseMac(value('mac') ?? ''),
+    dhcp: value('dhcp') === undefined ? undefined : value('dhcp') === 'yes',
     docker: value('docker'),
     swarm: parseSwarm(value('swarm'), value('managers')),
   };

@@ -1,6 +1,6 @@
 import { UsageError } from '../errors.js';
 import type { SwarmMembership } from './node-facts.js';
-import { evenManagersWarning } from './quorum.js';
+import { faultToleranceTable, managerCountProblem } from './quorum.js';
 
 export type SwarmRole = 'manager' | 'worker';
 
@@ -16,9 +16,10 @@ export interface SwarmCandidate {
 /**
  * Who manages: `--managers N`, else as many as the inventory names (at least 1). Nodes the
  * inventory calls managers come first, then current managers, then unassigned nodes, and nodes
- * the inventory calls workers last, each group in inventory order.
+ * the inventory calls workers last, each group in inventory order. An even count or more than 7
+ * is refused unless forced, and then only warned about.
  */
-export function chooseRoles(nodes: readonly SwarmCandidate[], managers?: number): { roles: Map<string, SwarmRole>; warnings: string[] } {
+export function chooseRoles(nodes: readonly SwarmCandidate[], managers?: number, force = false): { roles: Map<string, SwarmRole>; warnings: string[] } {
   const wanted = managers ?? Math.max(1, nodes.filter((n) => n.role === 'manager').length);
   if (!Number.isInteger(wanted) || wanted < 1) throw new UsageError(`--managers must be a whole number of at least 1, got ${managers}.`, 'A home lab has 1, 3 or 5 managers.');
   if (wanted > nodes.length) {
@@ -30,8 +31,11 @@ export function chooseRoles(nodes: readonly SwarmCandidate[], managers?: number)
   const rank = (n: SwarmCandidate) => (n.role === 'manager' ? 0 : n.swarm?.state === 'manager' ? 1 : n.role === undefined ? 2 : 3);
   const ordered = nodes.map((n, i) => ({ n, i })).sort((a, b) => rank(a.n) - rank(b.n) || a.i - b.i);
   const roles = new Map<string, SwarmRole>(ordered.map(({ n }, i) => [n.mac, i < wanted ? 'manager' : 'worker']));
-  const warning = evenManagersWarning(wanted);
-  return { roles, warnings: warning ? [warning] : [] };
+  const problem = managerCountProblem(wanted);
+  if (problem && !force) {
+    throw new UsageError(`${problem}`, `Use 1, 3, 5 or 7 managers (${faultToleranceTable()}); --force to go ahead anyway.`);
+  }
+  return { roles, warnings: problem ? [problem] : [] };
 }
 
 export interface SwarmTarget {
@@ -97,6 +101,8 @@ function conflict(swarm: SwarmMembership, force: boolean): { action: NodeAction 
       ? `manages another swarm (${swarm.clusterId.slice(0, 12)})`
       : swarm.state === 'worker'
         ? `is a worker of another swarm (managers ${swarm.managers.join(', ') || 'unknown'})`
-        : `is in swarm state "${swarm.state}"`;
+        : swarm.state === 'locked'
+          ? 'is locked (swarm autolock, after a restart): unlock it with `docker swarm unlock` and its unlock key first'
+          : `is in swarm state "${swarm.state}"`;
   return { refused: `it ${where}` };
 }

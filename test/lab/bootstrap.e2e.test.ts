@@ -100,6 +100,29 @@ describe('piswarm bootstrap on pristine lab Pis', () => {
     expect(run.stdout.match(/nothing to change/g)).toHaveLength(3);
   });
 
+  it('stops a node whose host key changed before sending it anything, until the new key is accepted', async () => {
+    const regen = await lab('exec', 'pi-02', '--', 'sh', '-c', 'rm -f /etc/ssh/ssh_host_* && ssh-keygen -A >/dev/null && kill -HUP $(cat /run/sshd.pid)');
+    expect(regen.code, regen.stderr).toBe(0);
+    const pinned = readInventory(small).findNode('pi-02')!.hostKey;
+    const run = await cli(small, ['bootstrap']);
+    expect(run.code, run.stderr).toBe(3);
+    expect(run.stderr).toMatch(/The SSH host key of pi-02 has changed: pinned SHA256:\S+, presented SHA256:\S+\. Nothing was sent to it\./);
+    expect(run.stdout).toMatch(/pi-01 .* nothing to change/);
+    expect(readInventory(small).findNode('pi-02')!.hostKey).toBe(pinned);
+
+    const accepted = await cli(small, ['bootstrap', '--only', 'pi-02', '--accept-new-host-key']);
+    expect(accepted.code, accepted.stderr).toBe(0);
+    expect(readInventory(small).findNode('pi-02')!.hostKey).not.toBe(pinned);
+  });
+
+  it('refuses an even number of managers with the quorum table, before touching any node', async () => {
+    const run = await cli(small, ['bootstrap', '--managers', '2']);
+    expect(run.code).toBe(64);
+    expect(run.stderr).toContain('2 managers need 2 up to keep quorum, so they survive 0 failure(s)');
+    expect(run.stderr).toContain('Hint: Use 1, 3, 5 or 7 managers (1 → quorum 1, survives 0;');
+    expect(await nodeList('pi-01')).toEqual({ 'pi-01': 'manager Ready', 'pi-02': 'worker Ready', 'pi-03': 'worker Ready' });
+  });
+
   it('5 nodes / 3 managers with one node down: the others join, the summary names it, --only finishes it', async () => {
     writeFileSync(big, `nodes:\n${[4, 5, 6, 7, 8].map((n) => `  ${mac(n)}:\n    hostname: pi-0${n}\n    ip: ${ip(n)}\n    labels: {zone: lab${n % 2}}\n`).join('')}`);
     expect((await lab('exec', 'pi-08', '--', 'sh', '-c', 'kill $(cat /run/sshd.pid)')).code).toBe(0);

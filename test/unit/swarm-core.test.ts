@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as scripts from '../../cli/core/bootstrap-scripts.js';
 import type { SwarmMembership } from '../../cli/core/node-facts.js';
-import { evenManagersWarning, faultTolerance, quorumSize } from '../../cli/core/quorum.js';
+import { faultTolerance, faultToleranceTable, managerCountProblem, quorumSize } from '../../cli/core/quorum.js';
 import { chooseRoles, findSwarm, planNode, type SwarmCandidate } from '../../cli/core/swarm-plan.js';
 import { UsageError } from '../../cli/errors.js';
 import { scrubSecrets } from '../../cli/services/swarm/node-session.js';
@@ -28,12 +28,11 @@ describe('Raft quorum', () => {
     expect(faultTolerance(managers)).toBe(tolerated);
   });
 
-  it('warns about even manager counts only, with the numbers', () => {
-    expect(evenManagersWarning(1)).toBeUndefined();
-    expect(evenManagersWarning(3)).toBeUndefined();
-    expect(evenManagersWarning(4)).toBe(
-      '4 managers need 3 up to keep quorum, so they survive 1 failure(s), no more than 3 would; the extra manager only adds Raft traffic. Use 3 or 5 (--managers).',
-    );
+  it('finds fault with even counts and more than 7, in numbers', () => {
+    for (const fine of [1, 3, 5, 7]) expect(managerCountProblem(fine)).toBeUndefined();
+    expect(managerCountProblem(4)).toBe('4 managers need 3 up to keep quorum, so they survive 1 failure(s), no more than 3 would; the extra manager only adds Raft traffic.');
+    expect(managerCountProblem(9)).toBe('9 managers survive 4 failures but every change waits for 5 of them; Docker advises at most 7.');
+    expect(faultToleranceTable()).toBe('1 → quorum 1, survives 0; 2 → quorum 2, survives 0; 3 → quorum 2, survives 1; 4 → quorum 3, survives 1; 5 → quorum 3, survives 2; 6 → quorum 4, survives 2; 7 → quorum 4, survives 3');
   });
 });
 
@@ -61,8 +60,14 @@ describe('chooseRoles', () => {
     }
   });
 
-  it('warns for an even count', () => {
-    expect(chooseRoles([node(1), node(2), node(3)], 2).warnings[0]).toMatch(/^2 managers need 2 up/);
+  it('refuses an even count with the fault-tolerance table, and only warns when forced', () => {
+    expect(() => chooseRoles([node(1), node(2), node(3)], 2)).toThrow(/^2 managers need 2 up/);
+    try {
+      chooseRoles([node(1), node(2), node(3)], 2);
+    } catch (error) {
+      expect((error as UsageError).hint).toMatch(/^Use 1, 3, 5 or 7 managers \(1 → quorum 1, survives 0; .*\); --force to go ahead anyway\.$/);
+    }
+    expect(chooseRoles([node(1), node(2), node(3)], 2, true).warnings[0]).toMatch(/^2 managers need 2 up/);
   });
 });
 
@@ -71,7 +76,7 @@ describe('findSwarm', () => {
 
   it('inits on the first reachable manager when there is no swarm', () => {
     const nodes = [node(1, { swarm: undefined }), node(2), node(3)];
-    expect(findSwarm(nodes, managersFirst(nodes, 2), undefined, false)).toEqual({ leader: 'm2' });
+    expect(findSwarm(nodes, managersFirst(nodes, 3), undefined, false)).toEqual({ leader: 'm2' });
   });
 
   it('adopts a swarm a chosen manager already manages', () => {

@@ -1,6 +1,6 @@
 import type { SshConnector } from '../../adapters/ssh.js';
 import type { UserKey } from '../../adapters/user-key.js';
-import { fingerprint } from '../../core/host-key.js';
+import { fingerprint, sameHostKey } from '../../core/host-key.js';
 import type { Inventory, InventoryNode } from '../../core/inventory.js';
 import { mapSettled } from '../../core/parallel.js';
 import { chooseRoles, findSwarm, type SwarmRole, type SwarmTarget } from '../../core/swarm-plan.js';
@@ -20,6 +20,8 @@ export interface BootstrapOptions {
   keepPassword: boolean;
   lockPassword: boolean;
   force: boolean;
+  /** Connect to nodes whose host key changed (after a deliberate re-flash) and pin the new key. */
+  acceptChangedHostKey: boolean;
   concurrency: number;
   timeoutMs: number;
 }
@@ -80,7 +82,7 @@ export async function bootstrap(inventory: Inventory, options: BootstrapOptions,
   const noIp = all.filter((n) => !n.ip);
   if (noIp.length > 0) throw new PiswarmError(`No IP address is known for ${noIp.map((n) => n.hostname).join(', ')}.`, { hint: 'Run `piswarm discover --save` to find it.' });
   // Roles are checked before anything is touched: a bad --managers changes nothing.
-  chooseRoles(all, options.managers);
+  chooseRoles(all, options.managers, options.force);
 
   const outcomes = new Map<string, NodeOutcome>(all.map((n) => [n.mac, { node: n.hostname, ip: n.ip!, mac: n.mac, ok: true, changes: [] }]));
   const fail = (node: InventoryNode, error: Error) => {
@@ -109,7 +111,10 @@ export async function bootstrap(inventory: Inventory, options: BootstrapOptions,
     ).then((settled) => settled.forEach((s) => !s.ok && fail(s.item, s.error)));
 
     const candidates = all.map((n) => ({ ...n, swarm: sessions.get(n.mac)?.facts?.swarm }));
-    const { roles, warnings } = chooseRoles(candidates, options.managers);
+    const { roles, warnings } = chooseRoles(candidates, options.managers, options.force);
+    for (const node of all.filter((n) => roles.get(n.mac) === 'manager' && sessions.get(n.mac)?.facts.dhcp)) {
+      warnings.push(`${node.hostname} (a manager) has ${node.ip} on a DHCP lease; if the router hands it another address, the swarm loses this manager. Reserve the address in the router, or flash the card with --ip.`);
+    }
     const target = findSwarm(candidates, roles, inventory.swarmId, options.force);
     const leaderNode = all.find((n) => n.mac === target.leader)!;
     const leader = sessions.get(leaderNode.mac);
@@ -179,9 +184,9 @@ function secureOptions(session: NodeSession, inventory: Inventory, options: Boot
   };
 }
 
-/** Pins a host key seen for the first time, as `run` does; a mismatch never gets this far. */
+/** Pins a host key seen for the first time (or accepted as changed), as `run` does. */
 function pinHostKey(inventory: Inventory, node: InventoryNode, session: NodeSession, outcome: NodeOutcome, reporter: Reporter): void {
-  if (node.hostKey) return;
+  if (node.hostKey && sameHostKey(node.hostKey, session.hostKey)) return;
   inventory.upsertNode(node.mac, { hostKey: session.hostKey });
   outcome.hostKeyPinned = fingerprint(session.hostKey);
   reporter.debug(`Host key of ${node.hostname} pinned (${outcome.hostKeyPinned})`);

@@ -71,13 +71,34 @@ export async function placeNode(
     case 'join':
     case 'rejoin': {
       const token = await context.tokens.get(role);
-      await session.run('join the swarm', swarmJoinScript(session.node.ip!, context.leader.node.ip!, plan.action === 'rejoin'), `${token}\n`);
+      try {
+        await session.run('join the swarm', swarmJoinScript(session.node.ip!, context.leader.node.ip!, plan.action === 'rejoin'), `${token}\n`);
+      } catch (error) {
+        // A slow join goes on in the background: wait for it rather than join twice.
+        if (!/Timeout was reached/i.test((error as Error).message)) throw error;
+        await waitUntilJoined(session, JOIN_WAIT_MS);
+      }
       await session.readFacts();
       return `${plan.action === 'rejoin' ? 'left its old swarm, joined' : 'joined'} as ${role}`;
     }
     case 'init':
       throw new Error('only the leader inits the swarm');
   }
+}
+
+/** How long a join that docker left "in the background" may take to finish. */
+const JOIN_WAIT_MS = 60_000;
+
+async function waitUntilJoined(session: NodeSession, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const { swarm } = await session.readFacts();
+    if (swarm.state === 'worker' || swarm.state === 'manager') return;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+  throw new PiswarmError(`${session.node.hostname} did not finish joining within ${timeoutMs / 1000} s.`, {
+    hint: `Check that ports 2377/tcp, 7946/tcp+udp and 4789/udp are open between the nodes, then run: piswarm bootstrap --only ${session.node.hostname}`,
+  });
 }
 
 /** Adds the inventory's labels a node lacks (or has with another value), through the leader. */

@@ -61,8 +61,9 @@ function hintFor(said: string): string | undefined {
 }
 
 /** How piswarm logs in to a node: its inventory address and user, and the host key it must show. */
-export function targetOf(node: InventoryNode, inventory: Inventory): SshTarget {
+export function targetOf(node: InventoryNode, inventory: Inventory, acceptChangedHostKey = false): SshTarget {
   return {
+    acceptChangedHostKey,
     name: node.hostname,
     host: node.ip!,
     port: inventory.sshDefaults.port,
@@ -79,11 +80,18 @@ export async function openSessions(
   nodes: readonly InventoryNode[],
   inventory: Inventory,
   sessions: Map<string, NodeSession>,
-  options: { connector: SshConnector; credentials: SshCredentials; concurrency: number; timeoutMs: number; events: { step(node: string, step: string): void } },
+  options: {
+    connector: SshConnector;
+    credentials: SshCredentials;
+    concurrency: number;
+    timeoutMs: number;
+    acceptChangedHostKey?: boolean;
+    events: { step(node: string, step: string): void };
+  },
 ): Promise<Array<{ node: InventoryNode; error: Error }>> {
   const settled = await mapSettled(nodes, options.concurrency, async (node) => {
     options.events.step(node.hostname, 'connecting');
-    const session = new NodeSession(node, await options.connector.connect({ ...targetOf(node, inventory), ...options.credentials }), options.timeoutMs);
+    const session = new NodeSession(node, await options.connector.connect({ ...targetOf(node, inventory, options.acceptChangedHostKey), ...options.credentials }), options.timeoutMs);
     try {
       await session.readFacts();
     } catch (error) {
