@@ -40,9 +40,13 @@ export interface ExecResult {
   stderr: string;
 }
 
+export type AuthMethod = 'none' | 'agent' | 'publickey' | 'password';
+
 export interface SshConnection {
   /** The host key the server presented, as an OpenSSH line. */
   readonly hostKey: string;
+  /** How the login succeeded. */
+  readonly authMethod: AuthMethod;
   exec(command: string, options?: ExecOptions): Promise<ExecResult>;
   close(): void;
 }
@@ -63,6 +67,10 @@ function connect(target: SshTarget, timeouts: SshTimeouts): Promise<SshConnectio
     let presented: string | undefined;
     let mismatch: HostKeyMismatchError | undefined;
     let settled = false;
+    // One attempt per method, as OpenSSH orders them: agent, key file, then password (repeated
+    // password tries lock accounts on some systems). The last one tried is the one that let us in.
+    const methods: AuthMethod[] = ['none', ...(target.agent ? ['agent' as const] : []), ...(target.privateKey ? ['publickey' as const] : []), ...(target.password !== undefined ? ['password' as const] : [])];
+    let tried: AuthMethod = 'none';
     const fail = (error: Error) => {
       if (settled) return;
       settled = true;
@@ -72,7 +80,7 @@ function connect(target: SshTarget, timeouts: SshTimeouts): Promise<SshConnectio
 
     client.on('ready', () => {
       settled = true;
-      resolve(wrapConnection(client, target, presented!));
+      resolve(wrapConnection(client, target, presented!, tried));
     });
     client.on('error', (error: Error & { level?: string; code?: string }) => fail(mismatch ?? describeSshError(target, error, timeouts)));
     client.on('close', () => fail(mismatch ?? new SshError(`${target.name} (${target.host}) closed the SSH connection during the handshake.`, { hint: 'Check that sshd is running on it and that this machine is allowed to log in.' })));
@@ -87,10 +95,13 @@ function connect(target: SshTarget, timeouts: SshTimeouts): Promise<SshConnectio
       readyTimeout: timeouts.connectMs,
       keepaliveInterval: timeouts.keepaliveIntervalMs,
       keepaliveCountMax: timeouts.keepaliveCountMax,
-      // One attempt per method, as OpenSSH orders them: agent, key file, then password (repeated
-      // password tries lock accounts on some systems).
       tryKeyboard: false,
-      authHandler: ['none', 'agent', 'publickey', 'password'],
+      authHandler: (_methodsLeft, _partialSuccess, next) => {
+        const method = methods.shift();
+        if (method) tried = method;
+        // ssh2 takes false for "no methods left"; its type definitions leave that out.
+        (next as (auth: AuthMethod | false) => void)(method ?? false);
+      },
       hostVerifier: (key: Buffer) => {
         presented = hostKeyLine(key);
         if (!target.pinnedHostKey || target.acceptChangedHostKey || sameHostKey(target.pinnedHostKey, presented)) return true;
@@ -102,9 +113,10 @@ function connect(target: SshTarget, timeouts: SshTimeouts): Promise<SshConnectio
   });
 }
 
-function wrapConnection(client: ssh2.Client, target: SshTarget, hostKey: string): SshConnection {
+function wrapConnection(client: ssh2.Client, target: SshTarget, hostKey: string, authMethod: AuthMethod): SshConnection {
   return {
     hostKey,
+    authMethod,
     close: () => client.end(),
     exec(command, options = {}) {
       return new Promise((resolve, reject) => {

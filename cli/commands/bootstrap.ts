@@ -6,6 +6,7 @@ import { DEFAULT_SSH_USER } from '../core/inventory.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { printJson, printLines } from '../io.js';
 import { addNodesByAddress } from '../services/swarm/add-by-address.js';
+import type { NodeSession } from '../services/swarm/node-session.js';
 import { bootstrap, type BootstrapResult } from '../services/swarm/bootstrap.js';
 import { resolveSshCredentials } from '../services/ssh-credentials.js';
 import { createNodeProgress } from '../ui/node-progress.js';
@@ -42,10 +43,12 @@ export async function bootstrapAction(context: Context, flags: BootstrapFlags): 
   if (!credentials.password && inventory.sshDefaults.user === DEFAULT_SSH_USER) credentials.password = HYPRIOT_DEFAULT_PASSWORD;
 
   let only = flags.only ?? [];
+  let opened: Map<string, NodeSession> | undefined;
   if (flags.nodes) {
-    const { hostnames, report } = await addNodesByAddress(context.ssh(), inventory, flags.nodes.split(',').map((s) => s.trim()).filter(Boolean), credentials);
-    for (const added of report.added) context.reporter.step(`${added.hostname} added to ${inventory.file} (${added.mac}, ${added.ip})`);
-    only = hostnames;
+    const added = await addNodesByAddress(context.ssh(), inventory, flags.nodes.split(',').map((s) => s.trim()).filter(Boolean), credentials, timeoutMs);
+    for (const node of added.report.added) context.reporter.step(`${node.hostname} added to ${inventory.file} (${node.mac}, ${node.ip})`);
+    only = added.hostnames;
+    opened = added.sessions;
   }
 
   const names = (only.length > 0 ? only.map((ref) => inventory.requireNode(ref)) : inventory.nodes()).map((n) => n.hostname);
@@ -55,7 +58,7 @@ export async function bootstrapAction(context: Context, flags: BootstrapFlags): 
     result = await bootstrap(
       inventory,
       { managers, only, advertiseAddr: flags.advertiseAddr, keepPassword: flags.keepPassword, lockPassword: flags.lockPassword, force: flags.force, acceptChangedHostKey: flags.acceptNewHostKey, concurrency, timeoutMs },
-      { connector: context.ssh(), userKey, credentials, reporter: context.reporter, events: progress },
+      { connector: context.ssh(), userKey, credentials, reporter: context.reporter, events: progress, opened },
     );
   } finally {
     await progress.close();

@@ -1,4 +1,4 @@
-import { remoteScript } from './remote-shell.js';
+import { remoteScript, rootScript } from './remote-shell.js';
 import { shq } from './shell-quote.js';
 
 /**
@@ -25,7 +25,7 @@ export function installKeyScript(publicKey: string): string {
 /** Sets the user's password from the first line of stdin ("user:password"), or locks it. */
 export function replacePasswordScript(user: string, mode: 'random' | 'lock'): string {
   if (mode === 'lock') {
-    return remoteScript(`if as_root passwd -S ${shq(user)} | awk '{ exit $2 != "L" }'; then echo unchanged; exit 0; fi`, `as_root passwd -l ${shq(user)} >/dev/null`, 'echo changed');
+    return rootScript(`if passwd -S ${shq(user)} | awk '{ exit $2 != "L" }'; then echo unchanged; exit 0; fi`, `passwd -l ${shq(user)} >/dev/null`, 'echo changed');
   }
   return remoteScript('as_root chpasswd', 'echo changed');
 }
@@ -35,28 +35,25 @@ export function replacePasswordScript(user: string, mode: 'random' | 'lock'): st
  * value it reads, so they win over later lines and included files), checked with `sshd -t` and
  * rolled back if sshd would not start, then a reload that keeps open sessions.
  */
-export const DISABLE_PASSWORD_LOGIN_SCRIPT = remoteScript(
+export const DISABLE_PASSWORD_LOGIN_SCRIPT = rootScript(
   'f=/etc/ssh/sshd_config',
-  `effective() { as_root sshd -T 2>/dev/null | awk -v k="$1" '$1 == k { print $2 }'; }`,
+  `effective() { sshd -T 2>/dev/null | awk -v k="$1" '$1 == k { print $2 }'; }`,
   // Older sshd (Debian 10) may not print the keyboard-interactive setting: absent counts as off.
   'if [ "$(effective passwordauthentication)" = no ] && [ "$(effective kbdinteractiveauthentication)" != yes ]; then echo unchanged; exit 0; fi',
-  'new=$(mktemp)',
-  `{ printf '%s\\n' '# piswarm bootstrap: SSH keys only (the old file is sshd_config.piswarm-backup)' 'PasswordAuthentication no' 'KbdInteractiveAuthentication no'; as_root cat "$f"; } > "$new"`,
-  'as_root cp -p "$f" "$f.piswarm-backup"',
-  // cp into the existing file keeps its owner and mode.
-  'as_root cp "$new" "$f"; rm -f "$new"',
-  'if ! as_root sshd -t; then as_root cp -p "$f.piswarm-backup" "$f"; echo "sshd rejected the new configuration; the old one is back" >&2; exit 1; fi',
-  'if [ -f /run/sshd.pid ]; then as_root kill -HUP "$(cat /run/sshd.pid)"; else as_root systemctl reload ssh; fi',
+  'cp -p "$f" "$f.piswarm-backup"',
+  `{ printf '%s\\n' '# piswarm bootstrap: SSH keys only (the old file is sshd_config.piswarm-backup)' 'PasswordAuthentication no' 'KbdInteractiveAuthentication no'; cat "$f.piswarm-backup"; } > "$f"`,
+  'if ! sshd -t; then cp -p "$f.piswarm-backup" "$f"; echo "sshd rejected the new configuration; the old one is back" >&2; exit 1; fi',
+  'if [ -f /run/sshd.pid ]; then kill -HUP "$(cat /run/sshd.pid)"; else systemctl reload ssh; fi',
   'echo changed',
 );
 
 export function setHostnameScript(hostname: string): string {
   const name = shq(hostname);
-  return remoteScript(
+  return rootScript(
     `if [ "$(hostname)" = ${name} ]; then echo unchanged; exit 0; fi`,
-    `if hostnamectl status >/dev/null 2>&1; then as_root hostnamectl set-hostname ${name}; else as_root hostname ${name}; echo ${name} | as_root tee /etc/hostname >/dev/null; fi`,
+    `if hostnamectl status >/dev/null 2>&1; then hostnamectl set-hostname ${name}; else hostname ${name}; echo ${name} > /etc/hostname; fi`,
     // Keep sudo and local tools resolving the new name.
-    `if grep -q '^127\\.0\\.1\\.1' /etc/hosts; then as_root sed -i "s/^127\\.0\\.1\\.1.*/127.0.1.1\\t"${name}"/" /etc/hosts; else printf '127.0.1.1\\t%s\\n' ${name} | as_root tee -a /etc/hosts >/dev/null; fi`,
+    `if grep -q '^127\\.0\\.1\\.1' /etc/hosts; then sed -i "s/^127\\.0\\.1\\.1.*/127.0.1.1\\t"${name}"/" /etc/hosts; else printf '127.0.1.1\\t%s\\n' ${name} >> /etc/hosts; fi`,
     'echo changed',
   );
 }

@@ -40,9 +40,8 @@ export const NODE_FACTS_SCRIPT = [
   `case "$addr" in *" dynamic "*) echo dhcp=yes ;; *) echo dhcp=no ;; esac`,
   // From ip, not /sys/class/net: sysfs shows the namespace that mounted it, ip the one we are in.
   `printf 'mac=%s\\n' "$(ip -o link show "$ifc" 2>/dev/null | sed -n 's|.*link/ether \\([0-9a-f:]*\\).*|\\1|p')"`,
-  `printf 'docker=%s\\n' "$(dk version --format '{{.Server.Version}}' 2>/dev/null)"`,
-  `printf 'swarm=%s\\n' "$(dk info --format '{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}} {{.Swarm.NodeID}}{{if .Swarm.Cluster}} {{.Swarm.Cluster.ID}}{{end}}' 2>/dev/null)"`,
-  `printf 'managers=%s\\n' "$(dk info --format '{{range .Swarm.RemoteManagers}}{{.Addr}} {{end}}' 2>/dev/null)"`,
+  // One docker call for all engine facts: "version|state|control|node|cluster|managers".
+  `printf 'engine=%s\\n' "$(dk info --format '{{.ServerVersion}}|{{.Swarm.LocalNodeState}}|{{.Swarm.ControlAvailable}}|{{.Swarm.NodeID}}|{{if .Swarm.Cluster}}{{.Swarm.Cluster.ID}}{{end}}|{{range .Swarm.RemoteManagers}}{{.Addr}} {{end}}' 2>/dev/null)"`,
 ].join('\n');
 
 export function parseNodeFacts(output: string): NodeFacts {
@@ -52,6 +51,7 @@ export function parseNodeFacts(output: string): NodeFacts {
     if (at > 0) facts.set(line.slice(0, at), line.slice(at + 1).trim());
   }
   const value = (key: string) => facts.get(key) || undefined;
+  const engine = (value('engine') ?? '').split('|');
   return {
     hostname: value('hostname') ?? '',
     model: value('model'),
@@ -59,13 +59,12 @@ export function parseNodeFacts(output: string): NodeFacts {
     os: value('os'),
     mac: normaliseMac(value('mac') ?? ''),
     dhcp: value('dhcp') === undefined ? undefined : value('dhcp') === 'yes',
-    docker: value('docker'),
-    swarm: parseSwarm(value('swarm'), value('managers')),
+    docker: engine[0] || undefined,
+    swarm: parseSwarm(engine.slice(1)),
   };
 }
 
-function parseSwarm(line: string | undefined, managers: string | undefined): SwarmMembership {
-  const [state, control, nodeId, clusterId] = (line ?? '').split(' ');
+function parseSwarm([state, control, nodeId, clusterId, managers]: string[]): SwarmMembership {
   if (state === 'active') {
     if (control === 'true') return { state: 'manager', clusterId: clusterId ?? '', nodeId: nodeId ?? '' };
     return { state: 'worker', nodeId: nodeId ?? '', managers: (managers ?? '').split(' ').filter(Boolean) };

@@ -1,9 +1,13 @@
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mergeDiscovered } from '../../cli/core/discovery-merge.js';
 import { Inventory } from '../../cli/core/inventory.js';
 import { contains, formatCidr, hostAddresses, parseCidr, parseIpv4 } from '../../cli/core/ipv4.js';
 import { normaliseMac, raspberryPiVendor } from '../../cli/core/mac-address.js';
-import { describeSwarm, parseNodeFacts } from '../../cli/core/node-facts.js';
+import { describeSwarm, NODE_FACTS_SCRIPT, parseNodeFacts } from '../../cli/core/node-facts.js';
 import { RASPBERRY_PI_OUIS } from '../../cli/core/raspberry-pi-ouis.js';
 import { parseSshBanner } from '../../cli/core/ssh-banner.js';
 import { planSweep } from '../../cli/core/sweep-plan.js';
@@ -108,21 +112,46 @@ describe('what discover sweeps', () => {
 describe('node facts from --login', () => {
   it('reads a manager, a worker and a Pi without Docker', () => {
     const manager = parseNodeFacts(
-      'hostname=manager-01\nmodel=Raspberry Pi 4 Model B Rev 1.4\narch=aarch64\nos=Debian GNU/Linux 12 (bookworm)\ndocker=24.0.5\nswarm=active true nodeid1 clusterid123456789\nmanagers=10.0.0.11:2377 \n',
+      'hostname=manager-01\nmodel=Raspberry Pi 4 Model B Rev 1.4\narch=aarch64\nos=Debian GNU/Linux 12 (bookworm)\ndhcp=yes\nmac=DC:A6:32:01:02:03\nengine=24.0.5|active|true|nodeid1|clusterid123456789|10.0.0.11:2377 \n',
     );
     expect(manager).toEqual({
       hostname: 'manager-01',
       model: 'Raspberry Pi 4 Model B Rev 1.4',
       arch: 'aarch64',
       os: 'Debian GNU/Linux 12 (bookworm)',
+      mac: 'dc:a6:32:01:02:03',
+      dhcp: true,
       docker: '24.0.5',
       swarm: { state: 'manager', clusterId: 'clusterid123456789', nodeId: 'nodeid1' },
     });
     expect(describeSwarm(manager.swarm)).toBe('manager (clusterid123)');
-    const worker = parseNodeFacts('hostname=w\narch=armv7l\ndocker=20.10.24\nswarm=active false nodeid2\nmanagers=10.0.0.11:2377 10.0.0.12:2377 \n');
+    const worker = parseNodeFacts('hostname=w\narch=armv7l\nengine=20.10.24|active|false|nodeid2||10.0.0.11:2377 10.0.0.12:2377 \n');
     expect(worker.swarm).toEqual({ state: 'worker', nodeId: 'nodeid2', managers: ['10.0.0.11:2377', '10.0.0.12:2377'] });
-    const bare = parseNodeFacts('hostname=p\nmodel=\narch=armv6l\nos=\ndocker=\nswarm=\nmanagers=\n');
-    expect(bare).toEqual({ hostname: 'p', model: undefined, arch: 'armv6l', os: undefined, docker: undefined, swarm: { state: 'none' } });
+    const bare = parseNodeFacts('hostname=p\nmodel=\narch=armv6l\nos=\ndhcp=no\nmac=\nengine=\n');
+    expect(bare).toEqual({ hostname: 'p', model: undefined, arch: 'armv6l', os: undefined, mac: undefined, dhcp: false, docker: undefined, swarm: { state: 'none' } });
+  });
+
+  it('runs in sh: the MAC and DHCP flag of the interface the session came in on, one docker call', () => {
+    // Stand-ins for ip and docker, printing what they print on a Pi with wlan0 and eth0.
+    const bin = mkdtempSync(join(tmpdir(), 'piswarm-facts-'));
+    const stub = (name: string, body: string) => {
+      writeFileSync(join(bin, name), `#!/bin/sh\n${body}\n`);
+      chmodSync(join(bin, name), 0o755);
+    };
+    stub('ip', [
+      'case "$*" in',
+      '  "-o -4 addr show") printf "1: lo    inet 127.0.0.1/8 scope host lo\\n3: wlan0    inet 192.168.1.30/24 brd 192.168.1.255 scope global dynamic noprefixroute wlan0\\n2: eth0    inet 192.168.1.21/24 brd 192.168.1.255 scope global dynamic noprefixroute eth0\\n" ;;',
+      '  "-o link show eth0") printf "2: eth0: <BROADCAST,MULTICAST,UP> mtu 1500 qdisc mq state UP mode DEFAULT group default qlen 1000\\\\    link/ether dc:a6:32:aa:bb:cc brd ff:ff:ff:ff:ff:ff\\n" ;;',
+      'esac',
+    ].join('\n'));
+    stub('docker', 'echo "$*" >> "$(dirname "$0")/calls"; echo "24.0.7|inactive|false|||"');
+    const out = execFileSync('sh', ['-c', NODE_FACTS_SCRIPT], {
+      env: { PATH: `${bin}:/usr/bin:/bin`, SSH_CONNECTION: '192.168.1.5 50000 192.168.1.21 22', DOCKER_HOST: 'unix:///var/run/docker.sock' },
+      encoding: 'utf8',
+    });
+    const facts = parseNodeFacts(out);
+    expect([facts.mac, facts.dhcp, facts.docker, facts.swarm]).toEqual(['dc:a6:32:aa:bb:cc', true, '24.0.7', { state: 'none' }]);
+    expect(readFileSync(join(bin, 'calls'), 'utf8').trim().split('\n')).toHaveLength(1);
   });
 });
 

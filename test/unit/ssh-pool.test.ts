@@ -45,6 +45,7 @@ function fakeConnector(nodes: Record<string, { hostKey?: string; fail?: Error }>
       if (node.fail) throw node.fail;
       return {
         hostKey: node.hostKey!,
+        authMethod: 'publickey',
         exec: async (command) => ({ code: 0, stdout: `${target.name}:${command}`, stderr: '' }),
         close: () => closed.push(target.name),
       };

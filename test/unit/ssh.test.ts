@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSshConnector, type SshTarget } from '../../cli/adapters/ssh.js';
 import { fingerprint, sameHostKey } from '../../cli/core/host-key.js';
@@ -35,6 +36,15 @@ describe('SSH connections', () => {
     expect(ok).toMatchObject({ code: 0, stdout: 'hello pi\n', stderr: 'to stderr\n' });
     expect(chunks.join('')).toBe('hello pi\n');
     expect(failed.code).toBe(7);
+  });
+
+  it('tries each method once, the key before the password, and says which one let it in', async () => {
+    const key = ssh2.utils.generateKeyPairSync('ed25519');
+    const before = server.authAttempts.length;
+    const connection = await connector.connect(target({ privateKey: Buffer.from(key.private) }));
+    connection.close();
+    expect(server.authAttempts.slice(before)).toEqual(['none', 'publickey', 'password']);
+    expect(connection.authMethod).toBe('password');
   });
 
   it('reports the presented host key so it can be pinned, with the fingerprint ssh-keygen prints', async () => {

@@ -33,6 +33,8 @@ export interface BootstrapPorts {
   credentials: SshCredentials;
   reporter: Reporter;
   events: BootstrapEvents;
+  /** Sessions already open (from `--nodes`), by MAC; bootstrap uses and closes them. */
+  opened?: ReadonlyMap<string, NodeSession>;
 }
 
 /** Per-node progress, for listr2 or JSON lines. */
@@ -74,6 +76,16 @@ const READY_TIMEOUT_MS = 60_000;
  * readiness confirmed on the leader. One node failing never stops the others; its outcome says why.
  */
 export async function bootstrap(inventory: Inventory, options: BootstrapOptions, ports: BootstrapPorts): Promise<BootstrapResult> {
+  // Every node is connected (facts are needed to pick the leader); only selected ones are changed.
+  const sessions = new Map<string, NodeSession>(ports.opened ?? []);
+  try {
+    return await bootstrapWith(sessions, inventory, options, ports);
+  } finally {
+    for (const session of sessions.values()) session.close();
+  }
+}
+
+async function bootstrapWith(sessions: Map<string, NodeSession>, inventory: Inventory, options: BootstrapOptions, ports: BootstrapPorts): Promise<BootstrapResult> {
   const all = inventory.nodes();
   if (all.length === 0) {
     throw new PiswarmError(`${inventory.file} lists no nodes.`, { hint: 'Find your Pis with `piswarm discover --login --save`, or start with `piswarm bootstrap --nodes IP,IP,...`.' });
@@ -92,78 +104,76 @@ export async function bootstrap(inventory: Inventory, options: BootstrapOptions,
     ports.events.failed(node.hostname, error);
   };
 
-  // Every node is connected (facts are needed to pick the leader); only selected ones are changed.
-  const sessions = new Map<string, NodeSession>();
-  try {
-    for (const failure of await openSessions(all, inventory, sessions, { ...ports, ...options })) fail(failure.node, failure.error);
-    for (const [mac, session] of sessions) pinHostKey(inventory, session.node, session, outcomes.get(mac)!, ports.reporter);
-    const isSelected = (node: InventoryNode) => selected.some((n) => n.mac === node.mac);
+  const toOpen = all.filter((n) => !sessions.has(n.mac));
+  for (const failure of await openSessions(toOpen, inventory, sessions, { ...ports, ...options })) fail(failure.node, failure.error);
+  for (const [mac, session] of sessions) pinHostKey(inventory, session.node, session, outcomes.get(mac)!, ports.reporter);
+  const isSelected = (node: InventoryNode) => selected.some((n) => n.mac === node.mac);
 
-    await mapSettled(
-      selected.filter((n) => sessions.has(n.mac)),
-      options.concurrency,
-      async (node) => {
-        const session = sessions.get(node.mac)!;
-        const changes = await secureNode(session, ports.connector, secureOptions(session, inventory, options, ports), (step) => ports.events.step(node.hostname, step));
-        outcomes.get(node.mac)!.changes.push(...changes);
-        inventory.upsertNode(node.mac, { arch: session.facts.arch || undefined, model: session.facts.model });
-      },
-    ).then((settled) => settled.forEach((s) => !s.ok && fail(s.item, s.error)));
+  const candidates = all.map((n) => ({ ...n, swarm: sessions.get(n.mac)?.facts?.swarm }));
+  const { roles, warnings } = chooseRoles(candidates, options.managers, options.force);
+  for (const node of all.filter((n) => roles.get(n.mac) === 'manager' && sessions.get(n.mac)?.facts.dhcp)) {
+    warnings.push(`${node.hostname} (a manager) has ${node.ip} on a DHCP lease; if the router hands it another address, the swarm loses this manager. Reserve the address in the router, or flash the card with --ip.`);
+  }
+  const target = findSwarm(candidates, roles, inventory.swarmId, options.force);
+  const leaderNode = all.find((n) => n.mac === target.leader)!;
+  if (!target.swarmId && !isSelected(leaderNode)) {
+    throw new UsageError(`There is no swarm yet, and ${leaderNode.hostname} (its first manager) is not among --only.`, 'Run bootstrap without --only first.');
+  }
+  const secure = async (node: InventoryNode) => {
+    const session = sessions.get(node.mac)!;
+    const changes = await secureNode(session, ports.connector, secureOptions(session, inventory, options, ports), (step) => ports.events.step(node.hostname, step));
+    outcomes.get(node.mac)!.changes.push(...changes);
+    inventory.upsertNode(node.mac, { arch: session.facts.arch || undefined, model: session.facts.model });
+  };
 
-    const candidates = all.map((n) => ({ ...n, swarm: sessions.get(n.mac)?.facts?.swarm }));
-    const { roles, warnings } = chooseRoles(candidates, options.managers, options.force);
-    for (const node of all.filter((n) => roles.get(n.mac) === 'manager' && sessions.get(n.mac)?.facts.dhcp)) {
-      warnings.push(`${node.hostname} (a manager) has ${node.ip} on a DHCP lease; if the router hands it another address, the swarm loses this manager. Reserve the address in the router, or flash the card with --ip.`);
-    }
-    const target = findSwarm(candidates, roles, inventory.swarmId, options.force);
-    const leaderNode = all.find((n) => n.mac === target.leader)!;
+  // The leader is secured and inits the swarm while the other nodes are still being secured.
+  const leaderReady = (async () => {
     const leader = sessions.get(leaderNode.mac);
-    const leaderOutcome = outcomes.get(leaderNode.mac)!;
-    if (!leader || !leaderOutcome.ok) {
-      const why = new PiswarmError(`${leaderNode.hostname}, the swarm's ${target.swarmId ? 'manager' : 'first manager'}, is not ready: ${leaderOutcome.error ?? 'unreachable'}`, {
-        hint: `Fix ${leaderNode.hostname} first, then run bootstrap again.`,
-      });
-      for (const node of selected) fail(node, why);
-      return finish();
-    }
-    if (!target.swarmId && !isSelected(leaderNode)) {
-      throw new UsageError(`There is no swarm yet, and ${leaderNode.hostname} (its first manager) is not among --only.`, 'Run bootstrap without --only first.');
-    }
-
+    if (!leader) throw new Error(outcomes.get(leaderNode.mac)!.error ?? 'unreachable');
+    if (isSelected(leaderNode)) await secure(leaderNode);
     let swarmId = target.swarmId;
     if (!swarmId) {
       ports.events.step(leaderNode.hostname, 'initialising the swarm');
       swarmId = await initSwarm(leader, options.advertiseAddr ?? leaderNode.ip!);
-      leaderOutcome.changes.push('swarm initialised');
+      outcomes.get(leaderNode.mac)!.changes.push('swarm initialised');
     }
     inventory.setSwarmId(swarmId);
-    const placed: SwarmTarget = { leader: target.leader, swarmId };
     const members = new Set((await listSwarmNodes(leader)).map((n) => n.ID));
-    const tokens = new JoinTokens(leader);
+    return { leader, placed: { leader: target.leader, swarmId } satisfies SwarmTarget, members, tokens: new JoinTokens(leader) };
+  })();
+  const leaderFailed = (error: Error) =>
+    new PiswarmError(`${leaderNode.hostname}, the swarm's ${target.swarmId ? 'manager' : 'first manager'}, is not ready: ${error.message}`, {
+      hint: `Fix ${leaderNode.hostname} first, then run bootstrap again.`,
+    });
 
-    const joiners = selected.filter((n) => n.mac !== leaderNode.mac && sessions.has(n.mac) && outcomes.get(n.mac)!.ok);
-    await mapSettled(joiners, options.concurrency, async (node) => {
-      const session = sessions.get(node.mac)!;
+  const settled = await mapSettled(
+    selected.filter((n) => sessions.has(n.mac) || n.mac === leaderNode.mac),
+    options.concurrency,
+    async (node) => {
+      if (node.mac === leaderNode.mac) return void (await leaderReady);
+      await secure(node);
+      const ready = await leaderReady.catch((error: Error) => Promise.reject(leaderFailed(error)));
       ports.events.step(node.hostname, 'joining the swarm');
-      const change = await placeNode(session, roles.get(node.mac)!, { leader, target: placed, members, tokens, force: options.force });
+      const change = await placeNode(sessions.get(node.mac)!, roles.get(node.mac)!, { ...ready, target: ready.placed, force: options.force });
       if (change) outcomes.get(node.mac)!.changes.push(change);
-    }).then((settled) => settled.forEach((s) => !s.ok && fail(s.item, s.error)));
+    },
+  );
+  settled.forEach((s) => !s.ok && fail(s.item, s.error));
+  const ready = await leaderReady.catch(() => undefined);
+  if (!ready) return finish();
 
-    const inSwarm = selected.filter((n) => sessions.has(n.mac) && outcomes.get(n.mac)!.ok);
-    await confirmReady(leader, inSwarm, sessions, roles, fail);
-    for (const node of inSwarm.filter((n) => outcomes.get(n.mac)!.ok)) {
-      const session = sessions.get(node.mac)!;
-      const outcome = outcomes.get(node.mac)!;
-      const nodeId = (session.facts.swarm as { nodeId: string }).nodeId;
-      if (await applyLabels(leader, nodeId, node.labels).catch((error: Error) => (fail(node, error), false))) outcome.changes.push('labels applied');
-      Object.assign(outcome, { role: roles.get(node.mac), swarmNodeId: nodeId });
-      inventory.upsertNode(node.mac, { role: roles.get(node.mac), swarmNodeId: nodeId });
-      if (outcome.ok) ports.events.done(node.hostname, outcome.changes.length > 0 ? outcome.changes.join(', ') : `already a ${roles.get(node.mac)}, nothing to change`);
-    }
-    return finish(swarmId, leaderNode.hostname, warnings);
-  } finally {
-    for (const session of sessions.values()) session.close();
+  const inSwarm = selected.filter((n) => sessions.has(n.mac) && outcomes.get(n.mac)!.ok);
+  await confirmReady(ready.leader, inSwarm, sessions, roles, fail);
+  for (const node of inSwarm.filter((n) => outcomes.get(n.mac)!.ok)) {
+    const session = sessions.get(node.mac)!;
+    const outcome = outcomes.get(node.mac)!;
+    const nodeId = (session.facts.swarm as { nodeId: string }).nodeId;
+    if (await applyLabels(ready.leader, nodeId, node.labels).catch((error: Error) => (fail(node, error), false))) outcome.changes.push('labels applied');
+    Object.assign(outcome, { role: roles.get(node.mac), swarmNodeId: nodeId });
+    inventory.upsertNode(node.mac, { role: roles.get(node.mac), swarmNodeId: nodeId });
+    if (outcome.ok) ports.events.done(node.hostname, outcome.changes.length > 0 ? outcome.changes.join(', ') : `already a ${roles.get(node.mac)}, nothing to change`);
   }
+  return finish(ready.placed.swarmId, leaderNode.hostname, warnings);
 
   function finish(swarmId?: string, leaderName?: string, warnings: string[] = []): BootstrapResult {
     return { swarmId, leader: leaderName, warnings, nodes: selected.map((n) => outcomes.get(n.mac)!) };
@@ -210,7 +220,7 @@ async function confirmReady(
       return !(entry?.Status === 'Ready' && manager === (roles.get(node.mac) === 'manager'));
     });
     if (pending.length === 0 || Date.now() > deadline) break;
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await new Promise((resolve) => setTimeout(resolve, 250));
   }
   for (const node of pending) {
     fail(node, new PiswarmError(`${node.hostname} joined but is not Ready as a ${roles.get(node.mac)} after ${READY_TIMEOUT_MS / 1000} s.`, { hint: `Check \`docker node ls\` on ${leader.node.hostname}, then run: piswarm bootstrap --only ${node.hostname}` }));

@@ -1,4 +1,4 @@
-import type { ExecResult, SshConnection, SshConnector, SshTarget } from '../../adapters/ssh.js';
+import type { AuthMethod, ExecResult, SshConnection, SshConnector, SshTarget } from '../../adapters/ssh.js';
 import type { Inventory, InventoryNode } from '../../core/inventory.js';
 import { mapSettled } from '../../core/parallel.js';
 import { NODE_FACTS_SCRIPT, parseNodeFacts, type NodeFacts } from '../../core/node-facts.js';
@@ -17,13 +17,26 @@ export class NodeSession {
   facts!: NodeFacts;
 
   constructor(
-    readonly node: InventoryNode,
+    private current: InventoryNode,
     private readonly connection: SshConnection,
     private readonly timeoutMs: number,
   ) {}
 
+  get node(): InventoryNode {
+    return this.current;
+  }
+
+  /** Names the session after the inventory entry it turned out to be (bootstrap --nodes). */
+  adopt(node: InventoryNode): void {
+    this.current = node;
+  }
+
   get hostKey(): string {
     return this.connection.hostKey;
+  }
+
+  get authMethod(): AuthMethod {
+    return this.connection.authMethod;
   }
 
   async readFacts(): Promise<NodeFacts> {

@@ -46,7 +46,8 @@ export async function secureNode(session: NodeSession, connector: SshConnector, 
   });
 
   if (!options.keepPassword) {
-    if (options.loginPassword && (await loginWorks(connector, options.loginPassword))) {
+    // Skip the extra login when the password is what let this session in.
+    if (options.loginPassword && (session.authMethod === 'password' || (await loginWorks(connector, options.loginPassword)))) {
       onStep(options.lockPassword ? 'locking the password' : 'replacing the password');
       // The new password is never shown or stored: logins are by key from now on.
       const input = options.lockPassword ? undefined : `${options.keyLogin.username}:${randomBytes(24).toString('base64url')}\n`;
