@@ -31,10 +31,27 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# The whole machine's busy CPU time (all cores, in clock ticks): the lab's Pis share these cores,
+# so when it nears wall time x cores, the run is bound by the emulated Pis' CPU, not by the tool.
+busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
+CORES=$(nproc)
+TICKS=$(getconf CLK_TCK)
+
 ips() { for i in $(seq 1 "$1"); do echo "10.86.0.$((10 + i))"; done; }
 fresh_lab() {
   node "$PISWARM" lab down --name "$NAME" >/dev/null 2>&1 || true
   node "$PISWARM" lab up --name "$NAME" --nodes "$1" --subnet "$SUBNET" >"$WORK/lab.log" 2>&1 || { tail -20 "$WORK/lab.log"; exit 1; }
+  settle
+}
+# Fresh dockerds keep the CPU busy for a while after answering: start each contender on a quiet
+# machine (under 10% busy for a second), or after 30 s.
+settle() {
+  local i before
+  for i in $(seq 30); do
+    before=$(busy_ticks)
+    sleep 1
+    [ $(( $(busy_ticks) - before )) -ge $(( TICKS * CORES / 10 )) ] || return 0
+  done
 }
 # The swarm must really be there: N nodes Ready on the manager, and the default password refused.
 check() {
@@ -73,11 +90,6 @@ by_ansible() {
     bench/bootstrap/playbook.yml >"$WORK/out.log" 2>&1
 }
 
-# The whole machine's busy CPU time (all cores, in clock ticks): the lab's Pis share these cores,
-# so when it nears wall time x cores, the run is bound by the emulated Pis' CPU, not by the tool.
-busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
-CORES=$(nproc)
-TICKS=$(getconf CLK_TCK)
 
 declare -A secs
 run() {
