@@ -1,4 +1,3 @@
-import { text } from 'node:stream/consumers';
 import { findOrCreateUserKey } from '../adapters/user-key.js';
 import type { Context } from '../context.js';
 import { HYPRIOT_DEFAULT_PASSWORD } from '../core/boot-config.js';
@@ -11,7 +10,7 @@ import { bootstrap, type BootstrapResult } from '../services/swarm/bootstrap.js'
 import { resolveSshCredentials } from '../services/ssh-credentials.js';
 import { createNodeProgress } from '../ui/node-progress.js';
 import { formatTable } from '../ui/table.js';
-import { parseIntegerFlag } from './parse.js';
+import { firstLineOfStdin, parseIntegerFlag } from './parse.js';
 
 export interface BootstrapFlags {
   managers?: string;
@@ -33,7 +32,7 @@ export async function bootstrapAction(context: Context, flags: BootstrapFlags): 
   const timeoutMs = parseIntegerFlag('--timeout', flags.timeout, 1, 3600) * 1000;
   if (flags.keepPassword && flags.lockPassword) throw new UsageError('--keep-password and --lock-password contradict each other.', 'Give one of them.');
   if (flags.nodes && flags.only) throw new UsageError('--nodes and --only both choose nodes.', 'Use --nodes for addresses not yet in the inventory, --only for nodes in it.');
-  const password = flags.passwordStdin ? (await text(process.stdin)).split(/\r?\n/)[0] : undefined;
+  const password = flags.passwordStdin ? await firstLineOfStdin() : undefined;
 
   const inventory = await context.loadInventory();
   const userKey = await findOrCreateUserKey(inventory.sshDefaults.privateKey);

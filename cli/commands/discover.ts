@@ -1,4 +1,3 @@
-import { text } from 'node:stream/consumers';
 import { localNetworks } from '../adapters/local-networks.js';
 import { createSshProber } from '../adapters/tcp-probe.js';
 import type { Context } from '../context.js';
@@ -12,7 +11,7 @@ import { printJson, printLines } from '../io.js';
 import { cardOf, identifyPis, sweep, sweepPorts, type DiscoveredHost } from '../services/discover.js';
 import { resolveSshCredentials } from '../services/ssh-credentials.js';
 import { formatTable } from '../ui/table.js';
-import { parseIntegerFlag } from './parse.js';
+import { firstLineOfStdin, parseIntegerFlag } from './parse.js';
 
 export interface DiscoverFlags {
   cidr?: string[];
@@ -34,7 +33,7 @@ export async function discoverAction(context: Context, flags: DiscoverFlags): Pr
   if (plan.networks.length === 0) {
     return noNetwork(context);
   }
-  const password = flags.passwordStdin ? (await text(process.stdin)).split(/\r?\n/)[0] : undefined;
+  const password = flags.passwordStdin ? await firstLineOfStdin() : undefined;
   const inventory = await context.loadInventory();
 
   const started = Date.now();

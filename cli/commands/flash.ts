@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { text } from 'node:stream/consumers';
 import { saveInventory } from '../adapters/inventory-file.js';
 import { listDrives } from '../adapters/drives.js';
 import type { Context } from '../context.js';
@@ -13,6 +12,7 @@ import { flash, type FlashRequest } from '../services/flash/flash.js';
 import { expandHome } from '../adapters/user-key.js';
 import { createFlashProgress } from '../ui/flash-progress.js';
 import { createPrompter, type Prompter } from '../ui/prompter.js';
+import { firstLineOfStdin } from './parse.js';
 import { formatTable } from '../ui/table.js';
 
 export interface FlashFlags {
@@ -137,7 +137,7 @@ async function readSshKeys(path: string | undefined): Promise<string[]> {
 async function readPassword(flag: boolean | undefined, prompter: Prompter): Promise<CardSettings['password']> {
   if (flag === undefined) return undefined;
   if (flag === false) return { lock: true };
-  const typed = process.stdin.isTTY ? await prompter.secret('Password for the card user:') : (await text(process.stdin)).split(/\r?\n/)[0]!;
+  const typed = process.stdin.isTTY ? await prompter.secret('Password for the card user:') : await firstLineOfStdin();
   if (!typed) throw new UsageError('The password is empty.', 'Give one, or use --no-password to lock password login (SSH keys only).');
   return { hash: sha512Crypt(typed) };
 }

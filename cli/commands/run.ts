@@ -1,4 +1,3 @@
-import { text } from 'node:stream/consumers';
 import { saveInventory } from '../adapters/inventory-file.js';
 import { localNetworks } from '../adapters/local-networks.js';
 import { sweepPorts } from '../services/discover.js';
@@ -8,7 +7,7 @@ import { ExitCode, UsageError } from '../errors.js';
 import { printJson, printLines } from '../io.js';
 import { runCommand, type NodeRunResult } from '../services/run-command.js';
 import { resolveSshCredentials } from '../services/ssh-credentials.js';
-import { parseIntegerFlag } from './parse.js';
+import { firstLineOfStdin, parseIntegerFlag } from './parse.js';
 
 /** How long a node may take to answer at its saved address before piswarm looks for it by MAC. */
 const LOCATE_TIMEOUT_MS = 1000;
@@ -27,8 +26,7 @@ export async function runAction(context: Context, flags: RunFlags): Promise<numb
   if (!command.trim()) throw new UsageError('No command given.', 'Put it after --, e.g. `piswarm run -- uptime`.');
   const concurrency = parseIntegerFlag('--concurrency', flags.concurrency, 1, 256);
   const timeoutMs = parseIntegerFlag('--timeout', flags.timeout, 1, 86_400) * 1000;
-  // A password on stdin ends at the first line break; a trailing CR/LF is never part of it.
-  const password = flags.passwordStdin ? (await text(process.stdin)).split(/\r?\n/)[0] : undefined;
+  const password = flags.passwordStdin ? await firstLineOfStdin() : undefined;
 
   const inventory = await context.loadInventory();
   const credentials = await resolveSshCredentials({ privateKeyPath: inventory.sshDefaults.privateKey, password });

@@ -1,4 +1,3 @@
-import { text } from 'node:stream/consumers';
 import type { Context } from '../../context.js';
 import { CancelledError, ExitCode } from '../../errors.js';
 import { printJson, printLines } from '../../io.js';
@@ -7,7 +6,7 @@ import { teardownSwarm } from '../../services/swarm/teardown.js';
 import { createNodeProgress } from '../../ui/node-progress.js';
 import { createPrompter } from '../../ui/prompter.js';
 import { formatTable } from '../../ui/table.js';
-import { parseIntegerFlag } from '../parse.js';
+import { firstLineOfStdin, parseIntegerFlag } from '../parse.js';
 
 export interface TeardownFlags {
   concurrency: string;
@@ -18,7 +17,7 @@ export interface TeardownFlags {
 export async function teardownAction(context: Context, flags: TeardownFlags): Promise<number> {
   const concurrency = parseIntegerFlag('--concurrency', flags.concurrency, 1, 256);
   const timeoutMs = parseIntegerFlag('--timeout', flags.timeout, 1, 3600) * 1000;
-  const password = flags.passwordStdin ? (await text(process.stdin)).split(/\r?\n/)[0] : undefined;
+  const password = flags.passwordStdin ? await firstLineOfStdin() : undefined;
   const inventory = await context.loadInventory();
   const names = inventory.nodes().map((n) => n.hostname);
   const question = `Tear down the swarm of ${names.join(', ')}? Every stack and service is removed and every node leaves the swarm.`;
