@@ -77,11 +77,19 @@ export async function stopNode(runner: CommandRunner, plan: LabPlan, node: LabNo
   await removeCgroupTree(containers);
 }
 
-/** Kills whatever still runs in the node's network namespace, then deletes it (and its veth). */
+/** A node that is still booting forks while it is being stopped: look again this many times. */
+const KILL_ROUNDS = 5;
+
+/**
+ * Kills whatever runs in the node's network namespace, again until nothing does (a booting node
+ * may fork dockerd or sshd after the first look), then deletes it and with it the veth.
+ */
 async function removeNetns(runner: CommandRunner, node: LabNodePlan): Promise<void> {
   if (!(await netnsExists(node.netns))) return;
-  const pids = (await runner.run('ip', ['netns', 'pids', node.netns], { allowFailure: true })).stdout.split('\n').filter(Boolean).map(Number);
-  await terminate(pids, 5000);
+  const pidsIn = async () => (await runner.run('ip', ['netns', 'pids', node.netns], { allowFailure: true })).stdout.split('\n').filter(Boolean).map(Number);
+  for (let round = 0, pids = await pidsIn(); pids.length > 0 && round < KILL_ROUNDS; round++, pids = await pidsIn()) {
+    await terminate(pids, 5000);
+  }
   await runner.run('ip', ['netns', 'del', node.netns]);
 }
 
