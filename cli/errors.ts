@@ -37,11 +37,17 @@ export class CancelledError extends PiswarmError {
   }
 }
 
-/** A problem with the inventory file, pointing at the file, line and field. */
-export class InventoryError extends PiswarmError {
+export interface FileProblem {
+  line?: number;
+  field: string;
+  message: string;
+}
+
+/** Problems in a file the user wrote, each pointing at the file, line and field. */
+export class FileProblemsError extends PiswarmError {
   constructor(
     readonly file: string,
-    readonly problems: ReadonlyArray<{ line?: number; field: string; message: string }>,
+    readonly problems: readonly FileProblem[],
     hint = `Fix ${file} and run the command again.`,
   ) {
     super(
@@ -53,7 +59,13 @@ export class InventoryError extends PiswarmError {
   }
 }
 
-function formatProblem(file: string, p: { line?: number; field: string; message: string }): string {
+/** A problem with the inventory file. */
+export class InventoryError extends FileProblemsError {}
+
+/** A compose file that cannot be deployed; found before anything is sent to the swarm. */
+export class ComposeError extends FileProblemsError {}
+
+function formatProblem(file: string, p: FileProblem): string {
   return `${file}${p.line ? `:${p.line}` : ''}: ${p.field ? `${p.field}: ` : ''}${p.message}`;
 }
 

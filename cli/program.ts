@@ -50,6 +50,7 @@ export function buildProgram(onExit: (code: number) => void = () => undefined): 
   program.addCommand(discoverCommand(action));
   program.addCommand(bootstrapCommand(action));
   program.addCommand(swarmCommand(action));
+  program.addCommand(stackCommand(action));
   program.addCommand(labCommand(action));
   program.addCommand(runCommand(action));
   return program;
@@ -187,6 +188,44 @@ function swarmCommand(action: ActionWiring): Command {
     .exitOverride()
     .action(action(async () => (await import('./commands/swarm/teardown.js')).teardownAction));
   return swarm;
+}
+
+function stackCommand(action: ActionWiring): Command {
+  const stack = new Command('stack').description('Deploy compose stacks to the swarm and follow them until they converge');
+  stack.exitOverride();
+  stack
+    .command('deploy')
+    .description('Check a compose file (syntax, swarm support, image architectures), deploy it, and wait until every service converged')
+    .argument('[file...]', 'compose file(s); later ones are merged over earlier ones')
+    .option('-c, --compose-file <file...>', 'more compose files (e.g. a lab override)')
+    .option('--name <name>', 'stack name (default: the first file\'s name, e.g. hello-world)')
+    .option('--timeout <seconds>', 'how long to wait for convergence', '300')
+    .option('--window <seconds>', 'how long every task must have been running (and healthy) to count', '3')
+    .option('--skip-arch-check', 'deploy even if an image lacks a variant for some node\'s architecture', false)
+    .addHelpText(
+      'after',
+      '\nExamples:\n  piswarm stack deploy stacks/hello-world.yml\n  # on the virtual lab (host-mode ports: it has no IPVS)\n  piswarm stack deploy stacks/hello-world.yml -c stacks/hello-world.lab.yml\n  HELLO_IMAGE=10.77.0.1:5000/hello-world:1 piswarm stack deploy stacks/hello-world.yml --timeout 120\n',
+    )
+    .exitOverride()
+    .action(action(async () => (await import('./commands/stack/deploy.js')).stackDeployAction));
+  stack
+    .command('ls')
+    .description('List the stacks')
+    .exitOverride()
+    .action(action(async () => (await import('./commands/stack/manage.js')).stackLsAction));
+  stack
+    .command('ps')
+    .description("List a stack's tasks: node, desired and current state, error")
+    .argument('<name>', 'stack name')
+    .exitOverride()
+    .action(action(async () => (await import('./commands/stack/manage.js')).stackPsAction));
+  stack
+    .command('rm')
+    .description('Remove a stack and its services')
+    .argument('<name>', 'stack name')
+    .exitOverride()
+    .action(action(async () => (await import('./commands/stack/manage.js')).stackRmAction));
+  return stack;
 }
 
 function runCommand(action: ActionWiring): Command {

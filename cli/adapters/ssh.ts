@@ -28,6 +28,8 @@ export const DEFAULT_SSH_TIMEOUTS: SshTimeouts = { connectMs: 10_000, keepaliveI
 
 export interface ExecOptions {
   timeoutMs?: number;
+  /** Ends a long-running command (an event stream) early; the result is what came so far. */
+  signal?: AbortSignal;
   input?: string;
   onStdout?: (chunk: string) => void;
   onStderr?: (chunk: string) => void;
@@ -141,8 +143,11 @@ function wrapConnection(client: ssh2.Client, target: SshTarget, hostKey: string,
             stderr += chunk;
             options.onStderr?.(chunk);
           });
+          const stop = () => stream.close();
+          options.signal?.addEventListener('abort', stop, { once: true });
           stream.on('close', (code: number | null, signal?: string) => {
             clearTimeout(timer);
+            options.signal?.removeEventListener('abort', stop);
             resolve({ code: code ?? 255, signal: signal ?? undefined, stdout, stderr });
           });
           stream.end(options.input ?? '');

@@ -1,4 +1,5 @@
-import { Document, isMap, isScalar, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import { Document, isMap, isScalar, LineCounter, parseDocument } from 'yaml';
+import { lineOf } from './yaml-location.js';
 import { InventoryError, UsageError } from '../errors.js';
 import { inventorySchema, MAC_KEY_MESSAGE, type CardEntry, type InventoryData, type NodeEntry } from './inventory-schema.js';
 
@@ -153,19 +154,4 @@ export class Inventory {
 function normaliseMacs(data: InventoryData): InventoryData {
   if (!data.nodes) return data;
   return { ...data, nodes: Object.fromEntries(Object.entries(data.nodes).map(([mac, n]) => [mac.toLowerCase(), n])) };
-}
-
-/** The line of the deepest part of `path` present in the document (1-based). */
-function lineOf(doc: Document, counter: LineCounter, path: readonly string[]): number | undefined {
-  let line: number | undefined;
-  let node: unknown = doc.contents;
-  for (const segment of path) {
-    if (!isMap(node)) break;
-    const pair = node.items.find((p) => (isScalar(p.key) ? String(p.key.value) : String(p.key)) === segment);
-    if (!pair) break;
-    const at = (pair.key as YamlNode | undefined)?.range?.[0];
-    if (at !== undefined) line = counter.linePos(at).line;
-    node = pair.value;
-  }
-  return line ?? (doc.contents?.range ? counter.linePos(doc.contents.range[0]).line : undefined);
 }

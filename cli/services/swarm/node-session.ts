@@ -54,6 +54,19 @@ export class NodeSession {
     return result;
   }
 
+  /** Runs a long script, handing over its output line by line, until it ends or `signal` aborts. */
+  async stream(script: string, onLine: (line: string) => void, signal: AbortSignal): Promise<void> {
+    let rest = '';
+    await this.connection.exec(script, {
+      signal,
+      onStdout: (chunk) => {
+        const lines = (rest + chunk).split('\n');
+        rest = lines.pop()!;
+        for (const line of lines) if (line.trim()) onLine(line);
+      },
+    });
+  }
+
   /** Runs a script that ends by saying "changed" or "unchanged"; true when it changed something. */
   async change(step: string, script: string, input?: string): Promise<boolean> {
     const { stdout } = await this.run(step, script, input);

@@ -1,0 +1,90 @@
+import type { ImageRef } from '../core/image-ref.js';
+import type { ImagePlatform } from '../core/placement.js';
+import { PiswarmError } from '../errors.js';
+
+const MANIFEST_TYPES = [
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+  'application/vnd.oci.image.index.v1+json',
+  'application/vnd.docker.distribution.manifest.v2+json',
+  'application/vnd.oci.image.manifest.v1+json',
+].join(', ');
+
+interface Manifest {
+  mediaType?: string;
+  manifests?: Array<{ platform?: ImagePlatform }>;
+  config?: { digest: string };
+}
+
+/**
+ * The platforms an image has, read from its registry without pulling it: the manifest list's
+ * entries, or for a single-platform image its config blob. Anonymous bearer tokens are fetched
+ * as `docker pull` does; a private registry without TLS (a home-lab registry on :5000) is tried
+ * over plain HTTP when HTTPS fails to connect.
+ */
+export async function fetchImagePlatforms(ref: ImageRef, timeoutMs: number): Promise<ImagePlatform[]> {
+  const client = new RegistryClient(ref, timeoutMs);
+  const manifest = (await client.getJson(`manifests/${ref.reference}`, MANIFEST_TYPES)) as Manifest;
+  if (manifest.manifests) {
+    // Attestation manifests (buildx provenance) are listed as unknown/unknown.
+    return manifest.manifests.flatMap((m) => (m.platform && m.platform.architecture !== 'unknown' ? [m.platform] : []));
+  }
+  if (!manifest.config) throw new PiswarmError(`The registry's manifest for ${ref.repository}:${ref.reference} has neither a platform list nor a config.`);
+  const config = (await client.getJson(`blobs/${manifest.config.digest}`, '*/*')) as { os?: string; architecture?: string; variant?: string };
+  return [{ os: config.os ?? 'linux', architecture: config.architecture ?? 'unknown', ...(config.variant ? { variant: config.variant } : {}) }];
+}
+
+class RegistryClient {
+  private base: string;
+  private token?: string;
+  private triedHttp = false;
+
+  constructor(
+    private readonly ref: ImageRef,
+    private readonly timeoutMs: number,
+  ) {
+    this.base = ref.registry === 'docker.io' ? 'https://registry-1.docker.io' : `https://${ref.registry}`;
+  }
+
+  async getJson(path: string, accept: string): Promise<unknown> {
+    const url = () => `${this.base}/v2/${this.ref.repository}/${path}`;
+    let response = await this.fetch(url(), accept);
+    if (response.status === 401 && !this.token) {
+      this.token = await this.anonymousToken(response.headers.get('www-authenticate') ?? '');
+      response = await this.fetch(url(), accept);
+    }
+    if (response.status === 404) throw new PiswarmError(`${this.describe()} is not in its registry (${this.ref.registry}).`, { hint: 'Check the name and tag, and that the image was pushed.' });
+    if (!response.ok) throw new PiswarmError(`${this.ref.registry} answered ${response.status} for ${this.describe()}.`);
+    return response.json();
+  }
+
+  private async fetch(url: string, accept: string): Promise<Response> {
+    const headers: Record<string, string> = { accept };
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    try {
+      return await fetch(url, { headers, signal: AbortSignal.timeout(this.timeoutMs), redirect: 'follow' });
+    } catch (error) {
+      if (this.base.startsWith('https://') && this.ref.registry !== 'docker.io' && !this.triedHttp) {
+        this.triedHttp = true;
+        this.base = `http://${this.ref.registry}`;
+        return this.fetch(url.replace(/^https:/, 'http:'), accept);
+      }
+      throw new PiswarmError(`Can't reach the registry ${this.ref.registry} for ${this.describe()}: ${(error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : (error as Error).message}.`);
+    }
+  }
+
+  private async anonymousToken(challenge: string): Promise<string | undefined> {
+    const params = Object.fromEntries([...challenge.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
+    if (!/^Bearer/i.test(challenge) || !params.realm) return undefined;
+    const url = new URL(params.realm);
+    if (params.service) url.searchParams.set('service', params.service);
+    url.searchParams.set('scope', params.scope ?? `repository:${this.ref.repository}:pull`);
+    const response = await fetch(url, { signal: AbortSignal.timeout(this.timeoutMs) });
+    if (!response.ok) return undefined;
+    const body = (await response.json()) as { token?: string; access_token?: string };
+    return body.token ?? body.access_token;
+  }
+
+  private describe(): string {
+    return `${this.ref.repository}${this.ref.reference.startsWith('sha256:') ? '@' : ':'}${this.ref.reference}`;
+  }
+}

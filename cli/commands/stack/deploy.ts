@@ -1,0 +1,70 @@
+import { readFile } from 'node:fs/promises';
+import { fetchImagePlatforms } from '../../adapters/registry-client.js';
+import type { Context } from '../../context.js';
+import { loadCompose, stackNameOf } from '../../core/compose-file.js';
+import { parseImageRef } from '../../core/image-ref.js';
+import { ExitCode, UsageError } from '../../errors.js';
+import { printJson, printLines } from '../../io.js';
+import { deployStack } from '../../services/stack/deploy-stack.js';
+import { resolveSshCredentials } from '../../services/ssh-credentials.js';
+import { openCluster } from '../../services/swarm/cluster.js';
+import { formatTable } from '../../ui/table.js';
+import { parseIntegerFlag } from '../parse.js';
+
+export interface StackDeployFlags {
+  args: string[];
+  composeFile?: string[];
+  name?: string;
+  timeout: string;
+  window: string;
+  skipArchCheck: boolean;
+}
+
+const STACK_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+
+export async function stackDeployAction(context: Context, flags: StackDeployFlags): Promise<number> {
+  const paths = [...flags.args, ...(flags.composeFile ?? [])];
+  if (paths.length === 0) throw new UsageError('No compose file given.', 'Name one: piswarm stack deploy stacks/hello-world.yml (add -c OVERRIDE.yml to layer another).');
+  const timeoutMs = parseIntegerFlag('--timeout', flags.timeout, 1, 86_400) * 1000;
+  const windowMs = parseIntegerFlag('--window', flags.window, 0, 600) * 1000;
+  const name = flags.name ?? stackNameOf(paths[0]!);
+  if (!STACK_NAME.test(name)) throw new UsageError(`"${name}" is not a stack name.`, 'Use lower-case letters, digits, "-" and "_" (--name).');
+
+  const files = await Promise.all(
+    paths.map(async (path) => ({
+      path,
+      text: await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
+        throw new UsageError(`Can't read the compose file ${path} (${error.code}).`, 'Check the path.');
+      }),
+    })),
+  );
+  // Validated before any connection: a broken file reaches no node.
+  const stack = loadCompose(files, process.env);
+
+  const inventory = await context.loadInventory();
+  const credentials = await resolveSshCredentials({ privateKeyPath: inventory.sshDefaults.privateKey });
+  const cluster = await openCluster(inventory, { connector: context.ssh(), credentials, timeoutMs: 60_000 });
+  let shown = '';
+  try {
+    for (const down of cluster.unreachable) context.reporter.warn(`${down.node} is unreachable (${down.error}); its events are not watched.`);
+    const result = await deployStack(cluster.manager, cluster.nodes, stack, { name, timeoutMs, windowMs, failLimit: 3, skipArchCheck: flags.skipArchCheck }, (image) => fetchImagePlatforms(parseImageRef(image), 10_000), {
+      warn: (message) => context.reporter.warn(message),
+      deployed: (output) => context.reporter.debug(output),
+      progress: (state) => {
+        const line = state.services.map((s) => `${s.name} ${s.stable}/${s.desired}`).join(', ');
+        if (line === shown) return;
+        shown = line;
+        if (context.io.json) context.io.stderr.write(`${JSON.stringify({ event: 'progress', services: state.services })}\n`);
+        else context.reporter.debug(`running for the whole window: ${line}`);
+      },
+    });
+    if (context.io.json) printJson(context.io, result);
+    else {
+      printLines(context.io, formatTable(['SERVICE', 'MODE', 'RUNNING'], result.services.map((s) => [s.name, stack.services.find((c) => c.name === s.name)?.mode ?? '-', `${s.desired === s.completed && s.completed > 0 ? `${s.completed} completed` : `${s.stable}/${s.desired}`}`])));
+      context.reporter.step(`Stack ${name} converged in ${result.seconds.toFixed(1)} s (every task up for ${windowMs / 1000} s)`);
+    }
+    return ExitCode.ok;
+  } finally {
+    cluster.close();
+  }
+}

@@ -1,0 +1,92 @@
+import type { ServiceMode } from './compose-file.js';
+
+/** One swarm task, from `docker inspect --type task`. */
+export interface TaskState {
+  id: string;
+  serviceId: string;
+  nodeId?: string;
+  state: string;
+  desiredState: string;
+  /** When the task entered `state` (ms since the epoch). */
+  since: number;
+  error?: string;
+  exitCode?: number;
+}
+
+/** One service of the stack, from `docker service inspect`. */
+export interface ServiceState {
+  id: string;
+  name: string;
+  mode: ServiceMode;
+  /** Replicas, or completions for a replicated job; for global modes, the nodes it may run on. */
+  desired: number;
+  /** The service's update status (rollback_started, paused, …) and its message, if any. */
+  updateState?: string;
+  updateMessage?: string;
+}
+
+export interface ServiceProgress {
+  name: string;
+  desired: number;
+  /** Tasks running (healthy, where there is a healthcheck), and of those, running for the whole window. */
+  running: number;
+  stable: number;
+  /** Job tasks that completed. */
+  completed: number;
+  done: boolean;
+}
+
+export interface Convergence {
+  services: ServiceProgress[];
+  converged: boolean;
+  /** Why the stack cannot converge: the service, the node its task ran on, and the engine's words. */
+  failure?: { service: string; node?: string; error: string };
+  /** When a running task will have been up for the whole window: check again then. */
+  recheckAt?: number;
+}
+
+/** Engine errors no retry will fix: the image cannot be had, or no node may take the task. */
+const HOPELESS = /No such image|pull access denied|manifest unknown|not found|unauthorized|no basic auth credentials|no suitable node|exec format error/i;
+
+/**
+ * Whether the stack has converged: every replicated service has its replicas running (healthy)
+ * for at least `windowMs` — a task that crashes after 2 s has not converged — every job has its
+ * completions, and nothing is rolling back. A task that failed with an error no retry fixes, or
+ * `failLimit` failed tasks of one service since the deploy, is a failure.
+ */
+export function assessConvergence(
+  services: readonly ServiceState[],
+  tasks: readonly TaskState[],
+  options: { now: number; windowMs: number; failLimit: number; since: number; nodeName: (id: string | undefined) => string | undefined },
+): Convergence {
+  const progress: ServiceProgress[] = [];
+  let failure: Convergence['failure'];
+  let recheckAt: number | undefined;
+  for (const service of services) {
+    const own = tasks.filter((t) => t.serviceId === service.id);
+    const wanted = own.filter((t) => t.desiredState === 'running');
+    const running = wanted.filter((t) => t.state === 'running');
+    const stable = running.filter((t) => options.now - t.since >= options.windowMs);
+    for (const t of running) if (options.now - t.since < options.windowMs) recheckAt = Math.min(recheckAt ?? Infinity, t.since + options.windowMs);
+    const completed = own.filter((t) => t.state === 'complete').length;
+    const isJob = service.mode === 'replicated-job' || service.mode === 'global-job';
+    const done = isJob ? completed >= service.desired : stable.length === service.desired && wanted.length === service.desired;
+    progress.push({ name: service.name, desired: service.desired, running: running.length, stable: stable.length, completed, done });
+
+    if (failure) continue;
+    if (service.updateState?.startsWith('rollback') || service.updateState === 'paused') {
+      failure = { service: service.name, error: `update ${service.updateState.replace('_', ' ')}: ${service.updateMessage ?? 'no reason given'}` };
+      continue;
+    }
+    const failed = own.filter((t) => t.since >= options.since && (t.state === 'failed' || t.state === 'rejected' || (t.state === 'pending' && t.error)));
+    const hopeless = failed.find((t) => HOPELESS.test(t.error ?? ''));
+    const last = hopeless ?? (failed.length >= options.failLimit ? failed.sort((a, b) => b.since - a.since)[0] : undefined);
+    if (last) failure = { service: service.name, node: options.nodeName(last.nodeId), error: describeTask(last) };
+  }
+  return { services: progress, converged: !failure && progress.every((p) => p.done), ...(failure ? { failure } : {}), ...(recheckAt ? { recheckAt } : {}) };
+}
+
+function describeTask(task: TaskState): string {
+  const why = task.error ?? (task.exitCode !== undefined ? `exited with code ${task.exitCode}` : task.state);
+  return `task ${task.state}: ${why}`;
+}

@@ -1,0 +1,54 @@
+import { remoteScript } from './remote-shell.js';
+import { shq } from './shell-quote.js';
+
+/**
+ * Node-side scripts of `piswarm stack …`, run on a manager. The compose file arrives on stdin
+ * (`-c -`), so nothing of it lands on the node's disk.
+ */
+
+/**
+ * `docker stack deploy` without waiting (piswarm follows convergence itself). Images are not
+ * re-resolved to digests (`--resolve-image never`): each node pulls the tag for its own
+ * architecture, and an offline lab does not stall on registry look-ups.
+ */
+export function stackDeployScript(name: string): string {
+  return remoteScript(
+    // --detach exists since Docker 23; older CLIs always returned at once.
+    'detach=; if dk stack deploy --help 2>&1 | grep -q -- --detach; then detach=--detach=true; fi',
+    `dk stack deploy $detach --resolve-image never --prune=false -c - ${shq(name)}`,
+  );
+}
+
+/** Every swarm node as JSON lines (platform, role, state, labels). */
+export const NODE_INSPECT_SCRIPT = remoteScript(`dk node inspect $(dk node ls -q) --format '{{json .}}'`);
+
+/** The stack's services, a separator line, then all its tasks (history included), as JSON lines. */
+export function stackStateScript(name: string): string {
+  const stack = shq(name);
+  return remoteScript(
+    `s=$(dk stack services ${stack} -q 2>/dev/null || true)`,
+    `[ -z "$s" ] || dk service inspect $s --format '{{json .}}'`,
+    'echo ---',
+    `t=$(dk stack ps ${stack} -q --no-trunc 2>/dev/null || true)`,
+    `[ -z "$t" ] || dk inspect --type task $t --format '{{json .}}'`,
+  );
+}
+
+/**
+ * Container and service events on one node, as JSON lines, for at most `seconds` (so a stream
+ * whose SSH channel went away does not outlive the deploy for long).
+ */
+export function eventsScript(seconds: number): string {
+  return remoteScript(`dk events --until ${Math.ceil(seconds)}s --filter type=container --filter type=service --format '{{json .}}'`);
+}
+
+export const STACK_LS_SCRIPT = remoteScript(`dk stack ls --format '{{json .}}'`);
+
+export function stackRmScript(name: string): string {
+  return remoteScript(`dk stack rm ${shq(name)}`);
+}
+
+/** The stack's tasks, newest first per slot, as JSON lines. */
+export function stackPsScript(name: string): string {
+  return remoteScript(`dk stack ps ${shq(name)} --no-trunc --format '{{json .}}'`);
+}

@@ -1,0 +1,104 @@
+import type { ComposeStack } from '../../core/compose-file.js';
+import { assessConvergence, type Convergence } from '../../core/convergence.js';
+import type { ImagePlatform } from '../../core/placement.js';
+import { eventsScript, stackDeployScript } from '../../core/stack-scripts.js';
+import { PiswarmError } from '../../errors.js';
+import type { NodeSession } from '../swarm/node-session.js';
+import { preflight } from './preflight.js';
+import { readStackState, readSwarmNodes } from './swarm-state.js';
+
+export interface DeployOptions {
+  name: string;
+  timeoutMs: number;
+  /** How long every task must have been running (and healthy) to count. */
+  windowMs: number;
+  /** Failed tasks of one service after which the deploy is declared failed. */
+  failLimit: number;
+  skipArchCheck: boolean;
+}
+
+export interface DeployEvents {
+  warn(message: string): void;
+  /** The engine accepted the stack (its own output: services created or updated). */
+  deployed(output: string): void;
+  progress(state: Convergence): void;
+}
+
+export interface DeployResult {
+  name: string;
+  seconds: number;
+  services: Convergence['services'];
+}
+
+/** Between a burst of events and the look at the stack they trigger. */
+const DEBOUNCE_MS = 50;
+/** States that come without an event anywhere (a task rejected before any container) are caught by this. */
+const HEARTBEAT_MS = 1000;
+
+/**
+ * Checks, deploys and follows a stack to convergence. The manager's `docker stack deploy` turns
+ * the compose file into services (the official translation, so files behave as users expect);
+ * piswarm then watches every node's engine events at once and re-reads the stack's tasks when
+ * something happens (and at least once a second), until every service converged, one failed,
+ * or the time is up.
+ */
+export async function deployStack(manager: NodeSession, nodes: readonly NodeSession[], stack: ComposeStack, options: DeployOptions, fetchPlatforms: (image: string) => Promise<ImagePlatform[]>, events: DeployEvents): Promise<DeployResult> {
+  const swarmNodes = await readSwarmNodes(manager);
+  const checked = await preflight(stack, swarmNodes, { skipArchCheck: options.skipArchCheck, fetchPlatforms });
+  for (const warning of checked.warnings) events.warn(warning);
+  const nodeName = (id: string | undefined) => swarmNodes.find((n) => n.id === id)?.hostname;
+
+  const started = Date.now();
+  const deployed = await manager.run(`deploy stack ${options.name}`, stackDeployScript(options.name), stack.text);
+  events.deployed(deployed.stdout.trim());
+
+  const stop = new AbortController();
+  const deadline = started + options.timeoutMs;
+  let wake: () => void = () => undefined;
+  let pending = true;
+  const poke = () => {
+    pending = true;
+    wake();
+  };
+  // Event streams end by themselves a little after the deadline, should a channel outlive us.
+  const streams = nodes.map((node) => node.stream(eventsScript(options.timeoutMs / 1000 + 30), poke, stop.signal).catch(() => undefined));
+  const heartbeat = setInterval(poke, HEARTBEAT_MS);
+  try {
+    let state: Convergence | undefined;
+    for (;;) {
+      const now = Date.now();
+      if (!pending) {
+        const until = Math.min(deadline, state?.recheckAt ?? Infinity);
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, Math.max(0, until - now));
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        await new Promise((resolve) => setTimeout(resolve, DEBOUNCE_MS));
+      }
+      pending = false;
+      const { services, tasks } = await readStackState(manager, options.name, checked.globalDesired);
+      state = assessConvergence(services, tasks, { now: Date.now(), windowMs: options.windowMs, failLimit: options.failLimit, since: started, nodeName });
+      events.progress(state);
+      if (state.failure) {
+        const { service, node, error } = state.failure;
+        throw new PiswarmError(`Stack ${options.name} did not converge: ${service}${node ? ` on ${node}` : ''}: ${error}`, {
+          hint: `See \`piswarm stack ps ${options.name}\`; fix the cause and deploy again (unchanged services are left running).`,
+        });
+      }
+      if (state.converged) return { name: options.name, seconds: (Date.now() - started) / 1000, services: state.services };
+      if (Date.now() >= deadline) {
+        const behind = state.services.filter((s) => !s.done).map((s) => `${s.name} ${s.stable}/${s.desired} running`);
+        throw new PiswarmError(`Stack ${options.name} did not converge within ${options.timeoutMs / 1000} s: ${behind.join(', ')}.`, {
+          hint: `See \`piswarm stack ps ${options.name}\`, or give it longer with --timeout.`,
+        });
+      }
+    }
+  } finally {
+    clearInterval(heartbeat);
+    stop.abort();
+    await Promise.all(streams);
+  }
+}
