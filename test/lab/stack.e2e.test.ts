@@ -1,0 +1,106 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DeployResult } from '../../cli/services/stack/deploy-stack.js';
+import { piswarm } from '../helpers/cli.js';
+import { buildHelloWorld, pushSingleArchImage } from '../helpers/lab-images.js';
+import { labEnv, labLeftovers, netnsPids } from '../helpers/lab.js';
+
+const NAME = 'stk';
+const REGISTRY = '10.87.0.1:5000';
+const NODES = ['10.87.0.11', '10.87.0.12', '10.87.0.13'];
+const STACKS = fileURLToPath(new URL('../../stacks', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'piswarm-stack-'));
+const user = { HOME: dir, SSH_AUTH_SOCK: '' };
+const inventory = join(dir, 'piswarm.yaml');
+const lab = (command: string, ...args: string[]) => piswarm(['lab', command, '--name', NAME, ...args], { env: labEnv });
+const cli = (args: string[], env: NodeJS.ProcessEnv = {}) => piswarm(['--inventory', inventory, ...args], { env: { ...user, ...env } });
+const file = (name: string, text: string) => {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+};
+const hello = () => Promise.all(NODES.map(async (ip) => (await fetch(`http://${ip}:8080/`)).text()));
+const deployHello = () => cli(['stack', 'deploy', join(STACKS, 'hello-world.yml'), '-c', join(STACKS, 'hello-world.lab.yml'), '--json'], { HELLO_IMAGE: `${REGISTRY}/hello-world:1` });
+let labPids: number[] = [];
+
+beforeAll(async () => {
+  await lab('down');
+  const up = await lab('up', '--nodes', '3', '--subnet', '10.87.0.0/24');
+  expect(up.code, up.stderr).toBe(0);
+  labPids = NODES.flatMap((_, i) => netnsPids(`${NAME}-pi-0${i + 1}`));
+  const boot = await cli(['bootstrap', '--nodes', NODES.join(',')]);
+  expect(boot.code, boot.stderr).toBe(0);
+  await buildHelloWorld(NAME, 'pi-01', REGISTRY);
+});
+
+afterAll(async () => {
+  // Always tear down, whatever failed above: CI runs on this same machine afterwards.
+  await lab('down');
+  expect(labLeftovers(NAME, labPids)).toEqual([]);
+});
+
+describe('piswarm stack on the lab', () => {
+  it('deploys hello-world, 3 replicas on 3 nodes, and reports it only once every task is up', async () => {
+    const run = await deployHello();
+    expect(run.code, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout) as DeployResult;
+    expect(result.services).toEqual([{ name: 'web', desired: 3, running: 3, stable: 3, completed: 0, done: true }]);
+    const answers = await hello();
+    expect(answers.map((a) => a.replace(/^Hello from \w+ on /, '').trim())).toEqual(['pi-01', 'pi-02', 'pi-03']);
+    expect(new Set(answers.map((a) => a.split(' ')[2])).size).toBe(3);
+  });
+
+  it('re-deploys an unchanged stack without restarting anything', async () => {
+    const before = await hello();
+    const run = await deployHello();
+    expect(run.code, run.stderr).toBe(0);
+    expect(await hello()).toEqual(before);
+  });
+
+  it('refuses an invalid compose file before contacting any node, naming file, line and field', async () => {
+    const bad = file('bad.yml', `services:\n  web:\n    image: ${REGISTRY}/hello-world:1\n    deploy:\n      replicas: three\n`);
+    const run = await cli(['stack', 'deploy', bad]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`${bad}:5: services.web.deploy.replicas: must be a whole number (0 or more)`);
+    const undefinedVariable = file('var.yml', 'services:\n  web:\n    image: ${NO_SUCH_IMAGE}\n');
+    const unset = await cli(['stack', 'deploy', undefinedVariable]);
+    expect(unset.stderr).toContain(`${undefinedVariable}:3: \${NO_SUCH_IMAGE} is not set, and has no default`);
+    expect((await cli(['stack', 'ls'])).stdout).not.toMatch(/^bad|^var/m);
+  });
+
+  it('refuses an image with no variant for the nodes it may run on, in one sentence, deploying nothing', async () => {
+    const image = await pushSingleArchImage(REGISTRY, 'arm-only', '1', 'arm64');
+    const stack = file('armonly.yml', `services:\n  app:\n    image: ${image}\n`);
+    const run = await cli(['stack', 'deploy', stack]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`Error: ${image} has no linux/amd64 variant, and pi-01, pi-02, pi-03 are x86_64`);
+    expect(run.stderr).toContain('--skip-arch-check');
+    expect((await cli(['stack', 'ls'])).stdout).not.toContain('armonly');
+  });
+
+  it('fails, naming the node and the pull error, when an image cannot be pulled (no hang)', async () => {
+    const stack = file('offline.yml', 'services:\n  portainer:\n    image: portainer/portainer-ce:2.21.0\n');
+    const run = await cli(['stack', 'deploy', stack, '--timeout', '120']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("Can't check the architectures of portainer/portainer-ce:2.21.0");
+    expect(run.stderr).toMatch(/Error: Stack offline did not converge: portainer on pi-0\d: task rejected: No such image: portainer\/portainer-ce:2\.21\.0/);
+    const ps = await cli(['stack', 'ps', 'offline']);
+    expect(ps.stdout).toContain('No such image');
+  });
+
+  it('lists stacks, and removes them', async () => {
+    const ls = await cli(['stack', 'ls', '--json']);
+    expect(JSON.parse(ls.stdout)).toEqual([
+      { name: 'hello-world', services: 1 },
+      { name: 'offline', services: 1 },
+    ]);
+    for (const name of ['offline', 'hello-world']) expect((await cli(['stack', 'rm', name])).code).toBe(0);
+    expect((await cli(['stack', 'ls'])).stdout.trim()).toBe('No stacks deployed.');
+    const missing = await cli(['stack', 'rm', 'nope']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('No stack named nope');
+  });
+});
