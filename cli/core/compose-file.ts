@@ -48,7 +48,9 @@ export function loadCompose(files: ReadonlyArray<{ path: string; text: string }>
     if (doc.errors.length > 0) {
       throw new ComposeError(file.path, doc.errors.map((e) => ({ line: e.linePos?.[0].line, field: '', message: e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '') })));
     }
-    const problems = [...interpolate(doc, counter, env), ...checkStructure(doc, counter)].sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+    // An unset variable leaves an empty value behind: report the variable, not what it emptied.
+    const unset = interpolate(doc, counter, env);
+    const problems = (unset.length > 0 ? unset : checkStructure(doc, counter)).sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
     if (problems.length > 0) throw new ComposeError(file.path, problems);
     const data = (doc.toJS() ?? {}) as Record<string, unknown>;
     for (const name of Object.keys((data.services as object) ?? {})) {

@@ -1,0 +1,159 @@
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { loadCompose, stackNameOf } from '../../cli/core/compose-file.js';
+import { assessConvergence, type ServiceState, type TaskState } from '../../cli/core/convergence.js';
+import { parseImageRef } from '../../cli/core/image-ref.js';
+import { architectureProblems, eligibleNodes, nodeCanRun, type SwarmNodeView } from '../../cli/core/placement.js';
+import { ComposeError } from '../../cli/errors.js';
+
+const problemsOf = (text: string, env: Record<string, string> = {}) => {
+  try {
+    loadCompose([{ path: 'stack.yml', text }], env);
+    return [];
+  } catch (error) {
+    expect(error).toBeInstanceOf(ComposeError);
+    return (error as Error).message.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('stack.yml:'));
+  }
+};
+
+describe('compose files', () => {
+  it('interpolates variables, with defaults, required ones and $$', () => {
+    const stack = loadCompose([{ path: 'a.yml', text: 'services:\n  web:\n    image: ${REG:-hub}/app:${TAG}\n    command: echo $$HOME\n' }], { TAG: '7' });
+    expect(stack.services[0]!.image).toBe('hub/app:7');
+    expect(parse(stack.text).services.web.command).toBe('echo $HOME');
+    expect(problemsOf('services:\n  web:\n    image: ${IMG:?give the image}\n')).toEqual(['stack.yml:3: ${IMG} is required: give the image']);
+  });
+
+  it('merges later files over earlier ones: maps merged, lists replaced', () => {
+    const stack = loadCompose(
+      [
+        { path: 'a.yml', text: 'services:\n  web:\n    image: app:1\n    ports: ["8080:80"]\n    deploy: {replicas: 3, update_config: {order: start-first}}\n' },
+        { path: 'b.yml', text: 'services:\n  web:\n    ports: [{target: 80, published: 8080, mode: host}]\n    deploy: {update_config: {order: stop-first}}\n' },
+      ],
+      {},
+    );
+    expect(parse(stack.text).services.web).toEqual({ image: 'app:1', ports: [{ target: 80, published: 8080, mode: 'host' }], deploy: { replicas: 3, update_config: { order: 'stop-first' } } });
+    expect(stack.services).toEqual([{ name: 'web', image: 'app:1', mode: 'replicated', replicas: 3, constraints: [] }]);
+  });
+
+  it('names every problem by line and field, in line order', () => {
+    expect(
+      problemsOf(
+        [
+          'services:',
+          '  web:',
+          '    image: app:1',
+          '    build: .',
+          '    container_name: web',
+          '    ports: ["80:80:80"]',
+          '    deploy:',
+          '      mode: daemon',
+          '      replicas: -1',
+          '      placement: {constraints: ["role=manager"]}',
+          'volume: {}',
+        ].join('\n'),
+      ),
+    ).toEqual([
+      'stack.yml:4: services.web.build: swarm nodes pull images, they do not build them: build and push it, then give `image:` (piswarm images build)',
+      'stack.yml:5: services.web.container_name: swarm names containers itself (a service has many); remove it',
+      'stack.yml:6: services.web.ports: "80:80:80" is not a port mapping such as "8080:80" or "53/udp"',
+      'stack.yml:8: services.web.deploy.mode: must be one of replicated, global, replicated-job, global-job',
+      'stack.yml:9: services.web.deploy.replicas: must be a whole number (0 or more)',
+      'stack.yml:10: services.web.deploy.placement.constraints: "role=manager" is not a placement constraint (e.g. node.role==worker, node.labels.rabbitmq==true)',
+      'stack.yml:11: volume: unknown top-level key (expected version, name, services, networks, volumes, secrets, configs or x-…)',
+    ]);
+    expect(problemsOf('services:\n  web:\n    image: a\n  web:\n    image: b\n')[0]).toMatch(/^stack.yml:4: Map keys must be unique/);
+    expect(problemsOf('services:\n  web:\n    deploy: {replicas: 1}\n')).toEqual(['stack.yml:2: services.web.image: is missing: swarm runs images, so every service needs one']);
+  });
+
+  it('names stacks after their file', () => {
+    expect(stackNameOf('stacks/hello-world.yml')).toBe('hello-world');
+    expect(stackNameOf('/x/IoT.yaml')).toBe('iot');
+    expect(stackNameOf('docker-compose.yml')).toBe('stack');
+  });
+});
+
+describe('image references', () => {
+  it.each([
+    ['nginx', 'docker.io', 'library/nginx', 'latest'],
+    ['portainer/portainer-ce:2.21.0', 'docker.io', 'portainer/portainer-ce', '2.21.0'],
+    ['10.77.0.1:5000/hello-world:1', '10.77.0.1:5000', 'hello-world', '1'],
+    ['ghcr.io/me/app@sha256:abc', 'ghcr.io', 'me/app', 'sha256:abc'],
+    ['localhost/app', 'localhost', 'app', 'latest'],
+  ])('%s', (image, registry, repository, reference) => {
+    expect(parseImageRef(image)).toEqual({ registry, repository, reference });
+  });
+});
+
+describe('placement and architectures', () => {
+  const node = (hostname: string, arch: string, extra: Partial<SwarmNodeView> = {}): SwarmNodeView => ({
+    id: hostname,
+    hostname,
+    role: 'worker',
+    arch,
+    os: 'linux',
+    labels: {},
+    engineLabels: {},
+    state: 'ready',
+    availability: 'active',
+    ...extra,
+  });
+  const nodes = [node('manager-01', 'aarch64', { role: 'manager' }), node('worker-01', 'armv7l', { labels: { rabbitmq: 'true' } }), node('worker-02', 'armv6l'), node('worker-03', 'armv7l', { availability: 'drain' })];
+
+  it('keeps ready, active nodes that match every constraint', () => {
+    expect(eligibleNodes(nodes, []).map((n) => n.hostname)).toEqual(['manager-01', 'worker-01', 'worker-02']);
+    expect(eligibleNodes(nodes, ['node.role==worker', 'node.labels.rabbitmq==true']).map((n) => n.hostname)).toEqual(['worker-01']);
+    expect(eligibleNodes(nodes, ['node.role!=manager', 'node.platform.arch==armv6l']).map((n) => n.hostname)).toEqual(['worker-02']);
+  });
+
+  it('runs v6 images on v7 Pis but not the other way round, and 64-bit only on 64-bit', () => {
+    const v6 = [{ os: 'linux', architecture: 'arm', variant: 'v6' }];
+    const v7 = [{ os: 'linux', architecture: 'arm', variant: 'v7' }];
+    expect(nodeCanRun('armv7l', v6)).toBe(true);
+    expect(nodeCanRun('armv6l', v7)).toBe(false);
+    expect(nodeCanRun('aarch64', v7)).toBe(false);
+    expect(nodeCanRun('x86_64', [{ os: 'linux', architecture: 'amd64' }])).toBe(true);
+  });
+
+  it('says which variant is missing and which nodes need it', () => {
+    const amd64Arm64 = [
+      { os: 'linux', architecture: 'amd64' },
+      { os: 'linux', architecture: 'arm64' },
+    ];
+    expect(architectureProblems('nginx:x', amd64Arm64, eligibleNodes(nodes, []))).toEqual(['nginx:x has no linux/arm/v7 variant, and worker-01 is armv7l', 'nginx:x has no linux/arm/v6 variant, and worker-02 is armv6l']);
+  });
+});
+
+describe('convergence', () => {
+  const service = (extra: Partial<ServiceState> = {}): ServiceState => ({ id: 's1', name: 'web', mode: 'replicated', desired: 2, ...extra });
+  const task = (id: string, state: string, since: number, extra: Partial<TaskState> = {}): TaskState => ({ id, serviceId: 's1', nodeId: 'n1', state, desiredState: 'running', since, ...extra });
+  const assess = (services: ServiceState[], tasks: TaskState[], now = 10_000) => assessConvergence(services, tasks, { now, windowMs: 3000, failLimit: 3, since: 0, nodeName: (id) => (id ? `pi-${id}` : undefined) });
+
+  it('waits until every replica has been running for the whole window, and says when to look again', () => {
+    const young = assess([service()], [task('a', 'running', 1000), task('b', 'running', 8000)]);
+    expect(young).toMatchObject({ converged: false, recheckAt: 11_000, services: [{ running: 2, stable: 1, done: false }] });
+    expect(assess([service()], [task('a', 'running', 1000), task('b', 'running', 8000)], 11_000).converged).toBe(true);
+  });
+
+  it('does not count starting (not yet healthy) tasks, or old tasks being shut down', () => {
+    expect(assess([service()], [task('a', 'running', 0), task('b', 'starting', 0), task('old', 'running', 0, { desiredState: 'shutdown' })]).converged).toBe(false);
+  });
+
+  it('counts a job done when its completions are in', () => {
+    const job = service({ mode: 'replicated-job', desired: 2 });
+    expect(assess([job], [task('a', 'complete', 1, { desiredState: 'complete' }), task('b', 'running', 1)]).converged).toBe(false);
+    expect(assess([job], [task('a', 'complete', 1, { desiredState: 'complete' }), task('b', 'complete', 2, { desiredState: 'complete' })]).converged).toBe(true);
+  });
+
+  it('fails at once on an error no retry fixes, naming the node', () => {
+    const state = assess([service()], [task('a', 'rejected', 500, { error: 'No such image: portainer/portainer-ce:2.21.0', nodeId: '02' })]);
+    expect(state.failure).toEqual({ service: 'web', node: 'pi-02', error: 'task rejected: No such image: portainer/portainer-ce:2.21.0' });
+  });
+
+  it('fails after repeated crashes, and on a rollback', () => {
+    const crashes = [1, 2, 3].map((n) => task(`c${n}`, 'failed', n * 1000, { exitCode: 1, desiredState: 'shutdown' }));
+    expect(assess([service()], crashes.slice(0, 2)).failure).toBeUndefined();
+    expect(assess([service()], crashes).failure).toEqual({ service: 'web', node: 'pi-n1', error: 'task failed: exited with code 1' });
+    expect(assess([service({ updateState: 'rollback_completed', updateMessage: 'update rolled back due to failure' })], []).failure?.error).toBe('update rollback completed: update rolled back due to failure');
+  });
+});
