@@ -1,36 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, symlinkSync, copyFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
-import { piswarm } from './cli.js';
 import { labEnv } from './lab.js';
 
-const IMAGES = fileURLToPath(new URL('../../images', import.meta.url));
+const SCRIPT = fileURLToPath(new URL('../../scripts/lab-hello-world.sh', import.meta.url));
 
-/**
- * Builds images/hello-world on a lab node, on a busybox base made from this machine's
- * busybox-static (the lab has no Docker Hub), and pushes both to the lab registry.
- */
-export async function buildHelloWorld(lab: string, node: string, registry: string): Promise<string> {
-  const root = mkdtempSync(join(tmpdir(), 'piswarm-busybox-'));
-  mkdirSync(join(root, 'bin'));
-  copyFileSync('/bin/busybox', join(root, 'bin', 'busybox'));
-  for (const applet of ['sh', 'httpd', 'wget', 'hostname', 'cat', 'printf', 'sleep']) symlinkSync('busybox', join(root, 'bin', applet));
-  const tar = join(root, '..', `${root.split('/').pop()}.tar`);
-  execFileSync('tar', ['-C', root, '-cf', tar, '.']);
-  const image = `${registry}/hello-world:1`;
-  const script = [
-    `docker import - ${registry}/busybox:lab < ${tar} >/dev/null`,
-    `docker push -q ${registry}/busybox:lab >/dev/null`,
-    `docker build -q -t ${image} --build-arg BASE=${registry}/busybox:lab ${IMAGES}/hello-world >/dev/null`,
-    `docker push -q ${image} >/dev/null`,
-  ].join(' && ');
-  const built = await piswarm(['lab', 'exec', node, '--name', lab, '--', 'sh', '-c', script], { env: labEnv });
-  if (built.code !== 0) throw new Error(`building hello-world failed: ${built.stderr}`);
-  return image;
+/** Builds images/hello-world on a lab node and pushes it to the lab registry (scripts/lab-hello-world.sh, shared with the demo and bench/). */
+export function buildHelloWorld(lab: string, node: string, registry: string): string {
+  return execFileSync('bash', [SCRIPT, lab, node, registry], { env: { ...process.env, ...labEnv }, encoding: 'utf8' }).trim();
 }
 
 /**

@@ -33,7 +33,7 @@ beforeAll(async () => {
   labPids = NODES.flatMap((_, i) => netnsPids(`${NAME}-pi-0${i + 1}`));
   const boot = await cli(['bootstrap', '--nodes', NODES.join(',')]);
   expect(boot.code, boot.stderr).toBe(0);
-  await buildHelloWorld(NAME, 'pi-01', REGISTRY);
+  buildHelloWorld(NAME, 'pi-01', REGISTRY);
 });
 
 afterAll(async () => {

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Stack benchmark: deploy-to-converged of the same 10-service stack (hello-world, healthchecked)
+# on a 3-node lab swarm, by piswarm stack deploy and by `docker stack deploy --detach=false`
+# (run on the manager), both with Docker's 5 s stability window. Prints the ratio and how long
+# after the last task started running piswarm reported convergence. Needs root.
+# Run: npm run bench -- stack
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+NAME=bstk
+SUBNET=10.88.0.0/24
+REGISTRY=10.88.0.1:5000
+WINDOW=5
+PISWARM="$PWD/dist/cli/main.js"
+WORK=$(mktemp -d /tmp/piswarm-stack-bench.XXXXXX)
+export PISWARM_LAB_ROOT=/var/lib/piswarm/bench-labs HOME="$WORK" SSH_AUTH_SOCK=
+
+[ "$(id -u)" = 0 ] || { echo "The benchmark needs root (namespaces, bridges)." >&2; exit 1; }
+command -v bc >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends bc >/dev/null; }
+[ -d node_modules ] || npm ci --no-audit --no-fund
+npm run --silent build
+cleanup() {
+  node "$PISWARM" lab down --name "$NAME" >/dev/null 2>&1 || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+piswarm() { node "$PISWARM" --inventory "$WORK/piswarm.yaml" "$@"; }
+on_manager() { node "$PISWARM" lab exec pi-01 --name "$NAME" -- "$@"; }
+
+echo "Starting a 3-node lab swarm and building hello-world..."
+node "$PISWARM" lab down --name "$NAME" >/dev/null 2>&1 || true
+node "$PISWARM" lab up --name "$NAME" --nodes 3 --subnet "$SUBNET" >"$WORK/lab.log" 2>&1 || { tail -20 "$WORK/lab.log"; exit 1; }
+piswarm bootstrap --nodes 10.88.0.11,10.88.0.12,10.88.0.13 >"$WORK/bootstrap.log" 2>&1 || { tail -20 "$WORK/bootstrap.log"; exit 1; }
+bash scripts/lab-hello-world.sh "$NAME" pi-01 "$REGISTRY" >/dev/null
+# Every node has the image already: the contenders measure scheduling and convergence, not pulls.
+for n in pi-01 pi-02 pi-03; do node "$PISWARM" lab exec "$n" --name "$NAME" -- docker pull -q "$REGISTRY/hello-world:1" >/dev/null; done
+
+{ echo 'services:'; for i in $(seq 1 10); do printf '  s%s:\n    image: %s/hello-world:1\n    environment: {NODE_NAME: "{{.Node.Hostname}}"}\n    deploy: {replicas: 1}\n' "$i" "$REGISTRY"; done; } > "$WORK/ten.yml"
+
+# When the stack's last task started running (ms since the epoch, from the engine's task records).
+last_running() {
+  on_manager sh -c "docker inspect --type task \$(docker stack ps $1 -q --no-trunc --filter desired-state=running) --format '{{json .Status.Timestamp}}'" | tr -d '"' |
+    while read -r ts; do date -d "$ts" +%s%3N; done | sort -n | tail -1
+}
+remove() {
+  on_manager docker stack rm "$1" >/dev/null
+  while [ -n "$(on_manager docker ps -q --filter "label=com.docker.stack.namespace=$1")" ]; do sleep 0.5; done
+  sleep 2
+}
+
+start=$(date +%s%3N)
+on_manager docker stack deploy --detach=false --resolve-image never -c "$WORK/ten.yml" ten-docker >"$WORK/docker.log" 2>&1
+docker_ms=$(( $(date +%s%3N) - start ))
+remove ten-docker
+
+start=$(date +%s%3N)
+piswarm stack deploy "$WORK/ten.yml" --name ten-piswarm --window "$WINDOW" >"$WORK/piswarm.log" 2>&1 || { cat "$WORK/piswarm.log"; exit 1; }
+end=$(date +%s%3N)
+piswarm_ms=$(( end - start ))
+last=$(last_running ten-piswarm)
+remove ten-piswarm
+
+printf 'docker stack deploy --detach=false  %6.1f s\n' "$(echo "scale=3; $docker_ms / 1000" | bc)"
+printf 'piswarm stack deploy --window %s     %6.1f s\n' "$WINDOW" "$(echo "scale=3; $piswarm_ms / 1000" | bc)"
+echo
+echo "Ratio (goal <= 0.30): piswarm / docker = $(printf '%.3f' "$(echo "scale=4; $piswarm_ms / $docker_ms" | bc)")"
+echo "piswarm reported $(echo "scale=2; ($end - $last) / 1000" | bc) s after the last task started running;"
+echo "  that is $(echo "scale=2; ($end - $last - $WINDOW * 1000) / 1000" | bc) s after its ${WINDOW} s stability window ended (goal <= 0.5 s)."
