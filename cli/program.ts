@@ -51,6 +51,7 @@ export function buildProgram(onExit: (code: number) => void = () => undefined): 
   program.addCommand(bootstrapCommand(action));
   program.addCommand(swarmCommand(action));
   program.addCommand(stackCommand(action));
+  program.addCommand(logsCommand(action));
   program.addCommand(labCommand(action));
   program.addCommand(runCommand(action));
   return program;
@@ -226,6 +227,18 @@ function stackCommand(action: ActionWiring): Command {
     .exitOverride()
     .action(action(async () => (await import('./commands/stack/manage.js')).stackRmAction));
   return stack;
+}
+
+function logsCommand(action: ActionWiring): Command {
+  return new Command('logs')
+    .description("A service's logs from every task on every node, each line prefixed with its task and node")
+    .argument('<service>', 'service name: web, or hello-world_web')
+    .option('-f, --follow', 'keep printing new lines (Ctrl-C stops)', false)
+    .option('--since <when>', 'only lines since a duration ago (10m, 1h) or a time')
+    .option('--tail <n>', 'only the last N lines of each task')
+    .addHelpText('after', '\nExamples:\n  piswarm logs web --tail 20\n  piswarm logs hello-world_web -f --since 5m\n')
+    .exitOverride()
+    .action(action(async () => (await import('./commands/logs.js')).logsAction));
 }
 
 function runCommand(action: ActionWiring): Command {

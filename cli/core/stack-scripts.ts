@@ -52,3 +52,15 @@ export function stackRmScript(name: string): string {
 export function stackPsScript(name: string): string {
   return remoteScript(`dk stack ps ${shq(name)} --no-trunc --format '{{json .}}'`);
 }
+
+/** The names of every service in the swarm, one per line. */
+export const SERVICE_NAMES_SCRIPT = remoteScript(`dk service ls --format '{{.Name}}'`);
+
+/**
+ * `docker service logs`, which collects every task's output from every node and prefixes each
+ * line with the task and its node; the containers' stderr is merged into the stream.
+ */
+export function serviceLogsScript(service: string, options: { follow: boolean; since?: string; tail?: number }): string {
+  const flags = ['--timestamps', ...(options.follow ? ['--follow'] : []), ...(options.since ? ['--since', options.since] : []), ...(options.tail !== undefined ? ['--tail', String(options.tail)] : [])];
+  return remoteScript(`dk service logs ${flags.map(shq).join(' ')} ${shq(service)} 2>&1`);
+}

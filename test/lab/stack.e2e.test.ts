@@ -60,6 +60,19 @@ describe('piswarm stack on the lab', () => {
     expect(await hello()).toEqual(before);
   });
 
+  it("shows a service's logs from every task on every node, each line naming its task and node", async () => {
+    await hello();
+    const run = await cli(['logs', 'web', '--tail', '5']);
+    expect(run.code, run.stderr).toBe(0);
+    // busybox httpd -v logs each request ("url:/"), the healthcheck's included.
+    const nodes = new Set([...run.stdout.matchAll(/^\d{4}-\d\d-\d\dT\S+ hello-world_web\.\d\.\w+@(pi-0\d)\s+\| .*url:\//gm)].map((m) => m[1]));
+    expect([...nodes].sort(), run.stdout).toEqual(['pi-01', 'pi-02', 'pi-03']);
+    const unknown = await cli(['logs', 'nope']);
+    expect(unknown.code).toBe(64);
+    expect(unknown.stderr).toContain('No service "nope" in the swarm.');
+    expect(unknown.stderr).toContain('Services: hello-world_web');
+  });
+
   it('refuses an invalid compose file before contacting any node, naming file, line and field', async () => {
     const bad = file('bad.yml', `services:\n  web:\n    image: ${REGISTRY}/hello-world:1\n    deploy:\n      replicas: three\n`);
     const run = await cli(['stack', 'deploy', bad]);

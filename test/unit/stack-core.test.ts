@@ -4,6 +4,7 @@ import { loadCompose, stackNameOf } from '../../cli/core/compose-file.js';
 import { assessConvergence, type ServiceState, type TaskState } from '../../cli/core/convergence.js';
 import { parseImageRef } from '../../cli/core/image-ref.js';
 import { architectureProblems, eligibleNodes, nodeCanRun, type SwarmNodeView } from '../../cli/core/placement.js';
+import { resolveServiceName } from '../../cli/core/service-names.js';
 import { ComposeError } from '../../cli/errors.js';
 
 const problemsOf = (text: string, env: Record<string, string> = {}) => {
@@ -155,5 +156,17 @@ describe('convergence', () => {
     expect(assess([service()], crashes.slice(0, 2)).failure).toBeUndefined();
     expect(assess([service()], crashes).failure).toEqual({ service: 'web', node: 'pi-n1', error: 'task failed: exited with code 1' });
     expect(assess([service({ updateState: 'rollback_completed', updateMessage: 'update rolled back due to failure' })], []).failure?.error).toBe('update rollback completed: update rolled back due to failure');
+  });
+});
+
+describe('service names', () => {
+  const names = ['hello-world_web', 'iot_consumer', 'iot_web'];
+  it('takes a full name, or a short one that only one stack has', () => {
+    expect(resolveServiceName('hello-world_web', names)).toBe('hello-world_web');
+    expect(resolveServiceName('consumer', names)).toBe('iot_consumer');
+  });
+  it('says which stacks share a short name, and what exists when nothing matches', () => {
+    expect(() => resolveServiceName('web', names)).toThrow('Several stacks have a service "web": hello-world_web, iot_web.');
+    expect(() => resolveServiceName('db', names)).toThrow('No service "db" in the swarm.');
   });
 });

@@ -54,10 +54,13 @@ export class NodeSession {
     return result;
   }
 
-  /** Runs a long script, handing over its output line by line, until it ends or `signal` aborts. */
-  async stream(script: string, onLine: (line: string) => void, signal: AbortSignal): Promise<void> {
+  /**
+   * Runs a long script, handing over its output line by line (the last line too, once the script
+   * ends), until it ends or `signal` aborts. Returns how it ended.
+   */
+  async stream(script: string, onLine: (line: string) => void, signal: AbortSignal): Promise<ExecResult> {
     let rest = '';
-    await this.connection.exec(script, {
+    const result = await this.connection.exec(script, {
       signal,
       onStdout: (chunk) => {
         const lines = (rest + chunk).split('\n');
@@ -65,6 +68,8 @@ export class NodeSession {
         for (const line of lines) if (line.trim()) onLine(line);
       },
     });
+    if (rest.trim()) onLine(rest);
+    return result;
   }
 
   /** Runs a script that ends by saying "changed" or "unchanged"; true when it changed something. */

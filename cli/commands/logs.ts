@@ -1,0 +1,50 @@
+import type { Context } from '../context.js';
+import { resolveServiceName } from '../core/service-names.js';
+import { SERVICE_NAMES_SCRIPT, serviceLogsScript } from '../core/stack-scripts.js';
+import { ExitCode, PiswarmError, UsageError } from '../errors.js';
+import { resolveSshCredentials } from '../services/ssh-credentials.js';
+import { openCluster } from '../services/swarm/cluster.js';
+import { parseIntegerFlag } from './parse.js';
+
+export interface LogsFlags {
+  args: string[];
+  follow: boolean;
+  since?: string;
+  tail?: string;
+}
+
+/** Go durations and timestamps that `docker service logs --since` accepts. */
+const SINCE = /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$|^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$|^\d+(\.\d+)?$/;
+
+export async function logsAction(context: Context, flags: LogsFlags): Promise<number> {
+  const wanted = flags.args[0];
+  if (!wanted) throw new UsageError('Which service?', 'Name it: piswarm logs web (or hello-world_web); piswarm stack ls lists stacks.');
+  if (flags.since !== undefined && !SINCE.test(flags.since)) throw new UsageError(`--since ${flags.since} is neither a duration nor a time.`, 'Write it like 10m, 1h30m or 2026-11-23T09:00:00.');
+  const tail = flags.tail === undefined ? undefined : parseIntegerFlag('--tail', flags.tail, 0, 1_000_000);
+
+  const inventory = await context.loadInventory();
+  const credentials = await resolveSshCredentials({ privateKeyPath: inventory.sshDefaults.privateKey });
+  const cluster = await openCluster(inventory, { connector: context.ssh(), credentials, timeoutMs: 60_000 });
+  // Ctrl-C ends a --follow quietly: the logs so far were the point.
+  const stop = new AbortController();
+  const onInterrupt = () => stop.abort();
+  process.once('SIGINT', onInterrupt);
+  try {
+    const names = (await cluster.manager.run('list the services', SERVICE_NAMES_SCRIPT)).stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+    const service = resolveServiceName(wanted, names);
+    let last = '';
+    const result = await cluster.manager.stream(
+      serviceLogsScript(service, { follow: flags.follow, since: flags.since, tail }),
+      (line) => {
+        last = line;
+        context.io.stdout.write(`${line}\n`);
+      },
+      stop.signal,
+    );
+    if (result.code !== 0 && !stop.signal.aborted) throw new PiswarmError(`Can't read the logs of ${service}: ${last || `exit ${result.code}`}`);
+    return ExitCode.ok;
+  } finally {
+    process.off('SIGINT', onInterrupt);
+    cluster.close();
+  }
+}
