@@ -32,7 +32,7 @@ echo "Starting a 3-node lab swarm and building hello-world..."
 node "$PISWARM" lab down --name "$NAME" >/dev/null 2>&1 || true
 node "$PISWARM" lab up --name "$NAME" --nodes 3 --subnet "$SUBNET" >"$WORK/lab.log" 2>&1 || { tail -20 "$WORK/lab.log"; exit 1; }
 piswarm bootstrap --nodes 10.88.0.11,10.88.0.12,10.88.0.13 >"$WORK/bootstrap.log" 2>&1 || { tail -20 "$WORK/bootstrap.log"; exit 1; }
-bash scripts/lab-hello-world.sh "$NAME" pi-01 "$REGISTRY" >/dev/null
+bash scripts/lab-images.sh "$NAME" pi-01 "$REGISTRY" >/dev/null
 # Every node has the image already: the contenders measure scheduling and convergence, not pulls.
 for n in pi-01 pi-02 pi-03; do node "$PISWARM" lab exec "$n" --name "$NAME" -- docker pull -q "$REGISTRY/hello-world:1" >/dev/null; done
 

@@ -21,7 +21,7 @@ ips=$(node -e 'console.log(JSON.parse(process.argv[1]).nodes.map((n) => n.ip).jo
 
 piswarm bootstrap --nodes "$ips"
 echo "Building hello-world into the lab registry ($registry)..."
-bash scripts/lab-hello-world.sh "$name" pi-01 "$registry" >/dev/null
+bash scripts/lab-images.sh "$name" pi-01 "$registry" >/dev/null
 HELLO_IMAGE="$registry/hello-world:1" piswarm stack deploy stacks/hello-world.yml -c stacks/hello-world.lab.yml
 
 first=${ips%%,*}

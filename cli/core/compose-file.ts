@@ -75,7 +75,8 @@ function interpolate(doc: Document, counter: LineCounter, env: Readonly<Record<s
     Scalar(_key, node) {
       if (typeof node.value !== 'string' || !node.value.includes('$')) return;
       const line = node.range ? counter.linePos(node.range[0]).line : undefined;
-      node.value = node.value.replace(VARIABLE, (whole, braced: string | undefined, op: string | undefined, arg: string | undefined, bare: string | undefined) => {
+      const onlyVariable = /^\$\{[^}]+\}$/.test(node.value);
+      const result = node.value.replace(VARIABLE, (whole, braced: string | undefined, op: string | undefined, arg: string | undefined, bare: string | undefined) => {
         if (whole === '$$') return '$';
         const name = braced ?? bare!;
         const value = env[name];
@@ -88,6 +89,8 @@ function interpolate(doc: Document, counter: LineCounter, env: Readonly<Record<s
         if (value === undefined) problems.push({ line, field: '', message: `\${${name}} is not set, and has no default (write \${${name}:-default})` });
         return value ?? '';
       });
+      // As in Docker's compose loader, a value that is just a variable may fill a number field.
+      node.value = onlyVariable && /^\d+$/.test(result) ? Number(result) : result;
     },
   });
   return problems;

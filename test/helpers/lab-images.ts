@@ -4,11 +4,11 @@ import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { labEnv } from './lab.js';
 
-const SCRIPT = fileURLToPath(new URL('../../scripts/lab-hello-world.sh', import.meta.url));
+const SCRIPT = fileURLToPath(new URL('../../scripts/lab-images.sh', import.meta.url));
 
-/** Builds images/hello-world on a lab node and pushes it to the lab registry (scripts/lab-hello-world.sh, shared with the demo and bench/). */
-export function buildHelloWorld(lab: string, node: string, registry: string): string {
-  return execFileSync('bash', [SCRIPT, lab, node, registry], { env: { ...process.env, ...labEnv }, encoding: 'utf8' }).trim();
+/** Builds images/* on a lab node and pushes them to the lab registry (scripts/lab-images.sh, shared with the demo and bench/). */
+export function buildLabImages(lab: string, node: string, registry: string): string[] {
+  return execFileSync('bash', [SCRIPT, lab, node, registry], { env: { ...process.env, ...labEnv }, encoding: 'utf8' }).trim().split('\n');
 }
 
 /**

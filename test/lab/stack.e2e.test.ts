@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeployResult } from '../../cli/services/stack/deploy-stack.js';
 import { piswarm } from '../helpers/cli.js';
-import { buildHelloWorld, pushSingleArchImage } from '../helpers/lab-images.js';
+import { buildLabImages, pushSingleArchImage } from '../helpers/lab-images.js';
 import { labEnv, labLeftovers, netnsPids } from '../helpers/lab.js';
 
 const NAME = 'stk';
@@ -33,7 +33,7 @@ beforeAll(async () => {
   labPids = NODES.flatMap((_, i) => netnsPids(`${NAME}-pi-0${i + 1}`));
   const boot = await cli(['bootstrap', '--nodes', NODES.join(',')]);
   expect(boot.code, boot.stderr).toBe(0);
-  buildHelloWorld(NAME, 'pi-01', REGISTRY);
+  buildLabImages(NAME, 'pi-01', REGISTRY);
 });
 
 afterAll(async () => {
