@@ -1,0 +1,108 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import amqp, { type Channel, type ChannelModel } from 'amqplib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { piswarm } from '../helpers/cli.js';
+import { buildLabImages } from '../helpers/lab-images.js';
+import { labEnv, labLeftovers, netnsPids } from '../helpers/lab.js';
+import { until } from '../helpers/wait.js';
+
+const NAME = 'iot';
+const REGISTRY = '10.91.0.1:5000';
+const NODES = ['10.91.0.11', '10.91.0.12', '10.91.0.13'];
+const BROKER_PORT = 5673;
+const BROKER_DIR = join(tmpdir(), 'piswarm-iot-test-broker');
+const PASSWORD = 'lab-broker-secret';
+const RABBITMQ = fileURLToPath(new URL('../../scripts/lab-rabbitmq.sh', import.meta.url));
+const STACKS = fileURLToPath(new URL('../../stacks', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'piswarm-iot-'));
+const inventory = join(dir, 'piswarm.yaml');
+const stackEnv = {
+  HOME: dir,
+  SSH_AUTH_SOCK: '',
+  AMQP_URL: `amqp://iot:${PASSWORD}@10.91.0.1:${BROKER_PORT}`,
+  IOT_CONSUMER_IMAGE: `${REGISTRY}/iot-consumer:1`,
+  SENSOR_SIMULATOR_IMAGE: `${REGISTRY}/sensor-simulator:1`,
+};
+const lab = (command: string, ...args: string[]) => piswarm(['lab', command, '--name', NAME, ...args], { env: labEnv });
+const cli = (args: string[], env: NodeJS.ProcessEnv = {}) => piswarm(['--inventory', inventory, ...args], { env: { ...stackEnv, ...env } });
+let labPids: number[] = [];
+let broker: ChannelModel;
+let channel: Channel;
+
+/** Collects the ids consumers announce on the processed exchange, from the moment it is called. */
+async function watchProcessed(): Promise<{ ids: string[]; stop: () => Promise<void> }> {
+  const ids: string[] = [];
+  const { queue } = await channel.assertQueue('', { exclusive: true });
+  await channel.bindQueue(queue, 'sensor-processed', '');
+  const { consumerTag } = await channel.consume(queue, (m) => m && ids.push((JSON.parse(m.content.toString()) as { id: string }).id), { noAck: true });
+  return { ids, stop: async () => void (await channel.cancel(consumerTag)) };
+}
+
+beforeAll(async () => {
+  await lab('down');
+  execFileSync('bash', [RABBITMQ, 'stop', BROKER_DIR, String(BROKER_PORT)]);
+  execFileSync('bash', [RABBITMQ, 'start', BROKER_DIR, String(BROKER_PORT), 'iot', PASSWORD]);
+  broker = await amqp.connect(`amqp://iot:${PASSWORD}@127.0.0.1:${BROKER_PORT}`);
+  channel = await broker.createChannel();
+  const up = await lab('up', '--nodes', '3', '--subnet', '10.91.0.0/24');
+  expect(up.code, up.stderr).toBe(0);
+  labPids = NODES.flatMap((_, i) => netnsPids(`${NAME}-pi-0${i + 1}`));
+  const boot = await cli(['bootstrap', '--nodes', NODES.join(',')]);
+  expect(boot.code, boot.stderr).toBe(0);
+  buildLabImages(NAME, 'pi-01', REGISTRY);
+});
+
+afterAll(async () => {
+  // Always tear down, whatever failed above: CI runs on this same machine afterwards.
+  await broker?.close().catch(() => undefined);
+  execFileSync('bash', [RABBITMQ, 'stop', BROKER_DIR, String(BROKER_PORT)]);
+  await lab('down');
+  expect(labLeftovers(NAME, labPids)).toEqual([]);
+});
+
+describe('the IoT stack against a real RabbitMQ', () => {
+  it('runs 3 healthy consumers; the simulator publishes N readings and the consumers process exactly those N ids', async () => {
+    const consumers = await cli(['stack', 'deploy', join(STACKS, 'iot.yml')]);
+    expect(consumers.code, consumers.stderr).toBe(0);
+    const processed = await watchProcessed();
+    const sensors = await cli(['stack', 'deploy', join(STACKS, 'iot-simulator.yml')], { SENSOR_COUNT: '300', SENSOR_RATE: '0' });
+    expect(sensors.code, sensors.stderr).toBe(0);
+    expect(sensors.stdout).toMatch(/sensors\s+replicated-job\s+1 completed/);
+    await until(() => new Set(processed.ids).size >= 300, 30_000, '300 processed readings');
+    await processed.stop();
+    expect(new Set(processed.ids).size).toBe(300);
+    expect((await channel.checkQueue('sensor-readings')).messageCount).toBe(0);
+  });
+
+  it('dead-letters a poison message after its retries, and keeps consuming', async () => {
+    const before = (await channel.checkQueue('sensor-readings.dead')).messageCount;
+    channel.sendToQueue('sensor-readings', Buffer.from('{"not a reading"'), { persistent: true, messageId: 'poison-1' });
+    await until(async () => (await channel.checkQueue('sensor-readings.dead')).messageCount === before + 1, 15_000, 'the poison message in the dead-letter queue');
+    const dead = await channel.get('sensor-readings.dead', { noAck: true });
+    expect(dead && dead.properties.headers?.['x-retries']).toBe(3);
+    const logs = await cli(['logs', 'consumer', '--tail', '50']);
+    expect(logs.stdout).toContain('dead-lettering poison-1 after 3 retries: not JSON');
+  });
+
+  it('loses nothing when a consumer is killed in the middle of messages', async () => {
+    // Slow consumers, so each has messages in hand when one is killed.
+    const slow = await cli(['stack', 'deploy', join(STACKS, 'iot.yml')], { IOT_WORK_MS: '300' });
+    expect(slow.code, slow.stderr).toBe(0);
+    const processed = await watchProcessed();
+    const ids = Array.from({ length: 120 }, (_, i) => `kill-test-${i}`);
+    for (const id of ids) channel.sendToQueue('sensor-readings', Buffer.from(JSON.stringify({ id, type: 'door', sensor: 'door-1', value: true, at: new Date().toISOString() })), { persistent: true, messageId: id });
+    await until(() => processed.ids.length >= 10, 15_000, 'consumers to be busy');
+    // The first node running a consumer loses it, mid-message, without any chance to ack.
+    const kill = 'c=$(docker ps -q --filter label=com.docker.swarm.service.name=iot_consumer | head -1); [ -n "$c" ] && docker kill --signal KILL "$c"';
+    let killed = false;
+    for (const node of ['pi-02', 'pi-03', 'pi-01']) if (!killed) killed = (await lab('exec', node, '--', 'sh', '-c', kill)).code === 0;
+    expect(killed).toBe(true);
+    await until(() => ids.every((id) => processed.ids.includes(id)), 60_000, 'every message processed despite the kill');
+    await processed.stop();
+    expect(new Set(processed.ids.filter((id) => id.startsWith('kill-test-'))).size).toBe(120);
+  });
+});
