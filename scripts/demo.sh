@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job on a fresh machine, on the built-in virtual lab: install and build piswarm, start a
 # lab of simulated Raspberry Pis (real dockerd and sshd), secure them and form a swarm
-# (bootstrap), build hello-world into the lab registry, and deploy it. Needs root.
+# (bootstrap), build the images into the lab registry, deploy hello-world, and run the IoT stack
+# against a RabbitMQ broker outside the swarm (Debian's, on this machine). Needs root.
 # Extra arguments go to `lab up` (e.g. --nodes 5). The inventory is ./piswarm.yaml.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,8 +25,22 @@ echo "Building hello-world into the lab registry ($registry)..."
 bash scripts/lab-images.sh "$name" pi-01 "$registry" >/dev/null
 HELLO_IMAGE="$registry/hello-world:1" piswarm stack deploy stacks/hello-world.yml -c stacks/hello-world.lab.yml
 
+# The IoT stack's broker lives outside the swarm, on this machine (the lab's gateway address).
+broker="${PISWARM_LAB_ROOT:-/var/lib/piswarm/labs}/$name-broker"
+gateway=$(node -e 'console.log(JSON.parse(process.argv[1]).gateway)' "$status")
+if [ ! -f "$broker.password" ]; then head -c 18 /dev/urandom | base64 | tr -d '/+=' > "$broker.password"; fi
+password=$(cat "$broker.password")
+if ! (exec 3<>"/dev/tcp/127.0.0.1/5672") 2>/dev/null; then
+  echo "Starting RabbitMQ (the IoT broker) on $gateway:5672..."
+  bash scripts/lab-rabbitmq.sh start "$broker" 5672 iot "$password"
+fi
+export AMQP_URL="amqp://iot:$password@$gateway:5672" IOT_CONSUMER_IMAGE="$registry/iot-consumer:1" SENSOR_SIMULATOR_IMAGE="$registry/sensor-simulator:1"
+piswarm stack deploy stacks/iot.yml
+SENSOR_COUNT=500 piswarm stack deploy stacks/iot-simulator.yml
+
 first=${ips%%,*}
 echo
 echo "hello-world answers on port 8080 of every node, e.g.: curl http://$first:8080/"
 curl -s "http://$first:8080/" || true
-echo "Next: piswarm stack ps hello-world; piswarm run -- docker ps; piswarm lab down (when done)."
+echo "The IoT consumers processed the simulator's readings: piswarm logs consumer; piswarm stack ps iot"
+echo "When done: piswarm lab down --name $name; bash scripts/lab-rabbitmq.sh stop $broker 5672"

@@ -61,7 +61,8 @@ export async function stackDeployAction(context: Context, flags: StackDeployFlag
     if (context.io.json) printJson(context.io, result);
     else {
       printLines(context.io, formatTable(['SERVICE', 'MODE', 'RUNNING'], result.services.map((s) => [s.name, stack.services.find((c) => c.name === s.name)?.mode ?? '-', `${s.desired === s.completed && s.completed > 0 ? `${s.completed} completed` : `${s.stable}/${s.desired}`}`])));
-      context.reporter.step(`Stack ${name} converged in ${result.seconds.toFixed(1)} s (every task up for ${windowMs / 1000} s)`);
+      const window = stack.services.some((s) => !s.mode.endsWith('job')) ? ` (every task up for ${windowMs / 1000} s)` : '';
+      context.reporter.step(`Stack ${name} converged in ${result.seconds.toFixed(1)} s${window}`);
     }
     return ExitCode.ok;
   } finally {
