@@ -1,4 +1,4 @@
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, stringify, visit, type Document } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parse, parseDocument, stringify, visit, type Document } from 'yaml';
 import { ComposeError, type FileProblem } from '../errors.js';
 import { lineOf } from './yaml-location.js';
 
@@ -18,6 +18,15 @@ export interface ComposeStack {
   /** The merged, interpolated file, as sent to the manager. */
   text: string;
   services: ComposeService[];
+  /** Secrets and configs the file reads from local files, which the manager cannot see. */
+  fileObjects: FileObject[];
+}
+
+/** A `secrets:` or `configs:` entry with `file:`, its path relative to the first compose file. */
+export interface FileObject {
+  kind: 'secret' | 'config';
+  key: string;
+  file: string;
 }
 
 /** Keys Docker ignores or refuses in swarm mode: deploying with them would not do what the file says. */
@@ -60,7 +69,28 @@ export function loadCompose(files: ReadonlyArray<{ path: string; text: string }>
   }
   const services = Object.entries((merged.services as Record<string, Record<string, unknown>>) ?? {}).map(([name, raw]) => toService(name, raw, where.get(name)!));
   if (services.length === 0) throw new ComposeError(files[0]?.path ?? 'compose file', [{ field: 'services', message: 'no services to deploy' }]);
-  return { text: stringify(merged, { lineWidth: 0 }), services };
+  return { text: stringify(merged, { lineWidth: 0 }), services, fileObjects: fileObjectsOf(merged) };
+}
+
+function fileObjectsOf(data: Record<string, unknown>): FileObject[] {
+  const kinds = [['secrets', 'secret'], ['configs', 'config']] as const;
+  return kinds.flatMap(([section, kind]) =>
+    Object.entries((data[section] as Record<string, { file?: unknown }>) ?? {}).flatMap(([key, def]) => (typeof def?.file === 'string' ? [{ kind, key, file: def.file }] : [])),
+  );
+}
+
+/**
+ * The stack as sent: each file-based secret or config replaced by the external one piswarm
+ * created from the file's content (its name carries a hash of the content, so a changed file is
+ * a new object and the services using it roll over to it).
+ */
+export function withExternalObjects(stack: ComposeStack, names: ReadonlyMap<string, string>): string {
+  const data = parse(stack.text) as Record<string, Record<string, unknown>>;
+  for (const object of stack.fileObjects) {
+    const section = object.kind === 'secret' ? 'secrets' : 'configs';
+    data[section]![object.key] = { external: true, name: names.get(`${object.kind}:${object.key}`) };
+  }
+  return stringify(data, { lineWidth: 0 });
 }
 
 /** The stack name Docker would use for a file: its base name without extension, in lower case. */

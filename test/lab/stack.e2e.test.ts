@@ -104,6 +104,20 @@ describe('piswarm stack on the lab', () => {
     expect(ps.stdout).toContain('No such image');
   });
 
+  it('creates secrets from local files (content on stdin, never on a command line) for the services that use them', async () => {
+    file('greeting.txt', 'hello from a secret file\n');
+    const stack = file('secret.yml', `services:\n  app:\n    image: ${REGISTRY}/hello-world:1\n    secrets: [greeting]\nsecrets:\n  greeting:\n    file: ./greeting.txt\n`);
+    const run = await cli(['stack', 'deploy', stack]);
+    expect(run.code, run.stderr).toBe(0);
+    const read = 'for c in $(docker ps -q --filter label=com.docker.swarm.service.name=secret_app); do docker exec "$c" cat /run/secrets/greeting; done';
+    const seen = await Promise.all(['pi-01', 'pi-02', 'pi-03'].map((node) => lab('exec', node, '--', 'sh', '-c', read)));
+    expect(seen.map((r) => r.stdout).join('')).toBe('hello from a secret file\n');
+    const missing = await cli(['stack', 'deploy', file('nosecret.yml', 'services:\n  app:\n    image: x\nsecrets:\n  key:\n    file: ./absent.pem\n'), '--skip-arch-check']);
+    expect(missing.code).toBe(64);
+    expect(missing.stderr).toContain("Can't read ./absent.pem, which");
+    expect((await cli(['stack', 'rm', 'secret'])).code).toBe(0);
+  });
+
   it('lists stacks, and removes them', async () => {
     const ls = await cli(['stack', 'ls', '--json']);
     expect(JSON.parse(ls.stdout)).toEqual([

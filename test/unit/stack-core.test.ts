@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { loadCompose, stackNameOf } from '../../cli/core/compose-file.js';
+import { loadCompose, stackNameOf, withExternalObjects } from '../../cli/core/compose-file.js';
 import { assessConvergence, type ServiceState, type TaskState } from '../../cli/core/convergence.js';
 import { parseImageRef } from '../../cli/core/image-ref.js';
 import { architectureProblems, eligibleNodes, nodeCanRun, type SwarmNodeView } from '../../cli/core/placement.js';
@@ -65,6 +65,17 @@ describe('compose files', () => {
     ]);
     expect(problemsOf('services:\n  web:\n    image: a\n  web:\n    image: b\n')[0]).toMatch(/^stack.yml:4: Map keys must be unique/);
     expect(problemsOf('services:\n  web:\n    deploy: {replicas: 1}\n')).toEqual(['stack.yml:2: services.web.image: is missing: swarm runs images, so every service needs one']);
+  });
+
+  it('finds secrets and configs read from files, and swaps them for the external objects made from them', () => {
+    const stack = loadCompose([{ path: 'a.yml', text: 'services:\n  web:\n    image: app:1\n    secrets: [pw]\nsecrets:\n  pw:\n    file: ./pw.txt\n  token:\n    external: true\nconfigs:\n  conf:\n    file: conf/app.ini\n' }], {});
+    expect(stack.fileObjects).toEqual([
+      { kind: 'secret', key: 'pw', file: './pw.txt' },
+      { kind: 'config', key: 'conf', file: 'conf/app.ini' },
+    ]);
+    const sent = parse(withExternalObjects(stack, new Map([['secret:pw', 'a_pw_0123456789'], ['config:conf', 'a_conf_abcdef0123']])));
+    expect(sent.secrets).toEqual({ pw: { external: true, name: 'a_pw_0123456789' }, token: { external: true } });
+    expect(sent.configs).toEqual({ conf: { external: true, name: 'a_conf_abcdef0123' } });
   });
 
   it('names stacks after their file', () => {

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { fetchImagePlatforms } from '../../adapters/registry-client.js';
 import type { Context } from '../../context.js';
 import { loadCompose, stackNameOf } from '../../core/compose-file.js';
@@ -47,7 +48,15 @@ export async function stackDeployAction(context: Context, flags: StackDeployFlag
   let shown = '';
   try {
     for (const down of cluster.unreachable) context.reporter.warn(`${down.node} is unreachable (${down.error}); its events are not watched.`);
-    const result = await deployStack(cluster.manager, cluster.nodes, stack, { name, timeoutMs, windowMs, failLimit: 3, skipArchCheck: flags.skipArchCheck }, (image) => fetchImagePlatforms(parseImageRef(image), 10_000), {
+    const ports = {
+      fetchPlatforms: (image: string) => fetchImagePlatforms(parseImageRef(image), 10_000),
+      // Relative to the first compose file, as Docker resolves them.
+      readFile: (file: string) =>
+        readFile(resolve(dirname(paths[0]!), file), 'utf8').catch((error: NodeJS.ErrnoException) => {
+          throw new UsageError(`Can't read ${file}, which ${paths[0]} names for a secret or config (${error.code}).`, 'Create the file, or fix the path (relative to the compose file).');
+        }),
+    };
+    const result = await deployStack(cluster.manager, cluster.nodes, stack, { name, timeoutMs, windowMs, failLimit: 3, skipArchCheck: flags.skipArchCheck }, ports, {
       warn: (message) => context.reporter.warn(message),
       deployed: (output) => context.reporter.debug(output),
       progress: (state) => {

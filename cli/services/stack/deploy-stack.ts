@@ -1,7 +1,8 @@
-import type { ComposeStack } from '../../core/compose-file.js';
+import { createHash } from 'node:crypto';
+import { withExternalObjects, type ComposeStack } from '../../core/compose-file.js';
 import { assessConvergence, type Convergence } from '../../core/convergence.js';
 import type { ImagePlatform } from '../../core/placement.js';
-import { eventsScript, stackDeployScript } from '../../core/stack-scripts.js';
+import { createObjectScript, eventsScript, stackDeployScript } from '../../core/stack-scripts.js';
 import { PiswarmError } from '../../errors.js';
 import type { NodeSession } from '../swarm/node-session.js';
 import { preflight } from './preflight.js';
@@ -15,6 +16,12 @@ export interface DeployOptions {
   /** Failed tasks of one service after which the deploy is declared failed. */
   failLimit: number;
   skipArchCheck: boolean;
+}
+
+export interface DeployPorts {
+  fetchPlatforms: (image: string) => Promise<ImagePlatform[]>;
+  /** Reads a secret's or config's file, as the compose file names it. */
+  readFile: (path: string) => Promise<string>;
 }
 
 export interface DeployEvents {
@@ -42,14 +49,15 @@ const HEARTBEAT_MS = 1000;
  * something happens (and at least once a second), until every service converged, one failed,
  * or the time is up.
  */
-export async function deployStack(manager: NodeSession, nodes: readonly NodeSession[], stack: ComposeStack, options: DeployOptions, fetchPlatforms: (image: string) => Promise<ImagePlatform[]>, events: DeployEvents): Promise<DeployResult> {
+export async function deployStack(manager: NodeSession, nodes: readonly NodeSession[], stack: ComposeStack, options: DeployOptions, ports: DeployPorts, events: DeployEvents): Promise<DeployResult> {
   const swarmNodes = await readSwarmNodes(manager);
-  const checked = await preflight(stack, swarmNodes, { skipArchCheck: options.skipArchCheck, fetchPlatforms });
+  const checked = await preflight(stack, swarmNodes, { skipArchCheck: options.skipArchCheck, fetchPlatforms: ports.fetchPlatforms });
   for (const warning of checked.warnings) events.warn(warning);
   const nodeName = (id: string | undefined) => swarmNodes.find((n) => n.id === id)?.hostname;
+  const text = await createFileObjects(manager, stack, options.name, ports.readFile);
 
   const started = Date.now();
-  const deployed = await manager.run(`deploy stack ${options.name}`, stackDeployScript(options.name), stack.text);
+  const deployed = await manager.run(`deploy stack ${options.name}`, stackDeployScript(options.name), text);
   events.deployed(deployed.stdout.trim());
 
   const stop = new AbortController();
@@ -101,4 +109,23 @@ export async function deployStack(manager: NodeSession, nodes: readonly NodeSess
     stop.abort();
     await Promise.all(streams);
   }
+}
+
+/**
+ * Creates the stack's file-based secrets and configs on the manager (the content goes on stdin),
+ * named after the stack, the key and a hash of the content, and returns the file to deploy with
+ * them referenced as external objects.
+ */
+async function createFileObjects(manager: NodeSession, stack: ComposeStack, name: string, readFile: DeployPorts['readFile']): Promise<string> {
+  if (stack.fileObjects.length === 0) return stack.text;
+  // Every file is read before any object is created: a missing one changes nothing.
+  const contents = await Promise.all(stack.fileObjects.map((object) => readFile(object.file)));
+  const names = new Map<string, string>();
+  for (const [i, object] of stack.fileObjects.entries()) {
+    const content = contents[i]!;
+    const objectName = `${name}_${object.key}_${createHash('sha256').update(content).digest('hex').slice(0, 10)}`;
+    await manager.run(`create the ${object.kind} ${object.key}`, createObjectScript(object.kind, objectName, name), content);
+    names.set(`${object.kind}:${object.key}`, objectName);
+  }
+  return withExternalObjects(stack, names);
 }
