@@ -52,6 +52,7 @@ export function buildProgram(onExit: (code: number) => void = () => undefined): 
   program.addCommand(swarmCommand(action));
   program.addCommand(stackCommand(action));
   program.addCommand(logsCommand(action));
+  program.addCommand(imagesCommand(action));
   program.addCommand(labCommand(action));
   program.addCommand(runCommand(action));
   return program;
@@ -239,6 +240,23 @@ function logsCommand(action: ActionWiring): Command {
     .addHelpText('after', '\nExamples:\n  piswarm logs web --tail 20\n  piswarm logs hello-world_web -f --since 5m\n')
     .exitOverride()
     .action(action(async () => (await import('./commands/logs.js')).logsAction));
+}
+
+function imagesCommand(action: ActionWiring): Command {
+  const images = new Command('images').description("Build piswarm's images (images/) for every Pi platform");
+  images.exitOverride();
+  images
+    .command('build')
+    .description('Build images with docker buildx for linux/arm/v6, arm/v7, arm64 and amd64, and push them to your registry')
+    .argument('[name...]', 'images to build (default: all): hello-world, iot-consumer, sensor-simulator')
+    .option('--push <registry>', 'registry to push to, e.g. 192.168.1.21:5000')
+    .option('--platform <list>', 'comma-separated platforms (default: linux/arm/v6,linux/arm/v7,linux/arm64,linux/amd64)')
+    .option('--tag <tag>', 'image tag', '1')
+    .option('--base <image>', 'base image for the Dockerfiles\' BASE argument (default: each Dockerfile\'s own)')
+    .addHelpText('after', '\nExamples:\n  piswarm images build --push 192.168.1.21:5000\n  piswarm images build hello-world --platform linux/arm64   # loaded into the local engine\n')
+    .exitOverride()
+    .action(action(async () => (await import('./commands/images.js')).imagesBuildAction));
+  return images;
 }
 
 function runCommand(action: ActionWiring): Command {

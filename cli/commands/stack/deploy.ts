@@ -64,7 +64,7 @@ export async function stackDeployAction(context: Context, flags: StackDeployFlag
         if (line === shown) return;
         shown = line;
         if (context.io.json) context.io.stderr.write(`${JSON.stringify({ event: 'progress', services: state.services })}\n`);
-        else context.reporter.debug(`running for the whole window: ${line}`);
+        else context.io.stderr.write(`· up for the whole window: ${line}\n`);
       },
     });
     if (context.io.json) printJson(context.io, result);
