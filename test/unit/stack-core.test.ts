@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadCompose, stackNameOf, withExternalObjects } from '../../cli/core/compose-file.js';
@@ -179,5 +180,18 @@ describe('service names', () => {
   it('says which stacks share a short name, and what exists when nothing matches', () => {
     expect(() => resolveServiceName('web', names)).toThrow('Several stacks have a service "web": hello-world_web, iot_web.');
     expect(() => resolveServiceName('db', names)).toThrow('No service "db" in the swarm.');
+  });
+});
+
+describe('the stacks in stacks/', () => {
+  const dir = new URL('../../stacks/', import.meta.url);
+  const env = { AMQP_URL: 'amqp://iot:pw@10.0.0.1:5672', RABBITMQ_PASSWORD: 'pw', PORTAINER_AGENT_SECRET: 's' };
+  const read = (file: string) => ({ path: file, text: readFileSync(new URL(file, dir), 'utf8') });
+  it.each(readdirSync(dir).filter((f) => f.endsWith('.yml')))('%s passes the same checks a deploy does', (file) => {
+    // A lab override (x.lab.yml) is deployed over its base (x.yml).
+    const files = file.endsWith('.lab.yml') ? [read(file.replace('.lab.yml', '.yml')), read(file)] : [read(file)];
+    const stack = loadCompose(files, env);
+    expect(stack.services.length).toBeGreaterThan(0);
+    for (const service of stack.services) expect(service.image).toMatch(/^[\w.:/-]+:[\w.-]+$/);
   });
 });
