@@ -187,4 +187,17 @@ describe('piswarm bootstrap on pristine lab Pis', () => {
     }
     for (let n = 1; n <= 8; n++) expect(await swarmState(`pi-0${n}`)).toBe('inactive');
   });
+
+  it('reports every node when the first manager is down, without crashing', async () => {
+    expect((await lab('exec', 'pi-01', '--', 'sh', '-c', 'kill $(cat /run/sshd.pid)')).code).toBe(0);
+    try {
+      const run = await cli(small, ['bootstrap']);
+      expect(run.code, run.stderr).toBe(1);
+      expect(run.stderr).toContain("Can't reach pi-01 (10.85.0.11:22) over SSH (connection refused)");
+      expect(run.stderr).toContain('pi-01, the swarm\'s first manager, is not ready');
+      expect(run.stderr).not.toContain('    at ');
+    } finally {
+      await lab('exec', 'pi-01', '--', '/usr/sbin/sshd');
+    }
+  });
 });

@@ -141,6 +141,8 @@ async function bootstrapWith(sessions: Map<string, NodeSession>, inventory: Inve
     const members = new Set((await listSwarmNodes(leader)).map((n) => n.ID));
     return { leader, placed: { leader: target.leader, swarmId } satisfies SwarmTarget, members, tokens: new JoinTokens(leader) };
   })();
+  // Its failure is reported through the nodes that await it; it must not count as unhandled before they do.
+  leaderReady.catch(() => undefined);
   const leaderFailed = (error: Error) =>
     new PiswarmError(`${leaderNode.hostname}, the swarm's ${target.swarmId ? 'manager' : 'first manager'}, is not ready: ${error.message}`, {
       hint: `Fix ${leaderNode.hostname} first, then run bootstrap again.`,
