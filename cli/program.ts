@@ -51,6 +51,7 @@ export function buildProgram(onExit: (code: number) => void = () => undefined): 
   program.addCommand(bootstrapCommand(action));
   program.addCommand(swarmCommand(action));
   program.addCommand(stackCommand(action));
+  program.addCommand(deployCommand(action));
   program.addCommand(logsCommand(action));
   program.addCommand(imagesCommand(action));
   program.addCommand(labCommand(action));
@@ -228,6 +229,20 @@ function stackCommand(action: ActionWiring): Command {
     .exitOverride()
     .action(action(async () => (await import('./commands/stack/manage.js')).stackRmAction));
   return stack;
+}
+
+function deployCommand(action: ActionWiring): Command {
+  const deploy = new Command('deploy').description('Deploy ready-made stacks with their secrets taken care of');
+  deploy.exitOverride();
+  deploy
+    .command('portainer')
+    .description('Portainer CE on a manager and its agent on every node; the admin password is set at start (never a default, never locked out)')
+    .option('--admin-password-file <file>', 'the admin password (default: generated once into ~/.config/piswarm/portainer/admin-password)')
+    .option('--timeout <seconds>', 'how long to wait for convergence', '300')
+    .addHelpText('after', '\nExamples:\n  piswarm deploy portainer\n  piswarm deploy portainer --admin-password-file ./portainer-password\n')
+    .exitOverride()
+    .action(action(async () => (await import('./commands/deploy-portainer.js')).deployPortainerAction));
+  return deploy;
 }
 
 function logsCommand(action: ActionWiring): Command {

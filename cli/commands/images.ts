@@ -1,10 +1,10 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { Context } from '../context.js';
 import { PI_PLATFORMS, planImageBuilds } from '../core/image-build.js';
 import { ExitCode, PiswarmError } from '../errors.js';
 import { printJson } from '../io.js';
+import { PACKAGE_ROOT } from '../paths.js';
 
 export interface ImagesBuildFlags {
   args: string[];
@@ -13,9 +13,6 @@ export interface ImagesBuildFlags {
   tag: string;
   base?: string;
 }
-
-/** The package's own folder (images/ and its build script live there, wherever piswarm runs from). */
-const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
 export async function imagesBuildAction(context: Context, flags: ImagesBuildFlags): Promise<number> {
   const imagesDir = join(PACKAGE_ROOT, 'images');

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -116,6 +116,21 @@ describe('piswarm stack on the lab', () => {
     expect(missing.code).toBe(64);
     expect(missing.stderr).toContain("Can't read ./absent.pem, which");
     expect((await cli(['stack', 'rm', 'secret'])).code).toBe(0);
+  });
+
+  it('deploys Portainer with a generated admin password kept private, and names the pull error in the offline lab', async () => {
+    const run = await cli(['deploy', 'portainer', '--timeout', '120']);
+    expect(run.code).toBe(1);
+    const passwordFile = join(dir, '.config', 'piswarm', 'portainer', 'admin-password');
+    expect(run.stderr).toContain(`Portainer admin password generated in ${passwordFile} (user admin)`);
+    expect(statSync(passwordFile).mode & 0o777).toBe(0o600);
+    expect(readFileSync(passwordFile, 'utf8')).toMatch(/^[\w-]{32}$/);
+    expect(run.stderr).toMatch(/Error: Stack portainer did not converge: (agent|portainer) on pi-0\d: task rejected: No such image: portainer\//);
+    // The password reached the swarm as a secret, and is nowhere in what piswarm printed.
+    const secrets = await lab('exec', 'pi-01', '--', 'docker', 'secret', 'ls', '--format', '{{.Name}}');
+    expect(secrets.stdout).toMatch(/^portainer_portainer_admin_password_[0-9a-f]{10}$/m);
+    expect(run.stdout + run.stderr).not.toContain(readFileSync(passwordFile, 'utf8'));
+    expect((await cli(['stack', 'rm', 'portainer'])).code).toBe(0);
   });
 
   it('lists stacks, and removes them', async () => {

@@ -1,0 +1,54 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Context } from '../context.js';
+import { ExitCode, UsageError } from '../errors.js';
+import { configDir, PACKAGE_ROOT } from '../paths.js';
+import { stackDeployAction } from './stack/deploy.js';
+
+export interface DeployPortainerFlags {
+  adminPasswordFile?: string;
+  timeout: string;
+}
+
+/**
+ * Portainer with its secrets taken care of: the admin password (given, or generated once and kept
+ * in piswarm's config folder, mode 600) reaches Portainer as a Docker secret through
+ * --admin-password-file, so it never waits for an admin and never locks itself; the agent secret
+ * is generated once and kept there too, so re-deploys keep agents and server in step.
+ */
+export async function deployPortainerAction(context: Context, flags: DeployPortainerFlags): Promise<number> {
+  const dir = join(configDir(), 'portainer');
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const adminFile = flags.adminPasswordFile ? resolve(flags.adminPasswordFile) : join(dir, 'admin-password');
+  if (flags.adminPasswordFile) {
+    const given = await readFile(adminFile, 'utf8').catch((error: NodeJS.ErrnoException) => {
+      throw new UsageError(`Can't read the admin password file ${adminFile} (${error.code}).`, 'Give a readable file holding the password, or leave out --admin-password-file to have one generated.');
+    });
+    if (given.trim().length < 12) throw new UsageError(`The password in ${adminFile} is shorter than 12 characters, which Portainer refuses.`, 'Use a longer password.');
+  } else if (await created(adminFile)) {
+    context.reporter.step(`Portainer admin password generated in ${adminFile} (user admin)`);
+  }
+  const agentFile = join(dir, 'agent-secret');
+  await created(agentFile);
+  process.env.PORTAINER_ADMIN_PASSWORD_FILE = adminFile;
+  process.env.PORTAINER_AGENT_SECRET = (await readFile(agentFile, 'utf8')).trim();
+
+  const code = await stackDeployAction(context, { args: [join(PACKAGE_ROOT, 'stacks', 'portainer.yml')], name: 'portainer', timeout: flags.timeout, window: '3', skipArchCheck: false });
+  if (code === ExitCode.ok && !context.io.json) {
+    const manager = (await context.loadInventory()).nodes().find((n) => n.role === 'manager' && n.ip);
+    context.reporter.step(`Portainer: http://${manager?.ip ?? 'MANAGER'}:9000 — user admin, password in ${adminFile}`);
+  }
+  return code;
+}
+
+/** Writes a random secret to `file` unless it exists (mode 600); true when it wrote one. */
+async function created(file: string): Promise<boolean> {
+  try {
+    await writeFile(file, randomBytes(24).toString('base64url'), { mode: 0o600, flag: 'wx' });
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  }
+}
