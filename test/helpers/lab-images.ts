@@ -11,6 +11,13 @@ export function buildLabImages(lab: string, node: string, registry: string): str
   return execFileSync('bash', [SCRIPT, lab, node, registry], { env: { ...process.env, ...labEnv }, encoding: 'utf8' }).trim().split('\n');
 }
 
+const ARM_SCRIPT = fileURLToPath(new URL('../../scripts/lab-arm-image.sh', import.meta.url));
+
+/** Builds an arm64 hello-world (busybox-static:arm64 from Debian as its base) into the lab registry. */
+export function buildArmHelloWorld(lab: string, node: string, registry: string): string {
+  return execFileSync('bash', [ARM_SCRIPT, lab, node, registry], { env: { ...process.env, ...labEnv }, encoding: 'utf8' }).trim();
+}
+
 /**
  * Pushes a single-platform image straight through the registry API: one empty layer and a config
  * naming `architecture`. Enough for a registry (and piswarm's pre-flight) to see an arm64-only image.

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeployResult } from '../../cli/services/stack/deploy-stack.js';
 import { piswarm } from '../helpers/cli.js';
-import { buildLabImages, pushSingleArchImage } from '../helpers/lab-images.js';
+import { buildArmHelloWorld, buildLabImages, pushSingleArchImage } from '../helpers/lab-images.js';
 import { labEnv, labLeftovers, netnsPids } from '../helpers/lab.js';
 
 const NAME = 'stk';
@@ -71,6 +71,13 @@ describe('piswarm stack on the lab', () => {
     expect(unknown.code).toBe(64);
     expect(unknown.stderr).toContain('No service "nope" in the swarm.');
     expect(unknown.stderr).toContain('Services: hello-world_web');
+  });
+
+  it('runs an ARM (arm64) build of hello-world under qemu on a lab node', async () => {
+    const image = buildArmHelloWorld(NAME, 'pi-02', REGISTRY);
+    const run = await lab('exec', 'pi-02', '--', 'sh', '-c', `c=$(docker run -d --platform linux/arm64 -e NODE_NAME=pi-02 -p 8082:80 ${image}) && sleep 1 && wget -qO- http://127.0.0.1:8082/ && docker exec "$c" uname -m; docker rm -f "$c" >/dev/null`);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^Hello from \w+ on pi-02\naarch64\n$/);
   });
 
   it('refuses an invalid compose file before contacting any node, naming file, line and field', async () => {
