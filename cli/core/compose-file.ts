@@ -20,6 +20,8 @@ export interface ComposeStack {
   services: ComposeService[];
   /** Secrets and configs the file reads from local files, which the manager cannot see. */
   fileObjects: FileObject[];
+  /** Secrets and configs the file expects to exist in the swarm already (`external: true`). */
+  externalObjects: Array<{ kind: 'secret' | 'config'; name: string }>;
 }
 
 /** A `secrets:` or `configs:` entry with `file:`, its path relative to the first compose file. */
@@ -69,13 +71,21 @@ export function loadCompose(files: ReadonlyArray<{ path: string; text: string }>
   }
   const services = Object.entries((merged.services as Record<string, Record<string, unknown>>) ?? {}).map(([name, raw]) => toService(name, raw, where.get(name)!));
   if (services.length === 0) throw new ComposeError(files[0]?.path ?? 'compose file', [{ field: 'services', message: 'no services to deploy' }]);
-  return { text: stringify(merged, { lineWidth: 0 }), services, fileObjects: fileObjectsOf(merged) };
+  return { text: stringify(merged, { lineWidth: 0 }), services, fileObjects: objectsOf(merged, (key, def) => (typeof def.file === 'string' ? { key, file: def.file } : undefined)), externalObjects: objectsOf(merged, (key, def) => (def.external === true ? { name: typeof def.name === 'string' ? def.name : key } : undefined)) };
 }
 
-function fileObjectsOf(data: Record<string, unknown>): FileObject[] {
-  const kinds = [['secrets', 'secret'], ['configs', 'config']] as const;
-  return kinds.flatMap(([section, kind]) =>
-    Object.entries((data[section] as Record<string, { file?: unknown }>) ?? {}).flatMap(([key, def]) => (typeof def?.file === 'string' ? [{ kind, key, file: def.file }] : [])),
+const OBJECT_KINDS = [
+  ['secrets', 'secret'],
+  ['configs', 'config'],
+] as const;
+
+/** The top-level secrets and configs that `pick` selects, each with its kind. */
+function objectsOf<T>(data: Record<string, unknown>, pick: (key: string, def: Record<string, unknown>) => T | undefined): Array<T & { kind: 'secret' | 'config' }> {
+  return OBJECT_KINDS.flatMap(([section, kind]) =>
+    Object.entries((data[section] as Record<string, Record<string, unknown> | null>) ?? {}).flatMap(([key, def]) => {
+      const picked = def ? pick(key, def) : undefined;
+      return picked ? [{ ...picked, kind }] : [];
+    }),
   );
 }
 

@@ -72,3 +72,8 @@ export function serviceLogsScript(service: string, options: { follow: boolean; s
 export function createObjectScript(kind: 'secret' | 'config', name: string, stack: string): string {
   return remoteScript(`dk ${kind} inspect ${shq(name)} >/dev/null 2>&1 || dk ${kind} create --label com.docker.stack.namespace=${shq(stack)} ${shq(name)} - >/dev/null`);
 }
+
+/** Prints the names among these secrets or configs that do not exist in the swarm, one per line. */
+export function missingObjectsScript(kind: 'secret' | 'config', names: readonly string[]): string {
+  return remoteScript(`for n in ${names.map(shq).join(' ')}; do dk ${kind} inspect "$n" >/dev/null 2>&1 || echo "$n"; done`);
+}

@@ -122,6 +122,10 @@ describe('piswarm stack on the lab', () => {
     const missing = await cli(['stack', 'deploy', file('nosecret.yml', 'services:\n  app:\n    image: x\nsecrets:\n  key:\n    file: ./absent.pem\n'), '--skip-arch-check']);
     expect(missing.code).toBe(64);
     expect(missing.stderr).toContain("Can't read ./absent.pem, which");
+    const external = await cli(['stack', 'deploy', file('external.yml', `services:\n  app:\n    image: ${REGISTRY}/hello-world:1\n    secrets: [api_key]\nsecrets:\n  api_key:\n    external: true\n`)]);
+    expect(external.code).toBe(1);
+    expect(external.stderr).toContain('The stack needs secret api_key, which the swarm does not have (external: true).');
+    expect((await cli(['stack', 'ls'])).stdout).not.toContain('external');
     expect((await cli(['stack', 'rm', 'secret'])).code).toBe(0);
   });
 

@@ -74,6 +74,7 @@ describe('compose files', () => {
       { kind: 'secret', key: 'pw', file: './pw.txt' },
       { kind: 'config', key: 'conf', file: 'conf/app.ini' },
     ]);
+    expect(stack.externalObjects).toEqual([{ kind: 'secret', name: 'token' }]);
     const sent = parse(withExternalObjects(stack, new Map([['secret:pw', 'a_pw_0123456789'], ['config:conf', 'a_conf_abcdef0123']])));
     expect(sent.secrets).toEqual({ pw: { external: true, name: 'a_pw_0123456789' }, token: { external: true } });
     expect(sent.configs).toEqual({ conf: { external: true, name: 'a_conf_abcdef0123' } });

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { withExternalObjects, type ComposeStack } from '../../core/compose-file.js';
 import { assessConvergence, type Convergence } from '../../core/convergence.js';
 import type { ImagePlatform } from '../../core/placement.js';
-import { createObjectScript, eventsScript, stackDeployScript } from '../../core/stack-scripts.js';
+import { createObjectScript, eventsScript, missingObjectsScript, stackDeployScript } from '../../core/stack-scripts.js';
 import { PiswarmError } from '../../errors.js';
 import type { NodeSession } from '../swarm/node-session.js';
 import { preflight } from './preflight.js';
@@ -54,6 +54,7 @@ export async function deployStack(manager: NodeSession, nodes: readonly NodeSess
   const checked = await preflight(stack, swarmNodes, { skipArchCheck: options.skipArchCheck, fetchPlatforms: ports.fetchPlatforms });
   for (const warning of checked.warnings) events.warn(warning);
   const nodeName = (id: string | undefined) => swarmNodes.find((n) => n.id === id)?.hostname;
+  await checkExternalObjects(manager, stack);
   const text = await createFileObjects(manager, stack, options.name, ports.readFile);
 
   const started = Date.now();
@@ -128,4 +129,20 @@ async function createFileObjects(manager: NodeSession, stack: ComposeStack, name
     names.set(`${object.kind}:${object.key}`, objectName);
   }
   return withExternalObjects(stack, names);
+}
+
+/** External secrets and configs must exist before the deploy: Docker would stop half-way otherwise. */
+async function checkExternalObjects(manager: NodeSession, stack: ComposeStack): Promise<void> {
+  const missing: string[] = [];
+  for (const kind of ['secret', 'config'] as const) {
+    const names = stack.externalObjects.filter((o) => o.kind === kind).map((o) => o.name);
+    if (names.length === 0) continue;
+    const { stdout } = await manager.run(`check the ${kind}s`, missingObjectsScript(kind, names));
+    missing.push(...stdout.split('\n').filter(Boolean).map((name) => `${kind} ${name}`));
+  }
+  if (missing.length > 0) {
+    throw new PiswarmError(`The stack needs ${missing.join(', ')}, which the swarm does not have (external: true).`, {
+      hint: 'Create it first (printf %s VALUE | docker secret create NAME - on a manager), or use `file:` and piswarm creates it from the file.',
+    });
+  }
 }
