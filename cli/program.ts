@@ -51,6 +51,7 @@ export function buildProgram(onExit: (code: number) => void = () => undefined): 
   program.addCommand(bootstrapCommand(action));
   program.addCommand(swarmCommand(action));
   program.addCommand(stackCommand(action));
+  program.addCommand(nodeCommand(action));
   program.addCommand(deployCommand(action));
   program.addCommand(logsCommand(action));
   program.addCommand(imagesCommand(action));
@@ -229,6 +230,17 @@ function stackCommand(action: ActionWiring): Command {
     .exitOverride()
     .action(action(async () => (await import('./commands/stack/manage.js')).stackRmAction));
   return stack;
+}
+
+function nodeCommand(action: ActionWiring): Command {
+  const node = new Command('node').description('The swarm\'s nodes');
+  node.exitOverride();
+  node
+    .command('ls')
+    .description('Every swarm node: role, leader, status, availability, architecture, engine, tasks, and its IP and MAC from the inventory')
+    .exitOverride()
+    .action(action(async () => (await import('./commands/node.js')).nodeLsAction));
+  return node;
 }
 
 function deployCommand(action: ActionWiring): Command {

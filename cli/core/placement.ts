@@ -10,6 +10,10 @@ export interface SwarmNodeView {
   engineLabels: Record<string, string>;
   state: string;
   availability: string;
+  /** For managers: whether it leads Raft, and the address it advertises to the others. */
+  leader?: boolean;
+  managerAddr?: string;
+  engine?: string;
 }
 
 /** An image variant's platform, as a registry's manifest list names it. */

@@ -77,3 +77,6 @@ export function createObjectScript(kind: 'secret' | 'config', name: string, stac
 export function missingObjectsScript(kind: 'secret' | 'config', names: readonly string[]): string {
   return remoteScript(`for n in ${names.map(shq).join(' ')}; do dk ${kind} inspect "$n" >/dev/null 2>&1 || echo "$n"; done`);
 }
+
+/** "NODE_ID COUNT" per swarm node: the tasks meant to be running there. */
+export const NODE_TASK_COUNTS_SCRIPT = remoteScript(`for n in $(dk node ls -q); do printf '%s %s\\n' "$n" "$(dk node ps "$n" -q --filter desired-state=running | wc -l)"; done`);

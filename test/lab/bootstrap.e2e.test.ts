@@ -145,6 +145,21 @@ describe('piswarm bootstrap on pristine lab Pis', () => {
     expect(labels.stdout.trim()).toBe('lab0');
   });
 
+  it('lists the swarm nodes with their roles, the leader, and their IP and MAC from the inventory', async () => {
+    const run = await cli(big, ['node', 'ls', '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    const rows = JSON.parse(run.stdout) as Array<{ hostname: string; role: string; leader: boolean; status: string; ip: string; mac: string }>;
+    expect(rows.map((r) => [r.hostname, r.role, r.status, r.ip, r.mac])).toEqual([
+      ['pi-04', 'manager', 'ready', ip(4), mac(4)],
+      ['pi-05', 'manager', 'ready', ip(5), mac(5)],
+      ['pi-06', 'manager', 'ready', ip(6), mac(6)],
+      ['pi-07', 'worker', 'ready', ip(7), mac(7)],
+      ['pi-08', 'worker', 'ready', ip(8), mac(8)],
+    ]);
+    expect(rows.filter((r) => r.leader).map((r) => r.hostname)).toEqual(['pi-04']);
+    expect(run.stderr).toBe('');
+  });
+
   it('says clearly when the password is wrong, and changes nothing', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'piswarm-wrong-'));
     const file = inventoryIn(dir);

@@ -9,6 +9,8 @@ import { faultTolerance, faultToleranceTable, managerCountProblem, quorumSize } 
 import { chooseRoles, findSwarm, planNode, type SwarmCandidate } from '../../cli/core/swarm-plan.js';
 import { UsageError } from '../../cli/errors.js';
 import { scrubSecrets } from '../../cli/services/swarm/node-session.js';
+import { nodeRows } from '../../cli/core/node-table.js';
+import type { SwarmNodeView } from '../../cli/core/placement.js';
 
 const none: SwarmMembership = { state: 'none' };
 const managerOf = (clusterId: string, nodeId = `id-${clusterId}`): SwarmMembership => ({ state: 'manager', clusterId, nodeId });
@@ -165,5 +167,32 @@ describe('bootstrap scripts', () => {
     expect(run()).toBe('unchanged');
     expect(readFileSync(join(home, '.ssh', 'authorized_keys'), 'utf8')).toBe(`ssh-rsa AAAAB3old old@box\n${key}\n`);
     expect(execFileSync('stat', ['-c', '%a', join(home, '.ssh', 'authorized_keys')], { encoding: 'utf8' }).trim()).toBe('600');
+  });
+});
+
+describe('node ls rows', () => {
+  const swarmNode = (id: string, hostname: string, extra: Partial<SwarmNodeView> = {}): SwarmNodeView => ({
+    id, hostname, role: 'worker', arch: 'aarch64', os: 'linux', labels: {}, engineLabels: {}, state: 'ready', availability: 'active', ...extra,
+  });
+  const inventoryNodes = [
+    { mac: 'b8:27:eb:00:00:01', hostname: 'manager-01', ip: '192.168.1.41', swarmNodeId: 'm1' },
+    { mac: 'b8:27:eb:00:00:02', hostname: 'worker-01', ip: '192.168.1.22' },
+  ];
+
+  it('joins the swarm with the inventory, managers first, and warns about a manager whose address moved', () => {
+    const { rows, warnings } = nodeRows(
+      [swarmNode('w1', 'worker-01', { availability: 'drain' }), swarmNode('m1', 'manager-01', { role: 'manager', leader: true, managerAddr: '192.168.1.21:2377', engine: '24.0.7' })],
+      inventoryNodes,
+      new Map([['m1', 3], ['w1', 0]]),
+    );
+    expect(rows).toEqual([
+      { hostname: 'manager-01', role: 'manager', leader: true, status: 'ready', availability: 'active', arch: 'aarch64', engine: '24.0.7', tasks: 3, ip: '192.168.1.41', mac: 'b8:27:eb:00:00:01' },
+      { hostname: 'worker-01', role: 'worker', leader: false, status: 'ready', availability: 'drain', arch: 'aarch64', tasks: 0, ip: '192.168.1.22', mac: 'b8:27:eb:00:00:02' },
+    ]);
+    expect(warnings).toEqual([expect.stringMatching(/^manager-01 \(a manager\) advertises 192\.168\.1\.21:2377 but is at 192\.168\.1\.41 now/)]);
+  });
+
+  it('says nothing when managers are where they advertise', () => {
+    expect(nodeRows([swarmNode('m1', 'manager-01', { role: 'manager', managerAddr: '192.168.1.41:2377' })], inventoryNodes, new Map()).warnings).toEqual([]);
   });
 });

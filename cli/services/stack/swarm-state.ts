@@ -19,6 +19,9 @@ export async function readSwarmNodes(manager: NodeSession): Promise<SwarmNodeVie
     engineLabels: n.Description?.Engine?.Labels ?? {},
     state: n.Status?.State ?? 'unknown',
     availability: n.Spec?.Availability ?? 'active',
+    leader: n.ManagerStatus?.Leader === true,
+    managerAddr: n.ManagerStatus?.Addr,
+    engine: n.Description?.Engine?.EngineVersion,
   }));
 }
 

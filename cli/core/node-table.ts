@@ -1,0 +1,46 @@
+import type { InventoryNode } from './inventory.js';
+import type { SwarmNodeView } from './placement.js';
+
+export interface NodeRow {
+  hostname: string;
+  role: 'manager' | 'worker';
+  leader: boolean;
+  status: string;
+  availability: string;
+  arch: string;
+  engine?: string;
+  tasks: number;
+  ip?: string;
+  mac?: string;
+}
+
+/**
+ * The swarm's nodes joined with the inventory (by swarm node ID, else hostname), and what is
+ * wrong: a manager advertising an address other than the one the inventory reaches it at has
+ * moved (DHCP), and the other managers can no longer reach it there.
+ */
+export function nodeRows(swarm: readonly SwarmNodeView[], inventory: readonly InventoryNode[], tasks: ReadonlyMap<string, number>): { rows: NodeRow[]; warnings: string[] } {
+  const warnings: string[] = [];
+  const rows = swarm.map((node): NodeRow => {
+    const known = inventory.find((n) => n.swarmNodeId === node.id) ?? inventory.find((n) => n.hostname === node.hostname);
+    const advertised = node.managerAddr?.replace(/:\d+$/, '');
+    if (node.role === 'manager' && advertised && known?.ip && advertised !== known.ip) {
+      warnings.push(
+        `${node.hostname} (a manager) advertises ${node.managerAddr} but is at ${known.ip} now: its address changed, and the other managers look for it at the old one. Give it its old address back (a DHCP reservation, or a static address with flash --ip), or remove it and join it again.`,
+      );
+    }
+    return {
+      hostname: node.hostname,
+      role: node.role,
+      leader: node.leader === true,
+      status: node.state,
+      availability: node.availability,
+      arch: node.arch,
+      ...(node.engine ? { engine: node.engine } : {}),
+      tasks: tasks.get(node.id) ?? 0,
+      ...(known?.ip ? { ip: known.ip } : {}),
+      ...(known?.mac ? { mac: known.mac } : {}),
+    };
+  });
+  return { rows: rows.sort((a, b) => Number(b.role === 'manager') - Number(a.role === 'manager') || a.hostname.localeCompare(b.hostname)), warnings };
+}
