@@ -9,6 +9,8 @@ set -euo pipefail
 command=$1 dir=$2 port=$3
 
 setup_env() {
+  # rabbitmqctl against a stopped broker would leave an erl_crash.dump in the current folder.
+  export ERL_CRASH_DUMP_SECONDS=0
   export HOME=$dir RABBITMQ_NODENAME=piswarm$port@localhost RABBITMQ_NODE_PORT=$port \
     RABBITMQ_DIST_PORT=$((port + 20000)) RABBITMQ_MNESIA_BASE=$dir/mnesia RABBITMQ_LOG_BASE=$dir/log \
     RABBITMQ_PID_FILE=$dir/rabbit.pid RABBITMQ_ENABLED_PLUGINS_FILE=$dir/enabled_plugins \

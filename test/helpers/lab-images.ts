@@ -2,7 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
-import { labEnv } from './lab.js';
+import { piswarm } from './cli.js';
+import { labEnv, netnsPids } from './lab.js';
 
 const SCRIPT = fileURLToPath(new URL('../../scripts/lab-images.sh', import.meta.url));
 
@@ -29,7 +30,7 @@ export async function pushSingleArchImage(registry: string, repository: string, 
     const start = await fetch(`${base}/blobs/uploads/`, { method: 'POST' });
     const location = new URL(start.headers.get('location')!, `http://${registry}`);
     location.searchParams.set('digest', digest);
-    const put = await fetch(location, { method: 'PUT', body: data, headers: { 'content-type': 'application/octet-stream' } });
+    const put = await fetch(location, { method: 'PUT', body: new Uint8Array(data), headers: { 'content-type': 'application/octet-stream' } });
     if (!put.ok) throw new Error(`blob upload failed: ${put.status}`);
     return digest;
   };
@@ -47,4 +48,20 @@ export async function pushSingleArchImage(registry: string, repository: string, 
   const put = await fetch(`${base}/manifests/${tag}`, { method: 'PUT', body: JSON.stringify(manifest), headers: { 'content-type': manifest.mediaType } });
   if (!put.ok) throw new Error(`manifest upload failed: ${put.status} ${await put.text()}`);
   return `${registry}/${repository}:${tag}`;
+}
+
+/**
+ * A lab of Pis bootstrapped into a swarm (inventory `inventory`, run as `env`), with images/ built
+ * into its registry: where the stack tests start. Returns the nodes' pids, for the leftover check.
+ */
+export async function startSwarmLab(options: { name: string; subnet: string; nodes: readonly string[]; registry: string; inventory: string; env: NodeJS.ProcessEnv }): Promise<number[]> {
+  const { name, subnet, nodes, registry, inventory, env } = options;
+  await piswarm(['lab', 'down', '--name', name], { env: labEnv });
+  const up = await piswarm(['lab', 'up', '--name', name, '--nodes', String(nodes.length), '--subnet', subnet], { env: labEnv });
+  if (up.code !== 0) throw new Error(`lab up failed: ${up.stderr}`);
+  const pids = nodes.flatMap((_, i) => netnsPids(`${name}-pi-0${i + 1}`));
+  const boot = await piswarm(['--inventory', inventory, 'bootstrap', '--nodes', nodes.join(',')], { env });
+  if (boot.code !== 0) throw new Error(`bootstrap failed: ${boot.stderr}`);
+  buildLabImages(name, 'pi-01', registry);
+  return pids;
 }

@@ -6,8 +6,8 @@ import { fileURLToPath } from 'node:url';
 import amqp, { type Channel, type ChannelModel } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { piswarm } from '../helpers/cli.js';
-import { buildLabImages } from '../helpers/lab-images.js';
-import { labEnv, labLeftovers, netnsPids } from '../helpers/lab.js';
+import { startSwarmLab } from '../helpers/lab-images.js';
+import { labEnv, labLeftovers } from '../helpers/lab.js';
 import { until } from '../helpers/wait.js';
 
 const NAME = 'iot';
@@ -43,17 +43,11 @@ async function watchProcessed(): Promise<{ ids: string[]; stop: () => Promise<vo
 }
 
 beforeAll(async () => {
-  await lab('down');
   execFileSync('bash', [RABBITMQ, 'stop', BROKER_DIR, String(BROKER_PORT)]);
   execFileSync('bash', [RABBITMQ, 'start', BROKER_DIR, String(BROKER_PORT), 'iot', PASSWORD]);
   broker = await amqp.connect(`amqp://iot:${PASSWORD}@127.0.0.1:${BROKER_PORT}`);
   channel = await broker.createChannel();
-  const up = await lab('up', '--nodes', '3', '--subnet', '10.91.0.0/24');
-  expect(up.code, up.stderr).toBe(0);
-  labPids = NODES.flatMap((_, i) => netnsPids(`${NAME}-pi-0${i + 1}`));
-  const boot = await cli(['bootstrap', '--nodes', NODES.join(',')]);
-  expect(boot.code, boot.stderr).toBe(0);
-  buildLabImages(NAME, 'pi-01', REGISTRY);
+  labPids = await startSwarmLab({ name: NAME, subnet: '10.91.0.0/24', nodes: NODES, registry: REGISTRY, inventory, env: stackEnv });
 });
 
 afterAll(async () => {

@@ -5,8 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeployResult } from '../../cli/services/stack/deploy-stack.js';
 import { piswarm } from '../helpers/cli.js';
-import { buildArmHelloWorld, buildLabImages, pushSingleArchImage } from '../helpers/lab-images.js';
-import { labEnv, labLeftovers, netnsPids } from '../helpers/lab.js';
+import { buildArmHelloWorld, pushSingleArchImage, startSwarmLab } from '../helpers/lab-images.js';
+import { labEnv, labLeftovers } from '../helpers/lab.js';
 
 const NAME = 'stk';
 const REGISTRY = '10.87.0.1:5000';
@@ -27,13 +27,7 @@ const deployHello = () => cli(['stack', 'deploy', join(STACKS, 'hello-world.yml'
 let labPids: number[] = [];
 
 beforeAll(async () => {
-  await lab('down');
-  const up = await lab('up', '--nodes', '3', '--subnet', '10.87.0.0/24');
-  expect(up.code, up.stderr).toBe(0);
-  labPids = NODES.flatMap((_, i) => netnsPids(`${NAME}-pi-0${i + 1}`));
-  const boot = await cli(['bootstrap', '--nodes', NODES.join(',')]);
-  expect(boot.code, boot.stderr).toBe(0);
-  buildLabImages(NAME, 'pi-01', REGISTRY);
+  labPids = await startSwarmLab({ name: NAME, subnet: '10.87.0.0/24', nodes: NODES, registry: REGISTRY, inventory, env: user });
 });
 
 afterAll(async () => {
