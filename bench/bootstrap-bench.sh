@@ -15,10 +15,9 @@ export PISWARM_LAB_ROOT=/var/lib/piswarm/bench-labs
 export HOME="$WORK/home" SSH_AUTH_SOCK=
 SSH_OPTS=(-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ConnectTimeout=10)
 
-[ "$(id -u)" = 0 ] || { echo "The benchmark needs root (namespaces, bridges)." >&2; exit 1; }
-need=()
-for p in sshpass:sshpass ansible-playbook:ansible bc:bc; do command -v "${p%%:*}" >/dev/null || need+=("${p##*:}"); done
-if [ ${#need[@]} -gt 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null; fi
+source bench/lib.sh
+needs_root "namespaces, bridges"
+install_missing sshpass:sshpass ansible-playbook:ansible bc:bc
 [ -d node_modules ] || npm ci --no-audit --no-fund
 npm run --silent build
 mkdir -p "$HOME/.ssh"

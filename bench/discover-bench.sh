@@ -17,10 +17,9 @@ DECOY="$PWD/test/helpers/decoy.sh"
 WORK=$(mktemp -d /tmp/piswarm-discover-bench.XXXXXX)
 export PISWARM_LAB_ROOT=/var/lib/piswarm/bench-labs
 
-[ "$(id -u)" = 0 ] || { echo "The benchmark needs root (namespaces, bridges, raw sockets)." >&2; exit 1; }
-need=()
-for p in nmap:nmap arp-scan:arp-scan; do command -v "${p%%:*}" >/dev/null || need+=("${p##*:}"); done
-if [ ${#need[@]} -gt 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null; fi
+source bench/lib.sh
+needs_root "namespaces, bridges, raw sockets"
+install_missing nmap:nmap arp-scan:arp-scan
 [ -d node_modules ] || npm ci --no-audit --no-fund
 npm run --silent build
 

@@ -13,12 +13,9 @@ CARD="$BENCH_DIR/card.bin"
 # The installed bin, as users run it (its shebang sets node flags).
 PISWARM="$PWD/dist/cli/main.js"
 
-[ "$(id -u)" = 0 ] || { echo "The benchmark needs root (loop devices, blkio throttling)." >&2; exit 1; }
-need=()
-for p in bmaptool:bmap-tools zip:zip unzip:unzip xz:xz-utils mkfs.fat:dosfstools mcopy:mtools sfdisk:fdisk mkfs.ext4:e2fsprogs; do
-  command -v "${p%%:*}" >/dev/null || need+=("${p##*:}")
-done
-if [ ${#need[@]} -gt 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null; fi
+source bench/lib.sh
+needs_root "loop devices, blkio throttling"
+install_missing bmaptool:bmap-tools zip:zip unzip:unzip xz:xz-utils mkfs.fat:dosfstools mcopy:mtools sfdisk:fdisk mkfs.ext4:e2fsprogs
 [ -d node_modules ] || npm ci --no-audit --no-fund
 npm run --silent build
 mkdir -p "$BENCH_DIR"

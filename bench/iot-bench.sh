@@ -12,7 +12,8 @@ PREFETCH=16
 PORT=5674
 DIR=$(mktemp -d /tmp/piswarm-iot-bench.XXXXXX)
 URL="amqp://iot:bench@127.0.0.1:$PORT"
-[ "$(id -u)" = 0 ] || { echo "The benchmark needs root (it installs and runs rabbitmq-server)." >&2; exit 1; }
+source bench/lib.sh
+needs_root "it installs and runs rabbitmq-server"
 [ -d node_modules ] || npm ci --no-audit --no-fund
 npm run --silent build:images
 cleanup() {

@@ -15,8 +15,9 @@ PISWARM="$PWD/dist/cli/main.js"
 WORK=$(mktemp -d /tmp/piswarm-stack-bench.XXXXXX)
 export PISWARM_LAB_ROOT=/var/lib/piswarm/bench-labs HOME="$WORK" SSH_AUTH_SOCK=
 
-[ "$(id -u)" = 0 ] || { echo "The benchmark needs root (namespaces, bridges)." >&2; exit 1; }
-command -v bc >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends bc >/dev/null; }
+source bench/lib.sh
+needs_root "namespaces, bridges"
+install_missing bc:bc
 [ -d node_modules ] || npm ci --no-audit --no-fund
 npm run --silent build
 cleanup() {

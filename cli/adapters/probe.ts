@@ -1,26 +1,4 @@
 import { request } from 'node:http';
-import { Socket } from 'node:net';
-
-/** Reads an SSH server's identification line ("SSH-2.0-OpenSSH_9.2p1 Debian-2"); undefined if none. */
-export function readSshBanner(host: string, port = 22, timeoutMs = 2000): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const socket = new Socket();
-    let data = '';
-    const done = (banner?: string) => {
-      socket.destroy();
-      resolve(banner);
-    };
-    socket.setTimeout(timeoutMs, () => done());
-    socket.on('error', () => done());
-    socket.on('data', (chunk) => {
-      data += chunk.toString('latin1');
-      const line = data.split('\r\n')[0]!;
-      if (data.includes('\n')) done(line.startsWith('SSH-') ? line.trim() : undefined);
-    });
-    socket.on('close', () => done());
-    socket.connect(port, host);
-  });
-}
 
 /** Asks a Docker engine's unix socket whether it is up; 'unknown' when we may not open it. */
 export function pingDocker(socketPath: string, timeoutMs = 2000): Promise<'running' | 'down' | 'unknown'> {

@@ -4,7 +4,8 @@ import { join, resolve } from 'node:path';
 import type { Context } from '../context.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { configDir, PACKAGE_ROOT } from '../paths.js';
-import { stackDeployAction } from './stack/deploy.js';
+import { parseIntegerFlag } from './parse.js';
+import { deployComposeFiles } from './stack/deploy.js';
 
 export interface DeployPortainerFlags {
   adminPasswordFile?: string;
@@ -18,6 +19,7 @@ export interface DeployPortainerFlags {
  * is generated once and kept there too, so re-deploys keep agents and server in step.
  */
 export async function deployPortainerAction(context: Context, flags: DeployPortainerFlags): Promise<number> {
+  const timeoutMs = parseIntegerFlag('--timeout', flags.timeout, 1, 86_400) * 1000;
   const dir = join(configDir(), 'portainer');
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const adminFile = flags.adminPasswordFile ? resolve(flags.adminPasswordFile) : join(dir, 'admin-password');
@@ -31,10 +33,8 @@ export async function deployPortainerAction(context: Context, flags: DeployPorta
   }
   const agentFile = join(dir, 'agent-secret');
   await created(agentFile);
-  process.env.PORTAINER_ADMIN_PASSWORD_FILE = adminFile;
-  process.env.PORTAINER_AGENT_SECRET = (await readFile(agentFile, 'utf8')).trim();
-
-  const code = await stackDeployAction(context, { args: [join(PACKAGE_ROOT, 'stacks', 'portainer.yml')], name: 'portainer', timeout: flags.timeout, window: '3', skipArchCheck: false });
+  const env = { ...process.env, PORTAINER_ADMIN_PASSWORD_FILE: adminFile, PORTAINER_AGENT_SECRET: (await readFile(agentFile, 'utf8')).trim() };
+  const code = await deployComposeFiles(context, { paths: [join(PACKAGE_ROOT, 'stacks', 'portainer.yml')], name: 'portainer', timeoutMs, windowMs: 3000, skipArchCheck: false, env });
   if (code === ExitCode.ok && !context.io.json) {
     const manager = (await context.loadInventory()).nodes().find((n) => n.role === 'manager' && n.ip);
     context.reporter.step(`Portainer: http://${manager?.ip ?? 'MANAGER'}:9000 — user admin, password in ${adminFile}`);

@@ -2,8 +2,7 @@ import type { Context } from '../context.js';
 import { resolveServiceName } from '../core/service-names.js';
 import { SERVICE_NAMES_SCRIPT, serviceLogsScript } from '../core/stack-scripts.js';
 import { ExitCode, PiswarmError, UsageError } from '../errors.js';
-import { resolveSshCredentials } from '../services/ssh-credentials.js';
-import { openCluster } from '../services/swarm/cluster.js';
+import { withCluster } from './cluster-access.js';
 import { parseIntegerFlag } from './parse.js';
 
 export interface LogsFlags {
@@ -22,14 +21,12 @@ export async function logsAction(context: Context, flags: LogsFlags): Promise<nu
   if (flags.since !== undefined && !SINCE.test(flags.since)) throw new UsageError(`--since ${flags.since} is neither a duration nor a time.`, 'Write it like 10m, 1h30m or 2026-11-23T09:00:00.');
   const tail = flags.tail === undefined ? undefined : parseIntegerFlag('--tail', flags.tail, 0, 1_000_000);
 
-  const inventory = await context.loadInventory();
-  const credentials = await resolveSshCredentials({ privateKeyPath: inventory.sshDefaults.privateKey });
-  const cluster = await openCluster(inventory, { connector: context.ssh(), credentials, timeoutMs: 60_000 });
   // Ctrl-C ends a --follow quietly: the logs so far were the point.
   const stop = new AbortController();
   const onInterrupt = () => stop.abort();
   process.once('SIGINT', onInterrupt);
   try {
+    return await withCluster(context, async (cluster) => {
     const names = (await cluster.manager.run('list the services', SERVICE_NAMES_SCRIPT)).stdout.split('\n').map((l) => l.trim()).filter(Boolean);
     const service = resolveServiceName(wanted, names);
     let last = '';
@@ -43,8 +40,8 @@ export async function logsAction(context: Context, flags: LogsFlags): Promise<nu
     );
     if (result.code !== 0 && !stop.signal.aborted) throw new PiswarmError(`Can't read the logs of ${service}: ${last || `exit ${result.code}`}`);
     return ExitCode.ok;
+    });
   } finally {
     process.off('SIGINT', onInterrupt);
-    cluster.close();
   }
 }

@@ -1,18 +1,14 @@
 import type { Context } from '../context.js';
 import { nodeRows } from '../core/node-table.js';
-import { NODE_TASK_COUNTS_SCRIPT } from '../core/stack-scripts.js';
+import { NODE_TASK_COUNTS_SCRIPT } from '../core/swarm-scripts.js';
 import { ExitCode } from '../errors.js';
 import { printJson, printLines } from '../io.js';
-import { resolveSshCredentials } from '../services/ssh-credentials.js';
-import { readSwarmNodes } from '../services/stack/swarm-state.js';
-import { openCluster } from '../services/swarm/cluster.js';
+import { readSwarmNodes } from '../services/swarm/swarm-nodes.js';
 import { formatTable } from '../ui/table.js';
+import { withCluster } from './cluster-access.js';
 
 export async function nodeLsAction(context: Context): Promise<number> {
-  const inventory = await context.loadInventory();
-  const credentials = await resolveSshCredentials({ privateKeyPath: inventory.sshDefaults.privateKey });
-  const cluster = await openCluster(inventory, { connector: context.ssh(), credentials, timeoutMs: 60_000 });
-  try {
+  return withCluster(context, async (cluster, inventory) => {
     const swarm = await readSwarmNodes(cluster.manager);
     const counts = (await cluster.manager.run('count the tasks per node', NODE_TASK_COUNTS_SCRIPT)).stdout.split('\n').filter(Boolean).map((l) => l.split(' ') as [string, string]);
     const { rows, warnings } = nodeRows(swarm, inventory.nodes(), new Map(counts.map(([id, n]) => [id, Number(n)])));
@@ -29,7 +25,5 @@ export async function nodeLsAction(context: Context): Promise<number> {
     for (const warning of warnings) context.reporter.warn(warning);
     for (const down of cluster.unreachable) context.reporter.warn(`${down.node} did not answer over SSH: ${down.error}`);
     return ExitCode.ok;
-  } finally {
-    cluster.close();
-  }
+  });
 }

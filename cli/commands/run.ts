@@ -1,16 +1,11 @@
 import { saveInventory } from '../adapters/inventory-file.js';
-import { localNetworks } from '../adapters/local-networks.js';
-import { sweepPorts } from '../services/discover.js';
-import { createSshProber } from '../adapters/tcp-probe.js';
 import type { Context } from '../context.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { printJson, printLines } from '../io.js';
 import { runCommand, type NodeRunResult } from '../services/run-command.js';
 import { resolveSshCredentials } from '../services/ssh-credentials.js';
+import { nodeLocator } from './cluster-access.js';
 import { firstLineOfStdin, parseIntegerFlag } from './parse.js';
-
-/** How long a node may take to answer at its saved address before piswarm looks for it by MAC. */
-const LOCATE_TIMEOUT_MS = 1000;
 
 export interface RunFlags {
   args: string[];
@@ -36,7 +31,7 @@ export async function runAction(context: Context, flags: RunFlags): Promise<numb
     concurrency,
     timeoutMs,
     acceptChangedHostKey: flags.acceptNewHostKey,
-    locator: { ...sweepPorts(context.runner, createSshProber(inventory.sshDefaults.port, LOCATE_TIMEOUT_MS)), localNetworks },
+    locator: nodeLocator(context, inventory),
   });
   if (pinned.length > 0 || moved.length > 0) await saveInventory(inventory);
 

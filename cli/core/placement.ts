@@ -10,8 +10,9 @@ export interface SwarmNodeView {
   engineLabels: Record<string, string>;
   state: string;
   availability: string;
-  /** For managers: whether it leads Raft, and the address it advertises to the others. */
+  /** For managers: whether it leads Raft, is reachable in it, and the address it advertises. */
   leader?: boolean;
+  reachable?: boolean;
   managerAddr?: string;
   engine?: string;
 }

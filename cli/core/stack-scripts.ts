@@ -19,8 +19,6 @@ export function stackDeployScript(name: string): string {
   );
 }
 
-/** Every swarm node as JSON lines (platform, role, state, labels). */
-export const NODE_INSPECT_SCRIPT = remoteScript(`dk node inspect $(dk node ls -q) --format '{{json .}}'`);
 
 /** The stack's services, a separator line, then all its tasks (history included), as JSON lines. */
 export function stackStateScript(name: string): string {
@@ -77,6 +75,3 @@ export function createObjectScript(kind: 'secret' | 'config', name: string, stac
 export function missingObjectsScript(kind: 'secret' | 'config', names: readonly string[]): string {
   return remoteScript(`for n in ${names.map(shq).join(' ')}; do dk ${kind} inspect "$n" >/dev/null 2>&1 || echo "$n"; done`);
 }
-
-/** "NODE_ID COUNT" per swarm node: the tasks meant to be running there. */
-export const NODE_TASK_COUNTS_SCRIPT = remoteScript(`for n in $(dk node ls -q); do printf '%s %s\\n' "$n" "$(dk node ps "$n" -q --filter desired-state=running | wc -l)"; done`);

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -158,6 +159,21 @@ describe('piswarm bootstrap on pristine lab Pis', () => {
     ]);
     expect(rows.filter((r) => r.leader).map((r) => r.hostname)).toEqual(['pi-04']);
     expect(run.stderr).toBe('');
+  });
+
+  it('follows a node that DHCP moved, by its MAC, in every command that reaches the swarm', async () => {
+    const netns = `${NAME}-pi-07`;
+    execFileSync('ip', ['-n', netns, 'addr', 'del', `${ip(7)}/24`, 'dev', 'eth0']);
+    execFileSync('ip', ['-n', netns, 'addr', 'add', '10.85.0.47/24', 'dev', 'eth0']);
+    execFileSync('ip', ['-n', netns, 'route', 'replace', 'default', 'via', '10.85.0.1']);
+    const run = await cli(big, ['node', 'ls', '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain(`pi-07 moved ${ip(7)} → 10.85.0.47 (found by its MAC ${mac(7)})`);
+    expect((JSON.parse(run.stdout) as Array<{ hostname: string; ip: string }>).find((r) => r.hostname === 'pi-07')?.ip).toBe('10.85.0.47');
+    expect(readInventory(big).findNode('pi-07')?.ip).toBe('10.85.0.47');
+    const again = await cli(big, ['bootstrap', '--only', 'pi-07']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/pi-07 +10\.85\.0\.47 +worker +nothing to change/);
   });
 
   it('says clearly when the password is wrong, and changes nothing', async () => {

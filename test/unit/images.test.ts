@@ -1,6 +1,7 @@
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { planImageBuilds } from '../../cli/core/image-build.js';
 import { piswarm } from '../helpers/cli.js';
@@ -39,8 +40,12 @@ describe('piswarm images build', () => {
 
   it('bundles the Node.js images, then runs one buildx build per image', async () => {
     const bin = fakeDocker();
+    const started = Date.now();
     const run = await piswarm(['--json', 'images', 'build', 'hello-world', 'iot-consumer', '--push', '10.0.0.1:5000'], { env: { PATH: `${bin}:${process.env.PATH}` } });
     expect(run.code, run.stderr).toBe(0);
+    // The bundle the iot-consumer Dockerfile copies was written by this run.
+    const bundle = fileURLToPath(new URL('../../images/iot-consumer/dist/consumer.mjs', import.meta.url));
+    expect(statSync(bundle).mtimeMs).toBeGreaterThanOrEqual(started - 1000);
     const calls = readFileSync(join(bin, 'calls'), 'utf8').trim().split('\n');
     expect(calls[0]).toBe('buildx version');
     expect(calls.slice(1).map((c) => c.split(' ').slice(0, 6).join(' '))).toEqual([

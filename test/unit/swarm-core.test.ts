@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import * as scripts from '../../cli/core/bootstrap-scripts.js';
+import * as scripts from '../../cli/core/swarm-scripts.js';
 import type { SwarmMembership } from '../../cli/core/node-facts.js';
 import { faultTolerance, faultToleranceTable, managerCountProblem, quorumSize } from '../../cli/core/quorum.js';
 import { chooseRoles, findSwarm, planNode, type SwarmCandidate } from '../../cli/core/swarm-plan.js';

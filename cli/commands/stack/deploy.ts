@@ -7,9 +7,8 @@ import { parseImageRef } from '../../core/image-ref.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import { printJson, printLines } from '../../io.js';
 import { deployStack } from '../../services/stack/deploy-stack.js';
-import { resolveSshCredentials } from '../../services/ssh-credentials.js';
-import { openCluster } from '../../services/swarm/cluster.js';
 import { formatTable } from '../../ui/table.js';
+import { withCluster } from '../cluster-access.js';
 import { parseIntegerFlag } from '../parse.js';
 
 export interface StackDeployFlags {
@@ -30,7 +29,22 @@ export async function stackDeployAction(context: Context, flags: StackDeployFlag
   const windowMs = parseIntegerFlag('--window', flags.window, 0, 600) * 1000;
   const name = flags.name ?? stackNameOf(paths[0]!);
   if (!STACK_NAME.test(name)) throw new UsageError(`"${name}" is not a stack name.`, 'Use lower-case letters, digits, "-" and "_" (--name).');
+  return deployComposeFiles(context, { paths, name, timeoutMs, windowMs, skipArchCheck: flags.skipArchCheck, env: process.env });
+}
 
+export interface ComposeDeployRequest {
+  paths: string[];
+  name: string;
+  timeoutMs: number;
+  windowMs: number;
+  skipArchCheck: boolean;
+  /** Where the files' ${VARIABLES} come from. */
+  env: NodeJS.ProcessEnv;
+}
+
+/** Checks, deploys and follows compose files to convergence, printing the result. */
+export async function deployComposeFiles(context: Context, request: ComposeDeployRequest): Promise<number> {
+  const { paths, name, timeoutMs, windowMs } = request;
   const files = await Promise.all(
     paths.map(async (path) => ({
       path,
@@ -40,13 +54,10 @@ export async function stackDeployAction(context: Context, flags: StackDeployFlag
     })),
   );
   // Validated before any connection: a broken file reaches no node.
-  const stack = loadCompose(files, process.env);
+  const stack = loadCompose(files, request.env);
 
-  const inventory = await context.loadInventory();
-  const credentials = await resolveSshCredentials({ privateKeyPath: inventory.sshDefaults.privateKey });
-  const cluster = await openCluster(inventory, { connector: context.ssh(), credentials, timeoutMs: 60_000 });
   let shown = '';
-  try {
+  return withCluster(context, async (cluster) => {
     for (const down of cluster.unreachable) context.reporter.warn(`${down.node} is unreachable (${down.error}); its events are not watched.`);
     const ports = {
       fetchPlatforms: (image: string) => fetchImagePlatforms(parseImageRef(image), 10_000),
@@ -56,7 +67,7 @@ export async function stackDeployAction(context: Context, flags: StackDeployFlag
           throw new UsageError(`Can't read ${file}, which ${paths[0]} names for a secret or config (${error.code}).`, 'Create the file, or fix the path (relative to the compose file).');
         }),
     };
-    const result = await deployStack(cluster.manager, cluster.nodes, stack, { name, timeoutMs, windowMs, failLimit: 3, skipArchCheck: flags.skipArchCheck }, ports, {
+    const result = await deployStack(cluster.manager, cluster.nodes, stack, { name, timeoutMs, windowMs, failLimit: 3, skipArchCheck: request.skipArchCheck }, ports, {
       warn: (message) => context.reporter.warn(message),
       deployed: (output) => context.reporter.debug(output),
       progress: (state) => {
@@ -74,7 +85,5 @@ export async function stackDeployAction(context: Context, flags: StackDeployFlag
       context.reporter.step(`Stack ${name} converged in ${result.seconds.toFixed(1)} s${window}`);
     }
     return ExitCode.ok;
-  } finally {
-    cluster.close();
-  }
+  });
 }

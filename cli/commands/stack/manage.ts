@@ -1,28 +1,17 @@
 import type { Context } from '../../context.js';
+import { parseJsonLines } from '../../core/json-lines.js';
 import { STACK_LS_SCRIPT, stackPsScript, stackRmScript } from '../../core/stack-scripts.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import { printJson, printLines } from '../../io.js';
-import { resolveSshCredentials } from '../../services/ssh-credentials.js';
-import { openCluster } from '../../services/swarm/cluster.js';
 import type { NodeSession } from '../../services/swarm/node-session.js';
 import { formatTable } from '../../ui/table.js';
+import { withCluster } from '../cluster-access.js';
 
-/** Runs one script on a manager of the inventory's swarm. */
-async function onManager<T>(context: Context, work: (manager: NodeSession) => Promise<T>): Promise<T> {
-  const inventory = await context.loadInventory();
-  const credentials = await resolveSshCredentials({ privateKeyPath: inventory.sshDefaults.privateKey });
-  const cluster = await openCluster(inventory, { connector: context.ssh(), credentials, timeoutMs: 60_000 });
-  try {
-    return await work(cluster.manager);
-  } finally {
-    cluster.close();
-  }
-}
-
-const jsonLines = (text: string) => text.split('\n').filter((l) => l.trim().startsWith('{')).map((l) => JSON.parse(l) as Record<string, string>);
+/** Runs one piece of work on a manager of the inventory's swarm. */
+const onManager = <T>(context: Context, work: (manager: NodeSession) => Promise<T>) => withCluster(context, (cluster) => work(cluster.manager));
 
 export async function stackLsAction(context: Context): Promise<number> {
-  const stacks = jsonLines((await onManager(context, (m) => m.run('list the stacks', STACK_LS_SCRIPT))).stdout);
+  const stacks = parseJsonLines<Record<string, string>>((await onManager(context, (m) => m.run('list the stacks', STACK_LS_SCRIPT))).stdout);
   if (context.io.json) printJson(context.io, stacks.map((s) => ({ name: s.Name, services: Number(s.Services) })));
   else printLines(context.io, stacks.length ? formatTable(['NAME', 'SERVICES'], stacks.map((s) => [s.Name!, s.Services!])) : 'No stacks deployed.');
   return ExitCode.ok;
@@ -30,7 +19,7 @@ export async function stackLsAction(context: Context): Promise<number> {
 
 export async function stackPsAction(context: Context, flags: { args: string[] }): Promise<number> {
   const name = requireName(flags.args);
-  const tasks = jsonLines((await onManager(context, (m) => m.run(`list the tasks of ${name}`, stackPsScript(name)))).stdout);
+  const tasks = parseJsonLines<Record<string, string>>((await onManager(context, (m) => m.run(`list the tasks of ${name}`, stackPsScript(name)))).stdout);
   if (context.io.json) printJson(context.io, tasks.map((t) => ({ name: t.Name, node: t.Node, desired: t.DesiredState, current: t.CurrentState, error: t.Error || undefined, image: t.Image })));
   else printLines(context.io, tasks.length ? formatTable(['TASK', 'NODE', 'DESIRED', 'CURRENT', 'ERROR'], tasks.map((t) => [t.Name!, t.Node!, t.DesiredState!, t.CurrentState!, t.Error || '-'])) : `Stack ${name} has no tasks.`);
   return ExitCode.ok;

@@ -6,6 +6,7 @@ import { teardownSwarm } from '../../services/swarm/teardown.js';
 import { createNodeProgress } from '../../ui/node-progress.js';
 import { createPrompter } from '../../ui/prompter.js';
 import { formatTable } from '../../ui/table.js';
+import { nodeLocator } from '../cluster-access.js';
 import { firstLineOfStdin, parseIntegerFlag } from '../parse.js';
 
 export interface TeardownFlags {
@@ -28,7 +29,7 @@ export async function teardownAction(context: Context, flags: TeardownFlags): Pr
   const progress = createNodeProgress(context.io, names);
   let result;
   try {
-    result = await teardownSwarm(inventory, { concurrency, timeoutMs }, { connector: context.ssh(), credentials, events: progress });
+    result = await teardownSwarm(inventory, { concurrency, timeoutMs }, { connector: context.ssh(), credentials, events: progress, locator: nodeLocator(context, inventory), reporter: context.reporter });
   } finally {
     await progress.close();
   }

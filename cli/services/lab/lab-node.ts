@@ -1,7 +1,8 @@
 import { mkdir, writeFile, access } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CommandRunner } from '../../adapters/process.js';
-import { pingDocker, readSshBanner } from '../../adapters/probe.js';
+import { pingDocker } from '../../adapters/probe.js';
+import { createSshProber } from '../../adapters/tcp-probe.js';
 import type { BootConfig } from '../../core/boot-config.js';
 import { renderBootScript } from '../../core/lab-boot-script.js';
 import type { LabNodePlan, LabPlan } from '../../core/lab-plan.js';
@@ -58,8 +59,8 @@ export interface NodeHealth {
 }
 
 export async function probeNode(plan: LabPlan, node: LabNodePlan): Promise<NodeHealth> {
-  const [banner, dockerd] = await Promise.all([readSshBanner(node.ip, 22, 1500), pingDocker(dockerSocket(plan, node), 1500)]);
-  return { sshd: banner ? 'running' : 'down', dockerd, sshBanner: banner };
+  const [ssh, dockerd] = await Promise.all([createSshProber(22, 1500)(node.ip), pingDocker(dockerSocket(plan, node), 1500)]);
+  return { sshd: ssh.banner ? 'running' : 'down', dockerd, sshBanner: ssh.banner };
 }
 
 /**
@@ -82,9 +83,12 @@ const KILL_ROUNDS = 5;
 
 /**
  * Kills whatever runs in the node's network namespace, again until nothing does (a booting node
- * may fork dockerd or sshd after the first look), then deletes it and with it the veth.
+ * may fork dockerd or sshd after the first look), then deletes it and the veth. The veth goes
+ * explicitly: an orphaned TCP connection (to a peer whose address changed) keeps a deleted
+ * namespace, and its end of the veth, alive for minutes.
  */
 async function removeNetns(runner: CommandRunner, node: LabNodePlan): Promise<void> {
+  await runner.run('ip', ['link', 'del', node.hostVeth], { allowFailure: true });
   if (!(await netnsExists(node.netns))) return;
   const pidsIn = async () => (await runner.run('ip', ['netns', 'pids', node.netns], { allowFailure: true })).stdout.split('\n').filter(Boolean).map(Number);
   for (let round = 0, pids = await pidsIn(); pids.length > 0 && round < KILL_ROUNDS; round++, pids = await pidsIn()) {

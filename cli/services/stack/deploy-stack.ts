@@ -6,7 +6,8 @@ import { createObjectScript, eventsScript, missingObjectsScript, stackDeployScri
 import { PiswarmError } from '../../errors.js';
 import type { NodeSession } from '../swarm/node-session.js';
 import { preflight } from './preflight.js';
-import { readStackState, readSwarmNodes } from './swarm-state.js';
+import { readSwarmNodes } from '../swarm/swarm-nodes.js';
+import { readStackState } from './swarm-state.js';
 
 export interface DeployOptions {
   name: string;

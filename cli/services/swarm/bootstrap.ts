@@ -6,8 +6,11 @@ import { mapSettled } from '../../core/parallel.js';
 import { chooseRoles, findSwarm, type SwarmRole, type SwarmTarget } from '../../core/swarm-plan.js';
 import { PiswarmError, UsageError } from '../../errors.js';
 import type { Reporter } from '../../io.js';
+import type { LocatorPorts } from '../node-locator.js';
 import type { SshCredentials } from '../ssh-credentials.js';
-import { applyLabels, initSwarm, JoinTokens, listSwarmNodes, placeNode } from './form-swarm.js';
+import { applyLabels, initSwarm, JoinTokens, placeNode } from './form-swarm.js';
+import { followMovedNodes } from './cluster.js';
+import { readSwarmNodes } from './swarm-nodes.js';
 import { openSessions, targetOf, type NodeSession } from './node-session.js';
 import { secureNode } from './secure-node.js';
 
@@ -35,6 +38,8 @@ export interface BootstrapPorts {
   events: BootstrapEvents;
   /** Sessions already open (from `--nodes`), by MAC; bootstrap uses and closes them. */
   opened?: ReadonlyMap<string, NodeSession>;
+  /** To follow nodes whose address changed (by MAC) before connecting; off when absent. */
+  locator?: LocatorPorts;
 }
 
 /** Per-node progress, for listr2 or JSON lines. */
@@ -86,6 +91,8 @@ export async function bootstrap(inventory: Inventory, options: BootstrapOptions,
 }
 
 async function bootstrapWith(sessions: Map<string, NodeSession>, inventory: Inventory, options: BootstrapOptions, ports: BootstrapPorts): Promise<BootstrapResult> {
+  // Nodes just logged in to by address (--nodes) are where they are.
+  if (!ports.opened) await followMovedNodes(inventory, ports);
   const all = inventory.nodes();
   if (all.length === 0) {
     throw new PiswarmError(`${inventory.file} lists no nodes.`, { hint: 'Find your Pis with `piswarm discover --login --save`, or start with `piswarm bootstrap --nodes IP,IP,...`.' });
@@ -138,7 +145,7 @@ async function bootstrapWith(sessions: Map<string, NodeSession>, inventory: Inve
       outcomes.get(leaderNode.mac)!.changes.push('swarm initialised');
     }
     inventory.setSwarmId(swarmId);
-    const members = new Set((await listSwarmNodes(leader)).map((n) => n.ID));
+    const members = new Set((await readSwarmNodes(leader)).map((n) => n.id));
     return { leader, placed: { leader: target.leader, swarmId } satisfies SwarmTarget, members, tokens: new JoinTokens(leader) };
   })();
   // Its failure is reported through the nodes that await it; it must not count as unhandled before they do.
@@ -215,11 +222,11 @@ async function confirmReady(
   const deadline = Date.now() + READY_TIMEOUT_MS;
   let pending = [...nodes];
   while (pending.length > 0) {
-    const listed = new Map((await listSwarmNodes(leader)).map((entry) => [entry.ID, entry]));
+    const listed = new Map((await readSwarmNodes(leader)).map((entry) => [entry.id, entry]));
     pending = pending.filter((node) => {
       const entry = listed.get((sessions.get(node.mac)!.facts.swarm as { nodeId?: string }).nodeId ?? '');
-      const manager = entry?.ManagerStatus === 'Leader' || entry?.ManagerStatus === 'Reachable';
-      return !(entry?.Status === 'Ready' && manager === (roles.get(node.mac) === 'manager'));
+      const manager = entry?.leader === true || entry?.reachable === true;
+      return !(entry?.state === 'ready' && manager === (roles.get(node.mac) === 'manager'));
     });
     if (pending.length === 0 || Date.now() > deadline) break;
     await new Promise((resolve) => setTimeout(resolve, 250));

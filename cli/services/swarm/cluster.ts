@@ -1,8 +1,19 @@
 import type { SshConnector } from '../../adapters/ssh.js';
 import type { Inventory } from '../../core/inventory.js';
 import { PiswarmError } from '../../errors.js';
+import type { Reporter } from '../../io.js';
+import { relocateMovedNodes, type LocatorPorts, type NodeMove } from '../node-locator.js';
 import type { SshCredentials } from '../ssh-credentials.js';
 import { openSessions, type NodeSession } from './node-session.js';
+
+export interface ClusterPorts {
+  connector: SshConnector;
+  credentials: SshCredentials;
+  timeoutMs: number;
+  /** To follow nodes whose address changed (by MAC) before connecting; off when absent. */
+  locator?: LocatorPorts;
+  reporter: Reporter;
+}
 
 export interface Cluster {
   manager: NodeSession;
@@ -10,6 +21,8 @@ export interface Cluster {
   nodes: NodeSession[];
   /** Nodes that did not answer, and why. */
   unreachable: Array<{ node: string; error: string }>;
+  /** Nodes found at a new address (the inventory is updated; the caller saves it). */
+  moved: NodeMove[];
   close(): void;
 }
 
@@ -17,15 +30,15 @@ export interface Cluster {
  * Opens a session to every inventory node and picks a manager of the inventory's swarm (the
  * inventory's managers first) to work through.
  */
-export async function openCluster(inventory: Inventory, ports: { connector: SshConnector; credentials: SshCredentials; timeoutMs: number }): Promise<Cluster> {
+export async function openCluster(inventory: Inventory, ports: ClusterPorts): Promise<Cluster> {
+  const moved = await followMovedNodes(inventory, ports);
   const nodes = inventory.nodes().filter((n) => n.ip);
   if (nodes.length === 0) throw new PiswarmError(`${inventory.file} lists no nodes with an address.`, { hint: 'Run `piswarm discover --save` and `piswarm bootstrap` first.' });
   const sessions = new Map<string, NodeSession>();
   const failures = await openSessions(nodes, inventory, sessions, { ...ports, concurrency: 16, events: { step: () => undefined } });
   const open = nodes.flatMap((n) => sessions.get(n.mac) ?? []);
   const close = () => open.forEach((s) => s.close());
-  const manages = (s: NodeSession) => s.facts.swarm.state === 'manager' && (!inventory.swarmId || s.facts.swarm.clusterId === inventory.swarmId);
-  const manager = open.find((s) => manages(s) && s.node.role === 'manager') ?? open.find(manages);
+  const manager = findManager(open, inventory);
   if (!manager) {
     close();
     const down = failures.map((f) => f.node.hostname);
@@ -33,5 +46,16 @@ export async function openCluster(inventory: Inventory, ports: { connector: SshC
       hint: down.length ? 'Bring a manager back, then try again.' : 'Form the swarm first: piswarm bootstrap.',
     });
   }
-  return { manager, nodes: open, unreachable: failures.map((f) => ({ node: f.node.hostname, error: f.error.message })), close };
+  return { manager, nodes: open, unreachable: failures.map((f) => ({ node: f.node.hostname, error: f.error.message })), moved, close };
+}
+
+/** A manager of the inventory's swarm (any swarm, if none is recorded), the inventory's managers first. */
+export function findManager(sessions: readonly NodeSession[], inventory: Inventory): NodeSession | undefined {
+  const manages = (s: NodeSession) => s.facts.swarm.state === 'manager' && (!inventory.swarmId || s.facts.swarm.clusterId === inventory.swarmId);
+  return sessions.find((s) => manages(s) && s.node.role === 'manager') ?? sessions.find(manages);
+}
+
+/** Before connecting to every node: those no longer at their saved address are looked for by MAC. */
+export async function followMovedNodes(inventory: Inventory, ports: { locator?: LocatorPorts; reporter: Reporter }): Promise<NodeMove[]> {
+  return ports.locator ? relocateMovedNodes(inventory, inventory.nodes(), ports.locator, ports.reporter) : [];
 }

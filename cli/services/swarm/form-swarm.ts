@@ -1,24 +1,7 @@
-import { joinTokenScript, NODE_LIST_SCRIPT, nodeCommandScript, nodeInspectScript, swarmInitScript, swarmJoinScript } from '../../core/bootstrap-scripts.js';
+import { joinTokenScript, nodeCommandScript, nodeInspectScript, swarmInitScript, swarmJoinScript } from '../../core/swarm-scripts.js';
 import { planNode, type SwarmRole, type SwarmTarget } from '../../core/swarm-plan.js';
 import { PiswarmError } from '../../errors.js';
 import type { NodeSession } from './node-session.js';
-
-export interface SwarmNodeEntry {
-  ID: string;
-  Hostname: string;
-  Status: string;
-  Availability: string;
-  ManagerStatus: string;
-}
-
-/** The swarm's nodes as the leader lists them. */
-export async function listSwarmNodes(leader: NodeSession): Promise<SwarmNodeEntry[]> {
-  const { stdout } = await leader.run('list the swarm nodes', NODE_LIST_SCRIPT);
-  return stdout
-    .split('\n')
-    .filter((line) => line.trim().startsWith('{'))
-    .map((line) => JSON.parse(line) as SwarmNodeEntry);
-}
 
 /** Inits the swarm on the leader; returns its ID. */
 export async function initSwarm(leader: NodeSession, advertiseAddr: string): Promise<string> {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { SshConnector, SshTarget } from '../../adapters/ssh.js';
-import { DISABLE_PASSWORD_LOGIN_SCRIPT, installKeyScript, replacePasswordScript, setHostnameScript } from '../../core/bootstrap-scripts.js';
+import { DISABLE_PASSWORD_LOGIN_SCRIPT, installKeyScript, replacePasswordScript, setHostnameScript } from '../../core/swarm-scripts.js';
 import { PiswarmError } from '../../errors.js';
 import type { NodeSession } from './node-session.js';
 

@@ -1,11 +1,14 @@
 import type { SshConnector } from '../../adapters/ssh.js';
-import { nodeCommandScript, REMOVE_WORKLOADS_SCRIPT, swarmLeaveScript } from '../../core/bootstrap-scripts.js';
+import { nodeCommandScript, REMOVE_WORKLOADS_SCRIPT, swarmLeaveScript } from '../../core/swarm-scripts.js';
 import type { Inventory, InventoryNode } from '../../core/inventory.js';
 import { mapSettled } from '../../core/parallel.js';
 import { PiswarmError } from '../../errors.js';
+import type { Reporter } from '../../io.js';
+import type { LocatorPorts } from '../node-locator.js';
 import type { SshCredentials } from '../ssh-credentials.js';
 import type { BootstrapEvents } from './bootstrap.js';
-import { listSwarmNodes } from './form-swarm.js';
+import { findManager, followMovedNodes } from './cluster.js';
+import { readSwarmNodes } from './swarm-nodes.js';
 import { openSessions, type NodeSession } from './node-session.js';
 
 export interface TeardownOutcome {
@@ -33,8 +36,9 @@ export interface TeardownResult {
 export async function teardownSwarm(
   inventory: Inventory,
   options: { concurrency: number; timeoutMs: number },
-  ports: { connector: SshConnector; credentials: SshCredentials; events: BootstrapEvents },
+  ports: { connector: SshConnector; credentials: SshCredentials; events: BootstrapEvents; locator?: LocatorPorts; reporter: Reporter },
 ): Promise<TeardownResult> {
+  await followMovedNodes(inventory, ports);
   const nodes = inventory.nodes().filter((n) => n.ip);
   const outcomes = new Map<string, TeardownOutcome>(nodes.map((n) => [n.mac, { node: n.hostname, ip: n.ip!, ok: true }]));
   const fail = (node: InventoryNode, error: Error) => {
@@ -49,8 +53,7 @@ export async function teardownSwarm(
   try {
     for (const failure of await openSessions(nodes, inventory, sessions, { ...ports, ...options })) fail(failure.node, failure.error);
     const reachable = [...sessions.values()];
-    const managing = (s: NodeSession) => s.facts.swarm.state === 'manager' && (!inventory.swarmId || s.facts.swarm.clusterId === inventory.swarmId);
-    const leader = reachable.find((s) => managing(s) && s.node.role === 'manager') ?? reachable.find(managing);
+    const leader = findManager(reachable, inventory);
     if (!leader) {
       const unreachable = nodes.filter((n) => !sessions.has(n.mac));
       if (inventory.swarmId && unreachable.length > 0) {
@@ -65,7 +68,7 @@ export async function teardownSwarm(
     const swarmId = (leader.facts.swarm as { clusterId: string }).clusterId;
     ports.events.step(leader.node.hostname, 'removing stacks and services');
     const removed = (await leader.run('remove the stacks and services', REMOVE_WORKLOADS_SCRIPT)).stdout.split('\n').filter(Boolean);
-    const members = new Set((await listSwarmNodes(leader)).map((n) => n.ID));
+    const members = new Set((await readSwarmNodes(leader)).map((n) => n.id));
     const isMember = (s: NodeSession) => (s.facts.swarm.state === 'manager' && s.facts.swarm.clusterId === swarmId) || (s.facts.swarm.state === 'worker' && members.has(s.facts.swarm.nodeId));
     for (const s of reachable.filter((s) => !isMember(s))) settle(s.node, s.facts.swarm.state === 'none' ? 'not in a swarm' : 'in another swarm, left alone');
 

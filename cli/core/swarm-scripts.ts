@@ -2,7 +2,7 @@ import { remoteScript, rootScript } from './remote-shell.js';
 import { shq } from './shell-quote.js';
 
 /**
- * The shell scripts bootstrap runs on a node. Each prints "changed" or "unchanged" as its last
+ * The shell scripts bootstrap, teardown and node ls run on nodes. Each prints "changed" or "unchanged" as its last
  * line, so a re-run can say it changed nothing. Secrets (passwords, join tokens) never appear in
  * a script: they arrive on standard input.
  */
@@ -82,8 +82,11 @@ export function swarmLeaveScript(force: boolean): string {
   return remoteScript(`if [ "$(dk info --format '{{.Swarm.LocalNodeState}}')" = inactive ]; then echo unchanged; exit 0; fi`, `dk swarm leave${force ? ' --force' : ''} >/dev/null`, 'echo changed');
 }
 
-/** The swarm's nodes as the leader sees them: one JSON object per line. */
-export const NODE_LIST_SCRIPT = remoteScript(`dk node ls --format '{{json .}}'`);
+/** Every swarm node as JSON lines (platform, role, state, manager status, labels). */
+export const NODE_INSPECT_SCRIPT = remoteScript(`dk node inspect $(dk node ls -q) --format '{{json .}}'`);
+
+/** "NODE_ID COUNT" per swarm node: the tasks meant to be running there. */
+export const NODE_TASK_COUNTS_SCRIPT = remoteScript(`for n in $(dk node ls -q); do printf '%s %s\\n' "$n" "$(dk node ps "$n" -q --filter desired-state=running | wc -l)"; done`);
 
 /** Prints `docker node inspect` of one node in a Go template format. */
 export function nodeInspectScript(nodeId: string, format: string): string {

@@ -1,0 +1,32 @@
+import { localNetworks } from '../adapters/local-networks.js';
+import { createSshProber } from '../adapters/tcp-probe.js';
+import type { Context } from '../context.js';
+import type { Inventory } from '../core/inventory.js';
+import { sweepPorts } from '../services/discover.js';
+import type { LocatorPorts } from '../services/node-locator.js';
+import { resolveSshCredentials } from '../services/ssh-credentials.js';
+import { openCluster, type Cluster } from '../services/swarm/cluster.js';
+
+/** How long a node may take to answer at its saved address before piswarm looks for it by MAC. */
+const LOCATE_TIMEOUT_MS = 1000;
+
+/** What lets a command find nodes whose address changed, by their MAC, before connecting. */
+export function nodeLocator(context: Context, inventory: Inventory): LocatorPorts {
+  return { ...sweepPorts(context.runner, createSshProber(inventory.sshDefaults.port, LOCATE_TIMEOUT_MS)), localNetworks };
+}
+
+/**
+ * Runs `work` with sessions to every node and a manager of the inventory's swarm, closing them
+ * after; nodes that moved are followed by MAC first, and their new addresses saved.
+ */
+export async function withCluster<T>(context: Context, work: (cluster: Cluster, inventory: Inventory) => Promise<T>): Promise<T> {
+  const inventory = await context.loadInventory();
+  const credentials = await resolveSshCredentials({ privateKeyPath: inventory.sshDefaults.privateKey });
+  const cluster = await openCluster(inventory, { connector: context.ssh(), credentials, timeoutMs: 60_000, locator: nodeLocator(context, inventory), reporter: context.reporter });
+  try {
+    return await work(cluster, inventory);
+  } finally {
+    cluster.close();
+    if (cluster.moved.length > 0) await context.saveInventory(inventory);
+  }
+}

@@ -1,0 +1,24 @@
+import { parseJsonLines } from '../../core/json-lines.js';
+import type { SwarmNodeView } from '../../core/placement.js';
+import { NODE_INSPECT_SCRIPT } from '../../core/swarm-scripts.js';
+import type { NodeSession } from './node-session.js';
+
+/** The swarm's nodes as a manager sees them: what bootstrap, teardown, stacks and node ls work from. */
+export async function readSwarmNodes(manager: NodeSession): Promise<SwarmNodeView[]> {
+  const { stdout } = await manager.run('list the swarm nodes', NODE_INSPECT_SCRIPT);
+  return parseJsonLines(stdout).map((n) => ({
+    id: n.ID,
+    hostname: n.Description?.Hostname ?? n.ID,
+    role: n.Spec?.Role,
+    arch: n.Description?.Platform?.Architecture ?? 'unknown',
+    os: n.Description?.Platform?.OS ?? 'linux',
+    labels: n.Spec?.Labels ?? {},
+    engineLabels: n.Description?.Engine?.Labels ?? {},
+    state: n.Status?.State ?? 'unknown',
+    availability: n.Spec?.Availability ?? 'active',
+    leader: n.ManagerStatus?.Leader === true,
+    reachable: n.ManagerStatus?.Reachability === 'reachable',
+    managerAddr: n.ManagerStatus?.Addr,
+    engine: n.Description?.Engine?.EngineVersion,
+  }));
+}
