@@ -51,6 +51,7 @@ export function buildProgram(onExit: (code: number) => void = () => undefined): 
   program.addCommand(bootstrapCommand(action));
   program.addCommand(swarmCommand(action));
   program.addCommand(stackCommand(action));
+  program.addCommand(serviceCommand(action));
   program.addCommand(nodeCommand(action));
   program.addCommand(deployCommand(action));
   program.addCommand(logsCommand(action));
@@ -233,14 +234,75 @@ function stackCommand(action: ActionWiring): Command {
 }
 
 function nodeCommand(action: ActionWiring): Command {
-  const node = new Command('node').description('The swarm\'s nodes');
+  const node = new Command('node').description("The swarm's nodes: list, drain, activate, promote, demote and remove them safely");
   node.exitOverride();
+  const load = async () => import('./commands/node.js');
   node
     .command('ls')
     .description('Every swarm node: role, leader, status, availability, architecture, engine, tasks, and its IP and MAC from the inventory')
     .exitOverride()
-    .action(action(async () => (await import('./commands/node.js')).nodeLsAction));
+    .action(action(async () => (await load()).nodeLsAction));
+  node
+    .command('drain')
+    .description('Move every task off a node and wait until they all run elsewhere; refused up front when some task fits nowhere else')
+    .argument('<node>', 'hostname, IP or MAC')
+    .option('--surge', 'scale services whose every task is on the node up first (and back after), so they never stop', false)
+    .option('--force', 'drain even when some tasks fit on no other node (they wait, pending)', false)
+    .option('--timeout <seconds>', 'how long to wait for the tasks to run elsewhere', '300')
+    .option('--dry-run', 'print what would move where, and stop', false)
+    .addHelpText('after', '\nExamples:\n  piswarm node drain worker-02 --dry-run\n  piswarm node drain worker-02 --surge\n  # when done with it\n  piswarm node activate worker-02\n')
+    .exitOverride()
+    .action(action(async () => (await load()).nodeDrainAction));
+  node
+    .command('activate')
+    .description('Let the scheduler use a drained or paused node again')
+    .argument('<node>', 'hostname, IP or MAC')
+    .exitOverride()
+    .action(action(async () => (await load()).nodeActivateAction));
+  node
+    .command('promote')
+    .description('Make a worker a manager (warns when the manager count turns even)')
+    .argument('<node>', 'hostname, IP or MAC')
+    .exitOverride()
+    .action(action(async () => (await load()).nodePromoteAction));
+  node
+    .command('demote')
+    .description('Make a manager a worker; refused when the managers left would lose quorum, or none would be left')
+    .argument('<node>', 'hostname, IP or MAC')
+    .exitOverride()
+    .action(action(async () => (await load()).nodeDemoteAction));
+  node
+    .command('rm')
+    .description('Take a node out of the swarm safely: promote a worker if needed, demote, drain, leave, remove, update the inventory')
+    .argument('<node>', 'hostname, IP or MAC')
+    .option('--force', 'remove a node that is down and does not answer over SSH (after the same quorum checks)', false)
+    .option('--timeout <seconds>', 'how long to wait for each step (the drain above all)', '300')
+    .option('--dry-run', 'print the steps and why, and stop', false)
+    .addHelpText('after', '\nExamples:\n  piswarm node rm worker-02 --dry-run\n  piswarm node rm manager-03 --yes\n  # a Pi that died\n  piswarm node rm worker-01 --force\n')
+    .exitOverride()
+    .action(action(async () => (await load()).nodeRmAction));
   return node;
+}
+
+function serviceCommand(action: ActionWiring): Command {
+  const service = new Command('service').description('The swarm\'s services: list and scale them');
+  service.exitOverride();
+  const load = async () => import('./commands/service.js');
+  service
+    .command('ls')
+    .description('Every service: stack, mode, tasks running of those wanted, image, update state')
+    .exitOverride()
+    .action(action(async () => (await load()).serviceLsAction));
+  service
+    .command('scale')
+    .description('Set replica counts and wait until exactly that many tasks run (the surplus stopped)')
+    .argument('<name=replicas...>', 'e.g. hello-world_web=9 (a stack\'s service may be named without its stack: web=9)')
+    .option('--timeout <seconds>', 'how long to wait', '300')
+    .option('--window <seconds>', 'how long every task must have been running (and healthy) to count', '2')
+    .addHelpText('after', '\nExamples:\n  piswarm service scale hello-world_web=9\n  piswarm service scale web=2 consumer=5\n')
+    .exitOverride()
+    .action(action(async () => (await load()).serviceScaleAction));
+  return service;
 }
 
 function deployCommand(action: ActionWiring): Command {

@@ -1,11 +1,24 @@
+import { fetchImagePlatforms } from '../adapters/registry-client.js';
 import type { Context } from '../context.js';
-import { nodeRows } from '../core/node-table.js';
-import { NODE_TASK_COUNTS_SCRIPT } from '../core/swarm-scripts.js';
-import { ExitCode } from '../errors.js';
+import type { DrainPlan, DrainProgress } from '../core/drain-plan.js';
+import { parseImageRef } from '../core/image-ref.js';
+import type { Inventory } from '../core/inventory.js';
+import { findSwarmNode, inventoryNodeFor, nodeRows } from '../core/node-table.js';
+import type { SwarmNodeView } from '../core/placement.js';
+import { describeStep, planRemoval, type RemovalStep } from '../core/removal-plan.js';
+import { NODE_TASK_COUNTS_SCRIPT, nodeCommandScript } from '../core/swarm-scripts.js';
+import { CancelledError, ExitCode, PiswarmError, UsageError } from '../errors.js';
 import { printJson, printLines } from '../io.js';
+import type { Cluster } from '../services/swarm/cluster.js';
+import { drainNode, type NodeOpEvents } from '../services/swarm/drain-node.js';
+import { demoteNode, promoteNode } from '../services/swarm/node-roles.js';
+import type { NodeSession } from '../services/swarm/node-session.js';
+import { removeNode } from '../services/swarm/remove-node.js';
 import { readSwarmNodes } from '../services/swarm/swarm-nodes.js';
+import { createPrompter } from '../ui/prompter.js';
 import { formatTable } from '../ui/table.js';
 import { withCluster } from './cluster-access.js';
+import { parseIntegerFlag } from './parse.js';
 
 export async function nodeLsAction(context: Context): Promise<number> {
   return withCluster(context, async (cluster, inventory) => {
@@ -26,4 +39,154 @@ export async function nodeLsAction(context: Context): Promise<number> {
     for (const down of cluster.unreachable) context.reporter.warn(`${down.node} did not answer over SSH: ${down.error}`);
     return ExitCode.ok;
   });
+}
+
+interface NodeFlags {
+  args: string[];
+}
+
+export interface DrainFlags extends NodeFlags {
+  force: boolean;
+  surge: boolean;
+  timeout: string;
+  dryRun: boolean;
+}
+
+export async function nodeDrainAction(context: Context, flags: DrainFlags): Promise<number> {
+  const timeoutMs = parseIntegerFlag('--timeout', flags.timeout, 1, 86_400) * 1000;
+  return withNode(context, flags, async ({ cluster, target }) => {
+    const result = await drainNode(cluster.manager, cluster.nodes, target, { force: flags.force, surge: flags.surge, timeoutMs, dryRun: flags.dryRun }, platformPort, opEvents(context));
+    if (context.io.json) printJson(context.io, { node: target.hostname, dryRun: flags.dryRun, ...result });
+    else if (flags.dryRun) printLines(context.io, describeDrainPlan(result.plan, result.surged));
+    else context.reporter.step(`${target.hostname} drained in ${result.seconds.toFixed(1)} s: ${result.plan.moves.length ? `its tasks run on ${[...new Set(result.plan.moves.flatMap((m) => m.to))].join(', ')}` : 'it had no replicated tasks'}`);
+    return ExitCode.ok;
+  });
+}
+
+export async function nodeActivateAction(context: Context, flags: NodeFlags): Promise<number> {
+  return withNode(context, flags, async ({ cluster, target }) => {
+    if (target.availability !== 'active') await cluster.manager.run(`activate ${target.hostname}`, nodeCommandScript(['update', '--availability', 'active', target.id]));
+    if (context.io.json) printJson(context.io, { node: target.hostname, availability: 'active', changed: target.availability !== 'active' });
+    else {
+      context.reporter.step(target.availability === 'active' ? `${target.hostname} was already active` : `${target.hostname} is active: new tasks may run on it`);
+      context.reporter.warn(`Running tasks do not move back by themselves; \`docker service update --force NAME\` on a manager spreads a service again.`);
+    }
+    return ExitCode.ok;
+  });
+}
+
+export async function nodePromoteAction(context: Context, flags: NodeFlags): Promise<number> {
+  return changeRole(context, flags, 'manager');
+}
+
+export async function nodeDemoteAction(context: Context, flags: NodeFlags): Promise<number> {
+  return changeRole(context, flags, 'worker');
+}
+
+async function changeRole(context: Context, flags: NodeFlags, role: 'manager' | 'worker'): Promise<number> {
+  return withNode(context, flags, async ({ cluster, inventory, target }) => {
+    const changed = role === 'manager' ? await promoteNode(cluster.manager, target, opEvents(context)) : await demoteNode(otherManager(cluster, target), target, opEvents(context));
+    const known = inventoryNodeFor(target, inventory.nodes());
+    if (changed && known) {
+      inventory.upsertNode(known.mac, { role });
+      await context.saveInventory(inventory);
+    }
+    if (context.io.json) printJson(context.io, { node: target.hostname, role, changed });
+    else context.reporter.step(changed ? `${target.hostname} is a ${role} now` : `${target.hostname} already was a ${role}`);
+    return ExitCode.ok;
+  });
+}
+
+export interface RmFlags extends NodeFlags {
+  force: boolean;
+  dryRun: boolean;
+  timeout: string;
+}
+
+export async function nodeRmAction(context: Context, flags: RmFlags): Promise<number> {
+  const timeoutMs = parseIntegerFlag('--timeout', flags.timeout, 1, 86_400) * 1000;
+  return withNode(context, flags, async ({ cluster, inventory, swarm, target }) => {
+    const own = cluster.nodes.find((s) => s.swarmNodeId === target.id);
+    const plan = planRemoval(target, swarm, { sshReachable: Boolean(own), force: flags.force });
+    if (plan.refusal) throw new PiswarmError(plan.refusal.message, { hint: plan.refusal.hint });
+    for (const warning of plan.warnings) context.reporter.warn(warning);
+    if (flags.dryRun) {
+      if (context.io.json) printJson(context.io, { node: target.hostname, dryRun: true, steps: plan.steps, warnings: plan.warnings });
+      else printLines(context.io, [`To remove ${target.hostname}, piswarm would:`, ...plan.steps.map((s, i) => `  ${i + 1}. ${describeStep(s)}`)].join('\n'));
+      return ExitCode.ok;
+    }
+    if (!context.io.json) context.io.stderr.write(`To remove ${target.hostname}:\n${plan.steps.map((s, i) => `  ${i + 1}. ${describeStep(s)}`).join('\n')}\n`);
+    const down = own ? '' : ` It is ${target.state} in the swarm and did not answer over SSH (${cluster.unreachable.find((u) => u.node === inventoryNodeFor(target, inventory.nodes())?.hostname)?.error ?? 'not in the inventory'}).`;
+    if (!(await createPrompter(context.io).confirm(`Remove ${target.hostname} from the swarm?${down}`))) {
+      throw new CancelledError(`Removal of ${target.hostname} cancelled; nothing was changed.`, 'Run it with --yes to skip the question (for scripts).');
+    }
+    const done: RemovalStep[] = [];
+    try {
+      await removeNode({ manager: otherManager(cluster, target), nodes: cluster.nodes, ...(own ? { own } : {}) }, target, plan, { timeoutMs }, platformPort, { ...opEvents(context), done: (step) => done.push(step) });
+    } finally {
+      recordSteps(inventory, swarm, done);
+      if (done.length > 0) await context.saveInventory(inventory);
+    }
+    if (context.io.json) printJson(context.io, { node: target.hostname, removed: true, steps: plan.steps });
+    else context.reporter.step(`${target.hostname} is out of the swarm; it stays in ${inventory.file} (piswarm bootstrap --only ${target.hostname} joins it again)`);
+    return ExitCode.ok;
+  });
+}
+
+/** Role changes and the removal, in the inventory, so a later bootstrap does not undo them. */
+function recordSteps(inventory: Inventory, swarm: readonly SwarmNodeView[], steps: readonly RemovalStep[]): void {
+  for (const step of steps) {
+    const node = swarm.find((n) => n.hostname === step.node);
+    const known = node && inventoryNodeFor(node, inventory.nodes());
+    if (!known) continue;
+    if (step.kind === 'promote') inventory.upsertNode(known.mac, { role: 'manager' });
+    if (step.kind === 'demote') inventory.upsertNode(known.mac, { role: 'worker' });
+    if (step.kind === 'remove') inventory.leaveSwarm(known.mac);
+  }
+}
+
+/** Runs `work` on the swarm node the command names, with the cluster open. */
+function withNode<T>(context: Context, flags: NodeFlags, work: (access: { cluster: Cluster; inventory: Inventory; swarm: SwarmNodeView[]; target: SwarmNodeView }) => Promise<T>): Promise<T> {
+  const ref = flags.args[0];
+  if (!ref) throw new UsageError('Which node?', 'Name it by hostname, IP or MAC: piswarm node drain worker-01 (piswarm node ls lists them).');
+  return withCluster(context, async (cluster, inventory) => {
+    const swarm = await readSwarmNodes(cluster.manager);
+    return work({ cluster, inventory, swarm, target: findSwarmNode(swarm, inventory.nodes(), ref) });
+  });
+}
+
+/**
+ * A reachable manager other than `target` (a node being demoted or removed cannot do it itself);
+ * the cluster's manager when there is none, for the quorum checks to refuse with their reasons.
+ */
+function otherManager(cluster: Cluster, target: SwarmNodeView): NodeSession {
+  return cluster.nodes.find((s) => s.facts.swarm.state === 'manager' && s.swarmNodeId !== target.id) ?? cluster.manager;
+}
+
+const platformPort = { fetchPlatforms: (image: string) => fetchImagePlatforms(parseImageRef(image), 10_000) };
+
+/** Steps as ✓ lines (JSON events with --json), drain progress as a line whenever it changes. */
+function opEvents(context: Context): NodeOpEvents {
+  let shown = '';
+  const json = (event: object) => context.io.stderr.write(`${JSON.stringify(event)}\n`);
+  return {
+    step: (message) => (context.io.json ? json({ event: 'step', message }) : context.reporter.step(message)),
+    warn: (message) => context.reporter.warn(message),
+    progress: (state: DrainProgress) => {
+      const line = state.services.map((s) => `${s.name} ${s.runningElsewhere}/${s.expected} elsewhere${s.leftOnNode ? `, ${s.leftOnNode} still on the node` : ''}`).join('; ');
+      if (line === shown) return;
+      shown = line;
+      if (context.io.json) json({ event: 'progress', services: state.services });
+      else context.io.stderr.write(`· ${line}\n`);
+    },
+  };
+}
+
+function describeDrainPlan(plan: DrainPlan, surged: readonly string[]): string {
+  const lines = [`Draining ${plan.node} would:`];
+  if (surged.length) lines.push(`  pause it and scale ${surged.join(', ')} up first, and back after`);
+  for (const m of plan.moves) lines.push(`  move ${m.tasks} task(s) of ${m.service} to ${m.to.join(', ')}`);
+  for (const b of plan.blocked) lines.push(`  leave ${b.tasks} task(s) of ${b.service} pending: ${b.reason}`);
+  if (plan.moves.length + plan.blocked.length === 0) lines.push('  move nothing: it runs no replicated task');
+  return lines.join('\n');
 }

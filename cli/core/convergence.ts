@@ -48,6 +48,10 @@ export interface Convergence {
 /** Engine errors no retry will fix: the image cannot be had, or no node may take the task. */
 const HOPELESS = /No such image|pull access denied|manifest unknown|not found|unauthorized|no basic auth credentials|no suitable node|exec format error/i;
 
+export function isHopeless(task: TaskState): boolean {
+  return HOPELESS.test(task.error ?? '');
+}
+
 /**
  * Whether the stack has converged: every replicated service has its replicas running (healthy)
  * for at least `windowMs` — a task that crashes after 2 s has not converged — every job has its
@@ -57,7 +61,15 @@ const HOPELESS = /No such image|pull access denied|manifest unknown|not found|un
 export function assessConvergence(
   services: readonly ServiceState[],
   tasks: readonly TaskState[],
-  options: { now: number; windowMs: number; failLimit: number; since: number; nodeName: (id: string | undefined) => string | undefined },
+  options: {
+    now: number;
+    windowMs: number;
+    failLimit: number;
+    since: number;
+    nodeName: (id: string | undefined) => string | undefined;
+    /** Also wait for tasks no longer wanted (scaled down, replaced) to have stopped. */
+    untilStopped?: boolean;
+  },
 ): Convergence {
   const progress: ServiceProgress[] = [];
   let failure: Convergence['failure'];
@@ -70,7 +82,8 @@ export function assessConvergence(
     for (const t of running) if (options.now - t.since < options.windowMs) recheckAt = Math.min(recheckAt ?? Infinity, t.since + options.windowMs);
     const completed = own.filter((t) => t.state === 'complete').length;
     const isJob = service.mode === 'replicated-job' || service.mode === 'global-job';
-    const done = isJob ? completed >= service.desired : stable.length === service.desired && wanted.length === service.desired;
+    const stopping = options.untilStopped ? own.filter((t) => t.desiredState !== 'running' && t.state === 'running').length : 0;
+    const done = isJob ? completed >= service.desired : stable.length === service.desired && wanted.length === service.desired && stopping === 0;
     progress.push({ name: service.name, desired: service.desired, running: running.length, stable: stable.length, completed, done });
 
     if (failure) continue;
@@ -79,7 +92,7 @@ export function assessConvergence(
       continue;
     }
     const failed = own.filter((t) => t.since >= options.since && (t.state === 'failed' || t.state === 'rejected' || (t.state === 'pending' && t.error)));
-    const hopeless = failed.find((t) => HOPELESS.test(t.error ?? ''));
+    const hopeless = failed.find(isHopeless);
     const last = hopeless ?? (failed.length >= options.failLimit ? failed.sort((a, b) => b.since - a.since)[0] : undefined);
     if (last) failure = { service: service.name, node: options.nodeName(last.nodeId), error: describeTask(last) };
   }

@@ -113,6 +113,13 @@ export class Inventory {
     this.revalidate();
   }
 
+  /** A node removed from the swarm: its role and swarm node ID go; the Pi stays listed (bootstrap --only joins it again). */
+  leaveSwarm(mac: string): void {
+    const key = this.keyFor(mac.toLowerCase());
+    for (const field of ['role', 'swarmNodeId']) if (this.doc.hasIn(['nodes', key, field])) this.doc.deleteIn(['nodes', key, field]);
+    this.revalidate();
+  }
+
   /** Records a flashed card's SSH host key, so the first connection to it is already verified. */
   recordCard(hostname: string, card: CardEntry): void {
     this.doc.setIn(['cards', hostname], this.doc.createNode(card));

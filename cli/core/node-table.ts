@@ -1,3 +1,4 @@
+import { UsageError } from '../errors.js';
 import type { InventoryNode } from './inventory.js';
 import type { SwarmNodeView } from './placement.js';
 
@@ -14,6 +15,25 @@ export interface NodeRow {
   mac?: string;
 }
 
+/** The inventory's entry for a swarm node: by swarm node ID, else hostname. */
+export function inventoryNodeFor(node: SwarmNodeView, inventory: readonly InventoryNode[]): InventoryNode | undefined {
+  return inventory.find((n) => n.swarmNodeId === node.id) ?? inventory.find((n) => n.hostname === node.hostname);
+}
+
+/** The swarm node a user named: by hostname, swarm node ID, or the inventory's hostname, MAC or IP. */
+export function findSwarmNode(swarm: readonly SwarmNodeView[], inventory: readonly InventoryNode[], ref: string): SwarmNodeView {
+  const needle = ref.toLowerCase();
+  const direct = swarm.find((n) => n.hostname.toLowerCase() === needle || n.id === ref);
+  if (direct) return direct;
+  const known = inventory.find((n) => n.mac === needle || n.hostname.toLowerCase() === needle || n.ip === ref);
+  const viaInventory = known && swarm.find((n) => n.id === known.swarmNodeId || n.hostname === known.hostname);
+  if (viaInventory) return viaInventory;
+  throw new UsageError(
+    known ? `${ref} is in the inventory but not in the swarm.` : `No node "${ref}" in the swarm.`,
+    `Swarm nodes: ${swarm.map((n) => n.hostname).join(', ')} (piswarm node ls).${known ? ' To join it: piswarm bootstrap --only ' + known.hostname + '.' : ''}`,
+  );
+}
+
 /**
  * The swarm's nodes joined with the inventory (by swarm node ID, else hostname), and what is
  * wrong: a manager advertising an address other than the one the inventory reaches it at has
@@ -22,7 +42,7 @@ export interface NodeRow {
 export function nodeRows(swarm: readonly SwarmNodeView[], inventory: readonly InventoryNode[], tasks: ReadonlyMap<string, number>): { rows: NodeRow[]; warnings: string[] } {
   const warnings: string[] = [];
   const rows = swarm.map((node): NodeRow => {
-    const known = inventory.find((n) => n.swarmNodeId === node.id) ?? inventory.find((n) => n.hostname === node.hostname);
+    const known = inventoryNodeFor(node, inventory);
     const advertised = node.managerAddr?.replace(/:\d+$/, '');
     if (node.role === 'manager' && advertised && known?.ip && advertised !== known.ip) {
       warnings.push(

@@ -15,6 +15,9 @@ export interface SwarmNodeView {
   reachable?: boolean;
   managerAddr?: string;
   engine?: string;
+  /** What the node offers the scheduler for reservations (0 when unknown). */
+  nanoCpus?: number;
+  memoryBytes?: number;
 }
 
 /** An image variant's platform, as a registry's manifest list names it. */
@@ -65,7 +68,11 @@ function armLevel(variant: string | undefined): number {
 
 /** The nodes a service may be scheduled on: ready, active, and matching every constraint. */
 export function eligibleNodes(nodes: readonly SwarmNodeView[], constraints: readonly string[]): SwarmNodeView[] {
-  return nodes.filter((node) => node.state === 'ready' && node.availability === 'active' && constraints.every((c) => matches(node, c)));
+  return nodes.filter((node) => node.state === 'ready' && node.availability === 'active' && meetsConstraints(node, constraints));
+}
+
+export function meetsConstraints(node: SwarmNodeView, constraints: readonly string[]): boolean {
+  return constraints.every((c) => matches(node, c));
 }
 
 function matches(node: SwarmNodeView, constraint: string): boolean {

@@ -20,18 +20,6 @@ export function stackDeployScript(name: string): string {
 }
 
 
-/** The stack's services, a separator line, then all its tasks (history included), as JSON lines. */
-export function stackStateScript(name: string): string {
-  const stack = shq(name);
-  return remoteScript(
-    `s=$(dk stack services ${stack} -q 2>/dev/null || true)`,
-    `[ -z "$s" ] || dk service inspect $s --format '{{json .}}'`,
-    'echo ---',
-    `t=$(dk stack ps ${stack} -q --no-trunc 2>/dev/null || true)`,
-    `[ -z "$t" ] || dk inspect --type task $t --format '{{json .}}'`,
-  );
-}
-
 /**
  * Container and service events on one node, as JSON lines, for at most `seconds` (so a stream
  * whose SSH channel went away does not outlive the deploy for long).

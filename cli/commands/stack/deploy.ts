@@ -7,6 +7,7 @@ import { parseImageRef } from '../../core/image-ref.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import { printJson, printLines } from '../../io.js';
 import { deployStack } from '../../services/stack/deploy-stack.js';
+import { convergenceProgress } from '../../ui/convergence-progress.js';
 import { formatTable } from '../../ui/table.js';
 import { withCluster } from '../cluster-access.js';
 import { parseIntegerFlag } from '../parse.js';
@@ -56,7 +57,6 @@ export async function deployComposeFiles(context: Context, request: ComposeDeplo
   // Validated before any connection: a broken file reaches no node.
   const stack = loadCompose(files, request.env);
 
-  let shown = '';
   return withCluster(context, async (cluster) => {
     for (const down of cluster.unreachable) context.reporter.warn(`${down.node} is unreachable (${down.error}); its events are not watched.`);
     const ports = {
@@ -70,13 +70,7 @@ export async function deployComposeFiles(context: Context, request: ComposeDeplo
     const result = await deployStack(cluster.manager, cluster.nodes, stack, { name, timeoutMs, windowMs, failLimit: 3, skipArchCheck: request.skipArchCheck }, ports, {
       warn: (message) => context.reporter.warn(message),
       deployed: (output) => context.reporter.debug(output),
-      progress: (state) => {
-        const line = state.services.map((s) => `${s.name} ${s.stable}/${s.desired}`).join(', ');
-        if (line === shown) return;
-        shown = line;
-        if (context.io.json) context.io.stderr.write(`${JSON.stringify({ event: 'progress', services: state.services })}\n`);
-        else context.io.stderr.write(`· up for the whole window: ${line}\n`);
-      },
+      progress: convergenceProgress(context.io, 'up for the whole window'),
     });
     if (context.io.json) printJson(context.io, result);
     else {

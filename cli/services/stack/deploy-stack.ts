@@ -2,12 +2,13 @@ import { createHash } from 'node:crypto';
 import { withExternalObjects, type ComposeStack } from '../../core/compose-file.js';
 import { assessConvergence, type Convergence } from '../../core/convergence.js';
 import type { ImagePlatform } from '../../core/placement.js';
-import { createObjectScript, eventsScript, missingObjectsScript, stackDeployScript } from '../../core/stack-scripts.js';
+import { createObjectScript, missingObjectsScript, stackDeployScript } from '../../core/stack-scripts.js';
 import { PiswarmError } from '../../errors.js';
 import type { NodeSession } from '../swarm/node-session.js';
 import { preflight } from './preflight.js';
 import { readSwarmNodes } from '../swarm/swarm-nodes.js';
 import { readStackState } from './swarm-state.js';
+import { watchSwarm } from '../swarm/watch-swarm.js';
 
 export interface DeployOptions {
   name: string;
@@ -38,17 +39,11 @@ export interface DeployResult {
   services: Convergence['services'];
 }
 
-/** Between a burst of events and the look at the stack they trigger. */
-const DEBOUNCE_MS = 50;
-/** States that come without an event anywhere (a task rejected before any container) are caught by this. */
-const HEARTBEAT_MS = 1000;
-
 /**
  * Checks, deploys and follows a stack to convergence. The manager's `docker stack deploy` turns
  * the compose file into services (the official translation, so files behave as users expect);
- * piswarm then watches every node's engine events at once and re-reads the stack's tasks when
- * something happens (and at least once a second), until every service converged, one failed,
- * or the time is up.
+ * piswarm then follows it with watchSwarm until every service converged, one failed, or the
+ * time is up.
  */
 export async function deployStack(manager: NodeSession, nodes: readonly NodeSession[], stack: ComposeStack, options: DeployOptions, ports: DeployPorts, events: DeployEvents): Promise<DeployResult> {
   const swarmNodes = await readSwarmNodes(manager);
@@ -62,55 +57,23 @@ export async function deployStack(manager: NodeSession, nodes: readonly NodeSess
   const deployed = await manager.run(`deploy stack ${options.name}`, stackDeployScript(options.name), text);
   events.deployed(deployed.stdout.trim());
 
-  const stop = new AbortController();
-  const deadline = started + options.timeoutMs;
-  let wake: () => void = () => undefined;
-  let pending = true;
-  const poke = () => {
-    pending = true;
-    wake();
-  };
-  // Event streams end by themselves a little after the deadline, should a channel outlive us.
-  const streams = nodes.map((node) => node.stream(eventsScript(options.timeoutMs / 1000 + 30), poke, stop.signal).catch(() => undefined));
-  const heartbeat = setInterval(poke, HEARTBEAT_MS);
-  try {
-    let state: Convergence | undefined;
-    for (;;) {
-      const now = Date.now();
-      if (!pending) {
-        const until = Math.min(deadline, state?.recheckAt ?? Infinity);
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, Math.max(0, until - now));
-          wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        await new Promise((resolve) => setTimeout(resolve, DEBOUNCE_MS));
-      }
-      pending = false;
-      const { services, tasks } = await readStackState(manager, options.name, checked.globalDesired);
-      state = assessConvergence(services, tasks, { now: Date.now(), windowMs: options.windowMs, failLimit: options.failLimit, since: started, nodeName });
-      events.progress(state);
-      if (state.failure) {
-        const { service, node, error } = state.failure;
-        throw new PiswarmError(`Stack ${options.name} did not converge: ${service}${node ? ` on ${node}` : ''}: ${error}`, {
-          hint: `See \`piswarm stack ps ${options.name}\`; fix the cause and deploy again (unchanged services are left running).`,
-        });
-      }
-      if (state.converged) return { name: options.name, seconds: (Date.now() - started) / 1000, services: state.services };
-      if (Date.now() >= deadline) {
-        const behind = state.services.filter((s) => !s.done).map((s) => `${s.name} ${s.stable}/${s.desired} running`);
-        throw new PiswarmError(`Stack ${options.name} did not converge within ${options.timeoutMs / 1000} s: ${behind.join(', ')}.`, {
-          hint: `See \`piswarm stack ps ${options.name}\`, or give it longer with --timeout.`,
-        });
-      }
+  const { state, done } = await watchSwarm(nodes, options.timeoutMs, async () => {
+    const { services, tasks } = await readStackState(manager, options.name, checked.globalDesired);
+    const state = assessConvergence(services, tasks, { now: Date.now(), windowMs: options.windowMs, failLimit: options.failLimit, since: started, nodeName });
+    events.progress(state);
+    if (state.failure) {
+      const { service, node, error } = state.failure;
+      throw new PiswarmError(`Stack ${options.name} did not converge: ${service}${node ? ` on ${node}` : ''}: ${error}`, {
+        hint: `See \`piswarm stack ps ${options.name}\`; fix the cause and deploy again (unchanged services are left running).`,
+      });
     }
-  } finally {
-    clearInterval(heartbeat);
-    stop.abort();
-    await Promise.all(streams);
-  }
+    return { state, done: state.converged, ...(state.recheckAt ? { recheckAt: state.recheckAt } : {}) };
+  });
+  if (done) return { name: options.name, seconds: (Date.now() - started) / 1000, services: state.services };
+  const behind = state.services.filter((s) => !s.done).map((s) => `${s.name} ${s.stable}/${s.desired} running`);
+  throw new PiswarmError(`Stack ${options.name} did not converge within ${options.timeoutMs / 1000} s: ${behind.join(', ')}.`, {
+    hint: `See \`piswarm stack ps ${options.name}\`, or give it longer with --timeout.`,
+  });
 }
 
 /**

@@ -31,6 +31,12 @@ export class NodeSession {
     this.current = node;
   }
 
+  /** Its ID in the swarm, when the engine is a member. */
+  get swarmNodeId(): string | undefined {
+    const swarm = this.facts.swarm;
+    return swarm.state === 'manager' || swarm.state === 'worker' ? swarm.nodeId : undefined;
+  }
+
   get hostKey(): string {
     return this.connection.hostKey;
   }

@@ -20,5 +20,7 @@ export async function readSwarmNodes(manager: NodeSession): Promise<SwarmNodeVie
     reachable: n.ManagerStatus?.Reachability === 'reachable',
     managerAddr: n.ManagerStatus?.Addr,
     engine: n.Description?.Engine?.EngineVersion,
+    nanoCpus: n.Description?.Resources?.NanoCPUs ?? 0,
+    memoryBytes: n.Description?.Resources?.MemoryBytes ?? 0,
   }));
 }

@@ -1,0 +1,26 @@
+import { remoteScript } from './remote-shell.js';
+import { shq } from './shell-quote.js';
+
+/**
+ * Node-side scripts of `piswarm service …` and `node drain`, run on a manager.
+ */
+
+/** Which services: all, those named (IDs or full names), or a stack's. */
+export type ServiceSelector = { names: readonly string[] } | { stack: string } | 'all';
+
+/** The selected services, a separator line, then all their tasks (history included), as JSON lines. */
+export function servicesStateScript(selector: ServiceSelector): string {
+  const select = selector === 'all' ? 's=$(dk service ls -q)' : 'names' in selector ? `s=${shq(selector.names.join(' '))}` : `s=$(dk stack services ${shq(selector.stack)} -q 2>/dev/null || true)`;
+  return remoteScript(
+    select,
+    '[ -z "$s" ] || dk service inspect $s --format \'{{json .}}\'',
+    'echo ---',
+    't=; [ -z "$s" ] || t=$(dk service ps $s -q --no-trunc)',
+    '[ -z "$t" ] || dk inspect --type task $t --format \'{{json .}}\'',
+  );
+}
+
+/** Sets replicas without waiting (piswarm follows the tasks itself). */
+export function serviceScaleScript(targets: ReadonlyArray<{ name: string; replicas: number }>): string {
+  return remoteScript(`dk service scale --detach ${targets.map((t) => shq(`${t.name}=${t.replicas}`)).join(' ')} >/dev/null`);
+}

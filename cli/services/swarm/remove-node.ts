@@ -1,0 +1,60 @@
+import type { ImagePlatform, SwarmNodeView } from '../../core/placement.js';
+import { describeStep, type RemovalPlan, type RemovalStep } from '../../core/removal-plan.js';
+import { nodeCommandScript, swarmLeaveScript } from '../../core/swarm-scripts.js';
+import { PiswarmError } from '../../errors.js';
+import { drainNode, type NodeOpEvents } from './drain-node.js';
+import { demoteNode, promoteNode, waitForNode } from './node-roles.js';
+import type { NodeSession } from './node-session.js';
+import { readSwarmNodes } from './swarm-nodes.js';
+
+export interface RemovalContext {
+  /** A manager other than the node being removed. */
+  manager: NodeSession;
+  nodes: readonly NodeSession[];
+  /** The node's own session, when it answered over SSH. */
+  own?: NodeSession;
+}
+
+/**
+ * Carries out a removal plan step by step, each on fresh swarm state; `done` hears of each step
+ * once it is complete (the caller records role changes in the inventory as they happen).
+ */
+export async function removeNode(
+  access: RemovalContext,
+  target: SwarmNodeView,
+  plan: RemovalPlan,
+  options: { timeoutMs: number },
+  ports: { fetchPlatforms(image: string): Promise<ImagePlatform[]> },
+  events: NodeOpEvents & { done(step: RemovalStep): void },
+): Promise<void> {
+  const { manager } = access;
+  const current = async (hostname: string) => {
+    const node = (await readSwarmNodes(manager)).find((n) => n.hostname === hostname);
+    if (!node) throw new PiswarmError(`${hostname} is no longer in the swarm.`, { hint: 'See `piswarm node ls`.' });
+    return node;
+  };
+  for (const step of plan.steps) {
+    switch (step.kind) {
+      case 'promote':
+        await promoteNode(manager, await current(step.node), events, step.why);
+        break;
+      case 'demote':
+        await demoteNode(manager, await current(step.node), events, step.why);
+        break;
+      case 'drain':
+        // A removal never lets a service stop: those with every task on the node surge first.
+        await drainNode(manager, access.nodes, await current(step.node), { force: false, surge: true, timeoutMs: options.timeoutMs, dryRun: false }, ports, events);
+        break;
+      case 'leave':
+        events.step(describeStep(step));
+        await access.own!.run('leave the swarm', swarmLeaveScript(target.state !== 'ready'));
+        await waitForNode(manager, target, (n) => n.state === 'down', 'down in the swarm');
+        break;
+      case 'remove':
+        events.step(describeStep(step));
+        await manager.run(`remove ${step.node} from the swarm`, nodeCommandScript(['rm', ...(step.force ? ['--force'] : []), target.id]));
+        break;
+    }
+    events.done(step);
+  }
+}

@@ -1,0 +1,17 @@
+import type { TaskState } from '../../core/convergence.js';
+import { parseJsonLines } from '../../core/json-lines.js';
+import { servicesStateScript, type ServiceSelector } from '../../core/service-scripts.js';
+import { parseServiceSpec, parseTask, type ServiceSpecView } from '../../core/swarm-objects.js';
+import type { NodeSession } from './node-session.js';
+
+export interface ServicesState {
+  services: ServiceSpecView[];
+  tasks: TaskState[];
+}
+
+/** The selected services and their tasks, as a manager sees them. */
+export async function readServices(manager: NodeSession, selector: ServiceSelector): Promise<ServicesState> {
+  const { stdout } = await manager.run('read the services and their tasks', servicesStateScript(selector));
+  const [servicePart, taskPart] = stdout.split('\n---\n');
+  return { services: parseJsonLines(servicePart ?? '').map(parseServiceSpec), tasks: parseJsonLines(taskPart ?? '').map(parseTask) };
+}
