@@ -57,7 +57,8 @@ export function planDrain(
     }
     if (here === own.length) plan.alone.push({ service: service.name, tasks: here, replicas: service.replicas ?? here });
     const to = new Set<string>();
-    for (let placed = 0; placed < here; placed++) {
+    let placed = 0;
+    for (; placed < here; placed++) {
       const reasons: string[] = [];
       const fits = nodes.filter((node) => {
         const why = node.id === target.id ? 'the node being drained' : refusal(node, service, load.get(node.id)!, platforms.get(service.image));
@@ -72,7 +73,7 @@ export function planDrain(
       occupy(load.get(best.id)!, service);
       to.add(best.hostname);
     }
-    if (to.size > 0) plan.moves.push({ service: service.name, tasks: here, to: [...to].sort() });
+    if (placed > 0) plan.moves.push({ service: service.name, tasks: placed, to: [...to].sort() });
   }
   return plan;
 }

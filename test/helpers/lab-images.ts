@@ -54,13 +54,13 @@ export async function pushSingleArchImage(registry: string, repository: string, 
  * A lab of Pis bootstrapped into a swarm (inventory `inventory`, run as `env`), with images/ built
  * into its registry: where the stack tests start. Returns the nodes' pids, for the leftover check.
  */
-export async function startSwarmLab(options: { name: string; subnet: string; nodes: readonly string[]; registry: string; inventory: string; env: NodeJS.ProcessEnv }): Promise<number[]> {
+export async function startSwarmLab(options: { name: string; subnet: string; nodes: readonly string[]; registry: string; inventory: string; env: NodeJS.ProcessEnv; managers?: number }): Promise<number[]> {
   const { name, subnet, nodes, registry, inventory, env } = options;
   await piswarm(['lab', 'down', '--name', name], { env: labEnv });
   const up = await piswarm(['lab', 'up', '--name', name, '--nodes', String(nodes.length), '--subnet', subnet], { env: labEnv });
   if (up.code !== 0) throw new Error(`lab up failed: ${up.stderr}`);
   const pids = nodes.flatMap((_, i) => netnsPids(`${name}-pi-0${i + 1}`));
-  const boot = await piswarm(['--inventory', inventory, 'bootstrap', '--nodes', nodes.join(',')], { env });
+  const boot = await piswarm(['--inventory', inventory, 'bootstrap', '--nodes', nodes.join(','), ...(options.managers ? ['--managers', String(options.managers)] : [])], { env });
   if (boot.code !== 0) throw new Error(`bootstrap failed: ${boot.stderr}`);
   buildLabImages(name, 'pi-01', registry);
   return pids;

@@ -99,4 +99,47 @@ describe('the IoT stack against a real RabbitMQ', () => {
     await processed.stop();
     expect(new Set(processed.ids.filter((id) => id.startsWith('kill-test-'))).size).toBe(120);
   });
+
+  it('drains a worker under load: every published reading is processed, and the consumers never drop to zero', async () => {
+    const deployed = await cli(['stack', 'deploy', join(STACKS, 'iot.yml')], { IOT_WORK_MS: '5' });
+    expect(deployed.code, deployed.stderr).toBe(0);
+    const running = async () => {
+      const out = await lab('exec', 'pi-01', '--', 'docker', 'service', 'ps', 'iot_consumer', '--filter', 'desired-state=running', '--format', '{{.CurrentState}}');
+      return out.stdout.split('\n').filter((l) => l.startsWith('Running')).length;
+    };
+    expect(await running()).toBe(3);
+    const processed = await watchProcessed();
+    const confirms = await broker.createConfirmChannel();
+    const published: string[] = [];
+    let publishing = true;
+    const publisher = (async () => {
+      for (let i = 0; publishing || i < 300; i++) {
+        const id = `drain-test-${i}`;
+        confirms.sendToQueue('sensor-readings', Buffer.from(JSON.stringify({ id, type: 'temperature', sensor: 't-1', value: 20 + (i % 5), at: new Date().toISOString() })), { persistent: true, messageId: id });
+        published.push(id);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      await confirms.waitForConfirms();
+    })();
+    let least = Infinity;
+    let watching = true;
+    const watcher = (async () => {
+      while (watching) least = Math.min(least, await running());
+    })();
+    await until(() => processed.ids.length >= 50, 15_000, 'consumers to be busy');
+    const drain = await cli(['node', 'drain', 'pi-03']);
+    watching = false;
+    publishing = false;
+    await Promise.all([watcher, publisher]);
+    expect(drain.code, drain.stderr).toBe(0);
+    expect(drain.stderr).toMatch(/drain pi-03: 1 iot_consumer task\(s\) move to pi-0[12]/);
+    expect(least).toBeGreaterThanOrEqual(1);
+    expect(await running()).toBe(3);
+    await until(() => published.every((id) => processed.ids.includes(id)), 60_000, 'every published reading processed');
+    await processed.stop();
+    await confirms.close();
+    expect(new Set(processed.ids.filter((id) => id.startsWith('drain-test-'))).size).toBe(published.length);
+    expect((await channel.checkQueue('sensor-readings')).messageCount).toBe(0);
+    expect((await cli(['node', 'activate', 'pi-03'])).code).toBe(0);
+  });
 });

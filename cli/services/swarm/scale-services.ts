@@ -34,9 +34,11 @@ export async function scaleServices(manager: NodeSession, nodes: readonly NodeSe
   const started = Date.now();
   await manager.run('scale the services', serviceScaleScript(chosen.map((c) => ({ name: c.service.name, replicas: c.replicas }))));
   const nodeName = (id: string | undefined) => swarmNodes.find((n) => n.id === id)?.hostname;
+  const down = new Set(swarmNodes.filter((n) => n.state !== 'ready').map((n) => n.id));
   const names = chosen.map((c) => c.service.id);
   const { state, done } = await watchSwarm(nodes, options.timeoutMs, async () => {
-    const { tasks } = await readServices(manager, { names });
+    // A task on a node that is down never reports that it stopped: it is not waited for.
+    const tasks = (await readServices(manager, { names })).tasks.filter((t) => t.desiredState === 'running' || !down.has(t.nodeId ?? ''));
     // A scale changes no task spec, so a past update's rollback state says nothing about it.
     const wanted = chosen.map((c): ServiceState => ({ id: c.service.id, name: c.service.name, mode: 'replicated', desired: c.replicas }));
     const state = assessConvergence(wanted, tasks, { now: Date.now(), windowMs: options.windowMs, failLimit: options.failLimit, since: started, nodeName, untilStopped: true });
