@@ -38,9 +38,16 @@ export AMQP_URL="amqp://iot:$password@$gateway:5672" IOT_CONSUMER_IMAGE="$regist
 piswarm stack deploy stacks/iot.yml
 SENSOR_COUNT=500 piswarm stack deploy stacks/iot-simulator.yml
 
+# Day two: scale, drain a node without stopping anything, and take it out of the swarm.
+piswarm service scale web=2 consumer=4
+piswarm node drain pi-03 --surge
+piswarm node rm pi-03 --yes
+piswarm node ls
+
 first=${ips%%,*}
 echo
 echo "hello-world answers on port 8080 of every node, e.g.: curl http://$first:8080/"
 curl -s "http://$first:8080/" || true
 echo "The IoT consumers processed the simulator's readings: piswarm logs consumer; piswarm stack ps iot"
+echo "pi-03 left the swarm (it stays in piswarm.yaml): piswarm bootstrap --only pi-03 joins it again."
 echo "When done: piswarm lab down --name $name; bash scripts/lab-rabbitmq.sh stop $broker 5672"
