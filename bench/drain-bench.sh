@@ -13,31 +13,11 @@ SUBNET=10.92.0.0/24
 REGISTRY=10.92.0.1:5000
 TASKS=30
 ROUNDS=3
-PISWARM="$PWD/dist/cli/main.js"
-WORK=$(mktemp -d /tmp/piswarm-drain-bench.XXXXXX)
-export PISWARM_LAB_ROOT=/var/lib/piswarm/bench-labs HOME="$WORK" SSH_AUTH_SOCK=
-
 source bench/lib.sh
-needs_root "namespaces, bridges"
-install_missing bc:bc
-[ -d node_modules ] || npm ci --no-audit --no-fund
-npm run --silent build
-cleanup() {
-  node "$PISWARM" lab down --name "$NAME" >/dev/null 2>&1 || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-piswarm() { node "$PISWARM" --inventory "$WORK/piswarm.yaml" "$@"; }
-on_manager() { node "$PISWARM" lab exec pi-01 --name "$NAME" -- "$@"; }
+swarm_bench_setup drain
 now_ms() { date +%s%3N; }
 
-echo "Starting a 3-node lab swarm and building hello-world..."
-node "$PISWARM" lab down --name "$NAME" >/dev/null 2>&1 || true
-node "$PISWARM" lab up --name "$NAME" --nodes 3 --subnet "$SUBNET" >"$WORK/lab.log" 2>&1 || { tail -20 "$WORK/lab.log"; exit 1; }
-piswarm bootstrap --nodes 10.92.0.11,10.92.0.12,10.92.0.13 >"$WORK/bootstrap.log" 2>&1 || { tail -20 "$WORK/bootstrap.log"; exit 1; }
-bash scripts/lab-images.sh "$NAME" pi-01 "$REGISTRY" >/dev/null
-for n in pi-01 pi-02 pi-03; do node "$PISWARM" lab exec "$n" --name "$NAME" -- docker pull -q "$REGISTRY/hello-world:1" >/dev/null; done
+start_swarm_lab "$NAME" "$SUBNET" 3 "$REGISTRY"
 
 # 30 tasks, all on pi-02: the other nodes are paused while the service starts.
 setup() {

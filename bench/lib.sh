@@ -11,3 +11,33 @@ install_missing() {
   for p in "$@"; do command -v "${p%%:*}" >/dev/null || need+=("${p##*:}"); done
   [ ${#need[@]} -eq 0 ] || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null; }
 }
+
+# swarm_bench_setup KIND: what a benchmark on a lab swarm named $NAME starts with: root, bc, a
+# build, a work folder ($WORK, also HOME so no user key or agent is used) removed with the lab on
+# exit, and piswarm / on_manager (pi-01's console) helpers.
+swarm_bench_setup() {
+  PISWARM="$PWD/dist/cli/main.js"
+  WORK=$(mktemp -d "/tmp/piswarm-$1-bench.XXXXXX")
+  export PISWARM_LAB_ROOT=/var/lib/piswarm/bench-labs HOME="$WORK" SSH_AUTH_SOCK=
+  needs_root "namespaces, bridges"
+  install_missing bc:bc
+  [ -d node_modules ] || npm ci --no-audit --no-fund
+  npm run --silent build
+  trap 'node "$PISWARM" lab down --name "$NAME" >/dev/null 2>&1 || true; rm -rf "$WORK"' EXIT
+  piswarm() { node "$PISWARM" --inventory "$WORK/piswarm.yaml" "$@"; }
+  on_manager() { node "$PISWARM" lab exec pi-01 --name "$NAME" -- "$@"; }
+}
+
+# start_swarm_lab NAME SUBNET COUNT REGISTRY: a lab of COUNT Pis bootstrapped into a swarm
+# (inventory $WORK/piswarm.yaml), images/ built into its registry, and hello-world pulled on
+# every node so contenders measure scheduling, not pulls. Needs PISWARM and WORK.
+start_swarm_lab() {
+  local name=$1 subnet=$2 count=$3 registry=$4 ips n
+  ips=$(seq 1 "$count" | sed "s/^/${subnet%.0\/24}.1/" | paste -sd,)
+  echo "Starting a $count-node lab swarm and building hello-world..."
+  node "$PISWARM" lab down --name "$name" >/dev/null 2>&1 || true
+  node "$PISWARM" lab up --name "$name" --nodes "$count" --subnet "$subnet" >"$WORK/lab.log" 2>&1 || { tail -20 "$WORK/lab.log"; exit 1; }
+  node "$PISWARM" --inventory "$WORK/piswarm.yaml" bootstrap --nodes "$ips" >"$WORK/bootstrap.log" 2>&1 || { tail -20 "$WORK/bootstrap.log"; exit 1; }
+  bash scripts/lab-images.sh "$name" pi-01 "$registry" >/dev/null
+  for n in $(seq 1 "$count"); do node "$PISWARM" lab exec "pi-0$n" --name "$name" -- docker pull -q "$registry/hello-world:1" >/dev/null; done
+}

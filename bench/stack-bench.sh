@@ -11,31 +11,10 @@ NAME=bstk
 SUBNET=10.88.0.0/24
 REGISTRY=10.88.0.1:5000
 WINDOW=5
-PISWARM="$PWD/dist/cli/main.js"
-WORK=$(mktemp -d /tmp/piswarm-stack-bench.XXXXXX)
-export PISWARM_LAB_ROOT=/var/lib/piswarm/bench-labs HOME="$WORK" SSH_AUTH_SOCK=
-
 source bench/lib.sh
-needs_root "namespaces, bridges"
-install_missing bc:bc
-[ -d node_modules ] || npm ci --no-audit --no-fund
-npm run --silent build
-cleanup() {
-  node "$PISWARM" lab down --name "$NAME" >/dev/null 2>&1 || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+swarm_bench_setup stack
 
-piswarm() { node "$PISWARM" --inventory "$WORK/piswarm.yaml" "$@"; }
-on_manager() { node "$PISWARM" lab exec pi-01 --name "$NAME" -- "$@"; }
-
-echo "Starting a 3-node lab swarm and building hello-world..."
-node "$PISWARM" lab down --name "$NAME" >/dev/null 2>&1 || true
-node "$PISWARM" lab up --name "$NAME" --nodes 3 --subnet "$SUBNET" >"$WORK/lab.log" 2>&1 || { tail -20 "$WORK/lab.log"; exit 1; }
-piswarm bootstrap --nodes 10.88.0.11,10.88.0.12,10.88.0.13 >"$WORK/bootstrap.log" 2>&1 || { tail -20 "$WORK/bootstrap.log"; exit 1; }
-bash scripts/lab-images.sh "$NAME" pi-01 "$REGISTRY" >/dev/null
-# Every node has the image already: the contenders measure scheduling and convergence, not pulls.
-for n in pi-01 pi-02 pi-03; do node "$PISWARM" lab exec "$n" --name "$NAME" -- docker pull -q "$REGISTRY/hello-world:1" >/dev/null; done
+start_swarm_lab "$NAME" "$SUBNET" 3 "$REGISTRY"
 
 { echo 'services:'; for i in $(seq 1 10); do printf '  s%s:\n    image: %s/hello-world:1\n    environment: {NODE_NAME: "{{.Node.Hostname}}"}\n    deploy: {replicas: 1}\n' "$i" "$REGISTRY"; done; } > "$WORK/ten.yml"
 

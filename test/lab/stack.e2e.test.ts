@@ -150,4 +150,15 @@ describe('piswarm stack on the lab', () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('No stack named nope');
   });
+
+  it("refuses to demote or remove the swarm's only manager, changing nothing", async () => {
+    for (const args of [['node', 'demote', 'pi-01'], ['node', 'rm', 'pi-01', '--yes']]) {
+      const run = await cli(args);
+      expect(run.code, args.join(' ')).toBe(1);
+      expect(run.stderr).toContain("pi-01 is the swarm's last manager: without it nothing can manage the swarm.");
+    }
+    const ls = JSON.parse((await cli(['node', 'ls', '--json'])).stdout) as Array<{ hostname: string; role: string }>;
+    expect(ls.find((n) => n.hostname === 'pi-01')?.role).toBe('manager');
+    expect(ls).toHaveLength(3);
+  });
 });
