@@ -85,6 +85,19 @@ describe('piswarm operations on a 6-node lab (3 managers)', () => {
     expect((await cli(['service', 'scale', 'hello_web'])).stderr).toContain('"hello_web" is not NAME=N');
   });
 
+  it('fails a scale the reservations cannot hold with the scheduler\'s reason, never reporting success', async () => {
+    // Each lab node offers this machine's CPUs; a task reserving all of them fits once per node.
+    const cpus = (await docker('pi-01', "docker node inspect self --format '{{.Description.Resources.NanoCPUs}}'")).trim();
+    const big = join(dir, 'big.yml');
+    writeFileSync(big, `services:\n  web:\n    image: ${REGISTRY}/hello-world:1\n    deploy:\n      replicas: 1\n      resources:\n        reservations:\n          cpus: '${Number(cpus) / 1e9}'\n`);
+    expect((await cli(['stack', 'deploy', big, '--name', 'big', '--window', '0'])).code).toBe(0);
+    const run = await cli(['service', 'scale', 'big_web=7', '--timeout', '60']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/big_web did not reach its new replica count: .*no suitable node \(insufficient resources on \d nodes?\)/);
+    expect(run.stderr).not.toContain('all running');
+    expect((await cli(['stack', 'rm', 'big'])).code).toBe(0);
+  });
+
   it('refuses a drain that would strand tasks, naming the service and why each node cannot take them', async () => {
     const full = await cli(['service', 'scale', 'hw_web=6', '--window', '0']);
     expect(full.code, full.stderr).toBe(0);

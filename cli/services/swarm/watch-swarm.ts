@@ -5,6 +5,13 @@ import type { NodeSession } from './node-session.js';
 const DEBOUNCE_MS = 50;
 /** States that come without an event anywhere (a task rejected before any container) are caught by this. */
 const HEARTBEAT_MS = 1000;
+/**
+ * A node's agent reports a task's new state to the managers a little after its container event:
+ * one more look this long after the last event catches it without waiting for the heartbeat.
+ */
+const FOLLOW_UP_MS = 250;
+/** Looks cost the manager's CPU, which the tasks being started need: at most one per this. */
+const MIN_GAP_MS = 250;
 
 export interface WatchStep<S> {
   state: S;
@@ -28,11 +35,18 @@ export async function watchSwarm<S>(nodes: readonly NodeSession[], timeoutMs: nu
     pending = true;
     wake();
   };
+  let followUp: NodeJS.Timeout | undefined;
+  const onEvent = () => {
+    poke();
+    clearTimeout(followUp);
+    followUp = setTimeout(poke, FOLLOW_UP_MS);
+  };
   // Event streams end by themselves a little after the deadline, should a channel outlive us.
-  const streams = nodes.map((node) => node.stream(eventsScript(timeoutMs / 1000 + 30), poke, stop.signal).catch(() => undefined));
+  const streams = nodes.map((node) => node.stream(eventsScript(timeoutMs / 1000 + 30), onEvent, stop.signal).catch(() => undefined));
   const heartbeat = setInterval(poke, HEARTBEAT_MS);
   try {
     let step: WatchStep<S> | undefined;
+    let lastLook = 0;
     for (;;) {
       if (!pending) {
         const until = Math.min(deadline, step?.recheckAt ?? Infinity);
@@ -45,12 +59,15 @@ export async function watchSwarm<S>(nodes: readonly NodeSession[], timeoutMs: nu
         });
         await new Promise((resolve) => setTimeout(resolve, DEBOUNCE_MS));
       }
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, lastLook + MIN_GAP_MS - Date.now())));
       pending = false;
+      lastLook = Date.now();
       step = await look();
       if (step.done || Date.now() >= deadline) return { state: step.state, done: step.done };
     }
   } finally {
     clearInterval(heartbeat);
+    clearTimeout(followUp);
     stop.abort();
     await Promise.all(streams);
   }
