@@ -24,8 +24,8 @@ export function stackDeployScript(name: string): string {
  * Container and service events on one node, as JSON lines, for at most `seconds` (so a stream
  * whose SSH channel went away does not outlive the deploy for long).
  */
-export function eventsScript(seconds: number): string {
-  return remoteScript(`dk events --until ${Math.ceil(seconds)}s --filter type=container --filter type=service --format '{{json .}}'`);
+export function eventsScript(seconds: number, types: readonly string[] = ['container', 'service']): string {
+  return remoteScript(`dk events --until ${Math.ceil(seconds)}s ${types.map((t) => `--filter type=${t}`).join(' ')} --format '{{json .}}'`);
 }
 
 export const STACK_LS_SCRIPT = remoteScript(`dk stack ls --format '{{json .}}'`);

@@ -82,8 +82,8 @@ export function swarmLeaveScript(force: boolean): string {
   return remoteScript(`if [ "$(dk info --format '{{.Swarm.LocalNodeState}}')" = inactive ]; then echo unchanged; exit 0; fi`, `dk swarm leave${force ? ' --force' : ''} >/dev/null`, 'echo changed');
 }
 
-/** Every swarm node as JSON lines (platform, role, state, manager status, labels). */
-export const NODE_INSPECT_SCRIPT = remoteScript(`dk node inspect $(dk node ls -q) --format '{{json .}}'`);
+/** Every swarm node (platform, role, state, manager status, labels): a JSON array from the API, or JSON lines. */
+export const NODE_INSPECT_SCRIPT = remoteScript(`if has_api; then dapi /nodes; else dk node inspect $(dk node ls -q) --format '{{json .}}'; fi`);
 
 /** "NODE_ID COUNT" per swarm node: the tasks meant to be running there. */
 export const NODE_TASK_COUNTS_SCRIPT = remoteScript(`for n in $(dk node ls -q); do printf '%s %s\\n' "$n" "$(dk node ps "$n" -q --filter desired-state=running | wc -l)"; done`);

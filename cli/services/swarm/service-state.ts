@@ -1,6 +1,6 @@
 import type { TaskState } from '../../core/convergence.js';
 import { parseJsonLines } from '../../core/json-lines.js';
-import { servicesStateScript, type ServiceSelector } from '../../core/service-scripts.js';
+import { isSelected, servicesStateScript, type ServiceSelector } from '../../core/service-scripts.js';
 import { parseServiceSpec, parseTask, type ServiceSpecView } from '../../core/swarm-objects.js';
 import type { NodeSession } from './node-session.js';
 
@@ -13,5 +13,7 @@ export interface ServicesState {
 export async function readServices(manager: NodeSession, selector: ServiceSelector): Promise<ServicesState> {
   const { stdout } = await manager.run('read the services and their tasks', servicesStateScript(selector));
   const [servicePart, taskPart] = stdout.split('\n---\n');
-  return { services: parseJsonLines(servicePart ?? '').map(parseServiceSpec), tasks: parseJsonLines(taskPart ?? '').map(parseTask) };
+  const services = parseJsonLines(servicePart ?? '').map(parseServiceSpec).filter((s) => isSelected(selector, s));
+  const ids = new Set(services.map((s) => s.id));
+  return { services, tasks: parseJsonLines(taskPart ?? '').map(parseTask).filter((t) => ids.has(t.serviceId)) };
 }
