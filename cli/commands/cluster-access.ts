@@ -1,4 +1,6 @@
 import { localNetworks } from '../adapters/local-networks.js';
+import { fetchImagePlatforms } from '../adapters/registry-client.js';
+import { parseImageRef } from '../core/image-ref.js';
 import { createSshProber } from '../adapters/tcp-probe.js';
 import type { Context } from '../context.js';
 import type { Inventory } from '../core/inventory.js';
@@ -21,8 +23,7 @@ export function nodeLocator(context: Context, inventory: Inventory): LocatorPort
  */
 export async function withCluster<T>(context: Context, work: (cluster: Cluster, inventory: Inventory) => Promise<T>): Promise<T> {
   const inventory = await context.loadInventory();
-  const credentials = await resolveSshCredentials({ privateKeyPath: inventory.sshDefaults.privateKey });
-  const cluster = await openCluster(inventory, { connector: context.ssh(), credentials, timeoutMs: 60_000, locator: nodeLocator(context, inventory), reporter: context.reporter });
+  const cluster = await openInventoryCluster(context, inventory);
   try {
     return await work(cluster, inventory);
   } finally {
@@ -30,3 +31,12 @@ export async function withCluster<T>(context: Context, work: (cluster: Cluster, 
     if (cluster.moved.length > 0) await context.saveInventory(inventory);
   }
 }
+
+/** Sessions to the inventory's nodes and a manager (moved nodes followed first); the caller closes it. */
+export async function openInventoryCluster(context: Context, inventory: Inventory): Promise<Cluster> {
+  const credentials = await resolveSshCredentials({ privateKeyPath: inventory.sshDefaults.privateKey });
+  return openCluster(inventory, { connector: context.ssh(), credentials, timeoutMs: 60_000, locator: nodeLocator(context, inventory), reporter: context.reporter });
+}
+
+/** Image platforms from their registries, for the checks that compare them with node architectures. */
+export const registryPlatforms = { fetchPlatforms: (image: string) => fetchImagePlatforms(parseImageRef(image), 10_000) };

@@ -1,7 +1,5 @@
-import { fetchImagePlatforms } from '../adapters/registry-client.js';
 import type { Context } from '../context.js';
 import type { DrainPlan, DrainProgress } from '../core/drain-plan.js';
-import { parseImageRef } from '../core/image-ref.js';
 import type { Inventory } from '../core/inventory.js';
 import { findSwarmNode, inventoryNodeFor, nodeRows } from '../core/node-table.js';
 import type { SwarmNodeView } from '../core/placement.js';
@@ -17,7 +15,7 @@ import { removeNode } from '../services/swarm/remove-node.js';
 import { readSwarmNodes } from '../services/swarm/swarm-nodes.js';
 import { createPrompter } from '../ui/prompter.js';
 import { formatTable } from '../ui/table.js';
-import { withCluster } from './cluster-access.js';
+import { registryPlatforms, withCluster } from './cluster-access.js';
 import { parseIntegerFlag } from './parse.js';
 
 export async function nodeLsAction(context: Context): Promise<number> {
@@ -55,7 +53,7 @@ export interface DrainFlags extends NodeFlags {
 export async function nodeDrainAction(context: Context, flags: DrainFlags): Promise<number> {
   const timeoutMs = parseIntegerFlag('--timeout', flags.timeout, 1, 86_400) * 1000;
   return withNode(context, flags, async ({ cluster, target }) => {
-    const result = await drainNode(cluster.manager, cluster.nodes, target, { force: flags.force, surge: flags.surge, timeoutMs, dryRun: flags.dryRun }, platformPort, opEvents(context));
+    const result = await drainNode(cluster.manager, cluster.nodes, target, { force: flags.force, surge: flags.surge, timeoutMs, dryRun: flags.dryRun }, registryPlatforms, opEvents(context));
     if (context.io.json) printJson(context.io, { node: target.hostname, dryRun: flags.dryRun, ...result });
     else if (flags.dryRun) printLines(context.io, describeDrainPlan(result.plan, result.surged));
     else context.reporter.step(`${target.hostname} drained in ${result.seconds.toFixed(1)} s: ${result.plan.moves.length ? `its tasks run on ${[...new Set(result.plan.moves.flatMap((m) => m.to))].join(', ')}` : 'it had no replicated tasks'}`);
@@ -122,7 +120,7 @@ export async function nodeRmAction(context: Context, flags: RmFlags): Promise<nu
     }
     const done: RemovalStep[] = [];
     try {
-      await removeNode({ manager: otherManager(cluster, target), nodes: cluster.nodes, ...(own ? { own } : {}) }, target, plan, { timeoutMs }, platformPort, { ...opEvents(context), done: (step) => done.push(step) });
+      await removeNode({ manager: otherManager(cluster, target), nodes: cluster.nodes, ...(own ? { own } : {}) }, target, plan, { timeoutMs }, registryPlatforms, { ...opEvents(context), done: (step) => done.push(step) });
     } finally {
       recordSteps(inventory, swarm, done);
       if (done.length > 0) await context.saveInventory(inventory);
@@ -162,8 +160,6 @@ function withNode<T>(context: Context, flags: NodeFlags, work: (access: { cluste
 function otherManager(cluster: Cluster, target: SwarmNodeView): NodeSession {
   return cluster.nodes.find((s) => s.facts.swarm.state === 'manager' && s.swarmNodeId !== target.id) ?? cluster.manager;
 }
-
-const platformPort = { fetchPlatforms: (image: string) => fetchImagePlatforms(parseImageRef(image), 10_000) };
 
 /** Steps as ✓ lines (JSON events with --json), drain progress as a line whenever it changes. */
 function opEvents(context: Context): NodeOpEvents {

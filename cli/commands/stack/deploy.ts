@@ -1,15 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { fetchImagePlatforms } from '../../adapters/registry-client.js';
 import type { Context } from '../../context.js';
 import { loadCompose, stackNameOf } from '../../core/compose-file.js';
-import { parseImageRef } from '../../core/image-ref.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import { printJson, printLines } from '../../io.js';
 import { deployStack } from '../../services/stack/deploy-stack.js';
 import { convergenceProgress } from '../../ui/convergence-progress.js';
 import { formatTable } from '../../ui/table.js';
-import { withCluster } from '../cluster-access.js';
+import { registryPlatforms, withCluster } from '../cluster-access.js';
 import { parseIntegerFlag } from '../parse.js';
 
 export interface StackDeployFlags {
@@ -60,7 +58,7 @@ export async function deployComposeFiles(context: Context, request: ComposeDeplo
   return withCluster(context, async (cluster) => {
     for (const down of cluster.unreachable) context.reporter.warn(`${down.node} is unreachable (${down.error}); its events are not watched.`);
     const ports = {
-      fetchPlatforms: (image: string) => fetchImagePlatforms(parseImageRef(image), 10_000),
+      ...registryPlatforms,
       // Relative to the first compose file, as Docker resolves them.
       readFile: (file: string) =>
         readFile(resolve(dirname(paths[0]!), file), 'utf8').catch((error: NodeJS.ErrnoException) => {

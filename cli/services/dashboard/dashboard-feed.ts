@@ -25,6 +25,8 @@ export interface DashboardFeed {
   cluster(): Cluster;
   /** Adds a line to the event list (an action's outcome). */
   note(event: Omit<DashboardEvent, 'at'>): void;
+  /** Reads every node's resources now (the slow refresh does it by itself). */
+  readResources(): Promise<void>;
   refresh(): void;
   stop(): Promise<void>;
 }
@@ -207,6 +209,7 @@ export function startDashboardFeed(open: () => Promise<Cluster>, first: Cluster,
     manager: () => manager,
     cluster: () => cluster,
     note,
+    readResources,
     refresh: schedule,
     async stop() {
       stopped = true;

@@ -3,8 +3,8 @@ import type { NodeSession } from './node-session.js';
 
 /** Between a burst of events and the look at the swarm they trigger. */
 const DEBOUNCE_MS = 50;
-/** States that come without an event anywhere (a task rejected before any container) are caught by this. */
-const HEARTBEAT_MS = 1000;
+/** States that come without an event anywhere (a task rejected before any container, a state an agent reports late) are caught by this; looks are one API call, so it is cheap. */
+const HEARTBEAT_MS = 500;
 /**
  * A node's agent reports a task's new state to the managers a little after its container event:
  * one more look this long after the last event catches it without waiting for the heartbeat.

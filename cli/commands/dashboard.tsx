@@ -1,0 +1,110 @@
+import { render, renderToString } from 'ink';
+import { amqpQueueReader } from '../adapters/amqp-queues.js';
+import type { Context } from '../context.js';
+import type { DashboardSnapshot } from '../core/dashboard.js';
+import { serviceLogsScript } from '../core/stack-scripts.js';
+import { nodeCommandScript } from '../core/swarm-scripts.js';
+import { ExitCode } from '../errors.js';
+import { printJson, printLines } from '../io.js';
+import { startDashboardFeed, type DashboardFeed } from '../services/dashboard/dashboard-feed.js';
+import { drainNode } from '../services/swarm/drain-node.js';
+import { scaleServices } from '../services/swarm/scale-services.js';
+import { readSwarmNodes } from '../services/swarm/swarm-nodes.js';
+import { DashboardApp, type DashboardActions } from '../ui/dashboard/dashboard-app.js';
+import { DashboardView } from '../ui/dashboard/panels.js';
+import { openInventoryCluster, registryPlatforms } from './cluster-access.js';
+import { parseIntegerFlag } from './parse.js';
+
+export interface DashboardFlags {
+  once: boolean;
+  refresh: string;
+  amqpUrl?: string;
+  queue: string[];
+}
+
+export async function dashboardAction(context: Context, flags: DashboardFlags): Promise<number> {
+  const resourceMs = parseIntegerFlag('--refresh', flags.refresh, 1, 3600) * 1000;
+  const inventory = await context.loadInventory();
+  const open = () => openInventoryCluster(context, inventory);
+  const queues = flags.amqpUrl ? amqpQueueReader(flags.amqpUrl, flags.queue) : undefined;
+  const live = !flags.once && !context.io.json && Boolean(process.stdout.isTTY);
+  const listeners = new Set<(s: DashboardSnapshot) => void>();
+  let firstRead: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => (firstRead = resolve));
+  const feed = startDashboardFeed(open, await open(), inventory, { resourceMs, refreshGapMs: 500, retryMs: 3000, ...(queues ? { queues: queues.read } : {}) }, (snapshot) => {
+    if (snapshot.updatedAt > 0 || snapshot.stale) firstRead();
+    for (const listener of listeners) listener(snapshot);
+  });
+  try {
+    if (!live) {
+      // One look: the swarm, then every node's resources (CPU needs a second sample, a second later).
+      await ready;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      await feed.readResources();
+      const snapshot = feed.snapshot();
+      if (context.io.json) printJson(context.io, snapshot);
+      else printLines(context.io, renderToString(<DashboardView snapshot={snapshot} />, { columns: process.stdout.columns || 160 }));
+      return snapshot.stale ? ExitCode.failed : ExitCode.ok;
+    }
+    const subscribe = (listener: (s: DashboardSnapshot) => void) => {
+      listeners.add(listener);
+      listener(feed.snapshot());
+      return () => void listeners.delete(listener);
+    };
+    const app = render(<DashboardApp initial={feed.snapshot()} subscribe={subscribe} actions={dashboardActions(feed)} />, { incrementalRendering: true, maxFps: 10, exitOnCtrlC: true, patchConsole: false });
+    await app.waitUntilExit();
+    return ExitCode.ok;
+  } finally {
+    await feed.stop();
+    await queues?.close();
+  }
+}
+
+/** The keys' actions, through the same services as `service scale`, `node drain` and `logs`; outcomes go to the event list. */
+function dashboardActions(feed: DashboardFeed): DashboardActions {
+  const withManager = (what: string, work: (manager: NonNullable<ReturnType<DashboardFeed['manager']>>) => Promise<string>) => {
+    const manager = feed.manager();
+    if (!manager) return feed.note({ level: 'error', text: `can't ${what}: no manager answers` });
+    feed.note({ level: 'info', text: `${what}…` });
+    void work(manager).then(
+      (done) => {
+        feed.note({ level: 'info', text: done });
+        feed.refresh();
+      },
+      (error: Error) => feed.note({ level: 'error', text: `${what} failed: ${error.message}` }),
+    );
+  };
+  const target = async (manager: Parameters<Parameters<typeof withManager>[1]>[0], hostname: string) => {
+    const node = (await readSwarmNodes(manager)).find((n) => n.hostname === hostname);
+    if (!node) throw new Error(`${hostname} is not in the swarm`);
+    return node;
+  };
+  const events = { step: (text: string) => feed.note({ level: 'info', text }), warn: (text: string) => feed.note({ level: 'warn', text }) };
+  return {
+    scale: (service, replicas) =>
+      withManager(`scale ${service} to ${replicas}`, async (manager) => {
+        const result = await scaleServices(manager, feed.cluster().nodes, [{ name: service, replicas }], { timeoutMs: 300_000, windowMs: 0, failLimit: 3 }, { progress: () => feed.refresh() });
+        return `${service}: ${replicas} running (${result.seconds.toFixed(1)} s)`;
+      }),
+    drain: (hostname) =>
+      withManager(`drain ${hostname}`, async (manager) => {
+        const result = await drainNode(manager, feed.cluster().nodes, await target(manager, hostname), { force: false, surge: true, timeoutMs: 300_000, dryRun: false }, registryPlatforms, events);
+        return `${hostname} drained in ${result.seconds.toFixed(1)} s`;
+      }),
+    activate: (hostname) =>
+      withManager(`activate ${hostname}`, async (manager) => {
+        const node = await target(manager, hostname);
+        await manager.run(`activate ${hostname}`, nodeCommandScript(['update', '--availability', 'active', node.id]));
+        return `${hostname} is active`;
+      }),
+    async logs(service) {
+      const manager = feed.manager();
+      if (!manager) return ['no manager answers'];
+      try {
+        return (await manager.run(`read the logs of ${service}`, serviceLogsScript(service, { follow: false, tail: 12 }))).stdout.split('\n').filter(Boolean).slice(-12);
+      } catch (error) {
+        return [(error as Error).message];
+      }
+    },
+  };
+}

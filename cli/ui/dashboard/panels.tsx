@@ -1,0 +1,172 @@
+import { Box, Text } from 'ink';
+import type { DashboardEvent, DashboardSnapshot, QueueView } from '../../core/dashboard.js';
+
+/** The dashboard's panels: plain functions of the snapshot, so each renders alone in tests. */
+
+type Row = readonly string[];
+
+/** A fixed-width table: columns as wide as their widest cell; the selected row marked. */
+function Table({ header, rows, selected, colour }: { header: Row; rows: readonly Row[]; selected?: number; colour?: (row: number) => string | undefined }) {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: Row) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
+  return (
+    <Box flexDirection="column">
+      <Text dimColor>{`  ${line(header)}`}</Text>
+      {rows.map((r, i) => (
+        <Text key={i} inverse={i === selected} color={colour?.(i)}>
+          {`${i === selected ? '›' : ' '} ${line(r)}`}
+        </Text>
+      ))}
+    </Box>
+  );
+}
+
+function Panel({ title, focused, children }: { title: string; focused?: boolean; children: React.ReactNode }) {
+  return (
+    <Box flexDirection="column" marginBottom={1}>
+      <Text bold color={focused ? 'cyan' : undefined}>
+        {title}
+      </Text>
+      {children}
+    </Box>
+  );
+}
+
+const percent = (n: number | undefined) => (n === undefined ? '-' : `${n}%`);
+
+export function NodesPanel({ snapshot, selected, focused }: { snapshot: DashboardSnapshot; selected?: number; focused?: boolean }) {
+  if (snapshot.nodes.length === 0) return <Panel title="NODES" focused={focused}><Text dimColor>  no nodes yet</Text></Panel>;
+  const rows = snapshot.nodes.map((n) => [
+    n.hostname,
+    n.leader ? 'manager*' : n.role,
+    n.status,
+    n.availability,
+    n.arch,
+    percent(n.resources?.cpuPercent),
+    percent(n.resources?.memoryPercent),
+    n.resources?.temperatureC === undefined ? '-' : `${n.resources.temperatureC}°C`,
+    String(n.tasks),
+    n.ip ?? '-',
+  ]);
+  const colour = (i: number) => (snapshot.nodes[i]!.status !== 'ready' ? 'red' : snapshot.nodes[i]!.availability !== 'active' ? 'yellow' : undefined);
+  return (
+    <Panel title="NODES" focused={focused}>
+      <Table header={['HOSTNAME', 'ROLE', 'STATUS', 'AVAIL', 'ARCH', 'CPU', 'MEM', 'TEMP', 'TASKS', 'IP']} rows={rows} selected={focused ? selected : undefined} colour={colour} />
+    </Panel>
+  );
+}
+
+export function ServicesPanel({ snapshot, selected, focused }: { snapshot: DashboardSnapshot; selected?: number; focused?: boolean }) {
+  if (snapshot.services.length === 0) return <Panel title="SERVICES" focused={focused}><Text dimColor>  no services (piswarm stack deploy FILE)</Text></Panel>;
+  const rows = snapshot.services.map((s) => [s.name, s.stack ?? '-', s.mode, `${s.running}/${s.desired}`, s.image, s.update ?? '-']);
+  const colour = (i: number) => {
+    const s = snapshot.services[i]!;
+    if (s.update?.startsWith('rollback') || (s.desired > 0 && s.running === 0)) return 'red';
+    return s.running < s.desired ? 'yellow' : undefined;
+  };
+  return (
+    <Panel title="SERVICES" focused={focused}>
+      <Table header={['NAME', 'STACK', 'MODE', 'RUNNING', 'IMAGE', 'UPDATE']} rows={rows} selected={focused ? selected : undefined} colour={colour} />
+    </Panel>
+  );
+}
+
+/** Tasks running per service and node, as the swarm visualizer shows placement. */
+export function PlacementPanel({ snapshot }: { snapshot: DashboardSnapshot }) {
+  const { services, nodes, running } = snapshot.placement;
+  if (services.length === 0 || nodes.length === 0) return null;
+  return (
+    <Panel title="PLACEMENT">
+      <Table header={['SERVICE', ...nodes]} rows={services.map((s, i) => [s, ...running[i]!.map((n) => (n === 0 ? '·' : String(n)))])} />
+    </Panel>
+  );
+}
+
+const clock = (at: number) => new Date(at).toISOString().slice(11, 19);
+
+export function EventsPanel({ events, limit = 8 }: { events: readonly DashboardEvent[]; limit?: number }) {
+  return (
+    <Panel title="EVENTS">
+      {events.length === 0 ? <Text dimColor>  nothing yet</Text> : null}
+      {events.slice(0, limit).map((e, i) => (
+        <Text key={i} color={e.level === 'error' ? 'red' : e.level === 'warn' ? 'yellow' : undefined}>{`  ${clock(e.at)} ${e.text}`}</Text>
+      ))}
+    </Panel>
+  );
+}
+
+export function QueuesPanel({ queues }: { queues?: readonly QueueView[] }) {
+  if (!queues || queues.length === 0) return null;
+  return (
+    <Panel title="QUEUES">
+      <Table header={['QUEUE', 'MESSAGES', 'CONSUMERS']} rows={queues.map((q) => [q.name, String(q.messages), String(q.consumers)])} />
+    </Panel>
+  );
+}
+
+/** Where the figures come from, and whether they are current. */
+export function StatusBar({ snapshot }: { snapshot: DashboardSnapshot }) {
+  const when = snapshot.updatedAt ? clock(snapshot.updatedAt) : 'never';
+  return (
+    <Box flexDirection="column" marginBottom={1}>
+      <Text>
+        <Text bold>piswarm dashboard</Text>
+        {` · manager ${snapshot.manager ?? '-'} · updated ${when}`}
+      </Text>
+      {snapshot.stale ? <Text color="red">{`STALE: figures as of ${when}; reconnecting (${snapshot.problem ?? 'no manager answers'})`}</Text> : null}
+    </Box>
+  );
+}
+
+export const HELP = [
+  'tab        switch between nodes and services',
+  '↑ ↓        select',
+  '+ -        scale the selected service up or down by one',
+  'd / a      drain / activate the selected node (asks first)',
+  'l          logs of the selected service',
+  '?          this help',
+  'q          quit',
+];
+
+export function HelpPanel() {
+  return (
+    <Panel title="KEYS">
+      {HELP.map((line) => (
+        <Text key={line}>{`  ${line}`}</Text>
+      ))}
+    </Panel>
+  );
+}
+
+export function LogsPanel({ service, lines }: { service: string; lines: readonly string[] }) {
+  return (
+    <Panel title={`LOGS ${service} (l to close)`}>
+      {lines.length === 0 ? <Text dimColor>  no output</Text> : lines.map((l, i) => <Text key={i}>{`  ${l}`}</Text>)}
+    </Panel>
+  );
+}
+
+/** The whole screen for one snapshot: what --once prints, and what the live view shows. */
+export function DashboardView(props: {
+  snapshot: DashboardSnapshot;
+  focus?: 'nodes' | 'services';
+  selectedNode?: number;
+  selectedService?: number;
+  overlay?: React.ReactNode;
+  prompt?: string;
+  live?: boolean;
+}) {
+  const { snapshot, focus } = props;
+  return (
+    <Box flexDirection="column">
+      <StatusBar snapshot={snapshot} />
+      <NodesPanel snapshot={snapshot} selected={props.selectedNode} focused={focus === 'nodes'} />
+      <ServicesPanel snapshot={snapshot} selected={props.selectedService} focused={focus === 'services'} />
+      <PlacementPanel snapshot={snapshot} />
+      <QueuesPanel queues={snapshot.queues} />
+      {props.overlay ?? <EventsPanel events={snapshot.events} />}
+      {props.prompt ? <Text color="cyan">{props.prompt}</Text> : null}
+      {props.live ? <Text dimColor>tab switch · ↑↓ select · +/- scale · d drain · a activate · l logs · ? help · q quit</Text> : null}
+    </Box>
+  );
+}
