@@ -65,6 +65,19 @@ describe('dashboard panels', () => {
   });
 });
 
+describe('dashboard layout', () => {
+  it('fits a terminal however many services there are, keeping the selected one in view', () => {
+    const services = Array.from({ length: 100 }, (_, i) => ({ name: `s${String(i).padStart(3, '0')}`, mode: 'replicated' as const, running: 1, desired: 1, image: 'hello:1' }));
+    const placement = { services: services.map((s) => s.name), nodes: ['pi-01', 'pi-02'], running: services.map(() => [1, 0]) };
+    const nodes = Array.from({ length: 12 }, (_, i) => node(`pi-${String(i + 1).padStart(2, '0')}`));
+    const frame = render(<DashboardView snapshot={snapshot({ services, placement, nodes })} focus="services" selectedService={70} rows={50} live />).lastFrame()!;
+    expect(frame.split('\n').length).toBeLessThan(50);
+    expect(frame).toContain('› s070');
+    expect(frame).toMatch(/… \d+ above, \d+ below/);
+    expect(frame).toContain('SERVICES (100)');
+  });
+});
+
 describe('dashboard keys', () => {
   const recorder = () => {
     const calls: string[] = [];
@@ -78,31 +91,36 @@ describe('dashboard keys', () => {
   };
   const tick = () => new Promise((resolve) => setTimeout(resolve, 20));
 
+  /** Polls until `ready` holds: ink applies a key's state change on its next render. */
+  const waitFor = async (ready: () => boolean, what: string) => {
+    for (let i = 0; i < 100 && !ready(); i++) await tick();
+    if (!ready()) throw new Error(`timed out waiting for ${what}`);
+  };
+
   it('scales the selected service with + and -, drains and activates the selected node after a y', async () => {
     const { calls, actions } = recorder();
     const app = render(<DashboardApp initial={snapshot()} subscribe={() => () => undefined} actions={actions} />);
     await tick();
     app.stdin.write('+');
-    await tick();
+    await waitFor(() => calls.length === 1, 'the first scale');
     app.stdin.write('-');
-    await tick();
+    await waitFor(() => calls.length === 2, 'the second scale');
     app.stdin.write('\t'); // to nodes
-    await tick();
+    await waitFor(() => /› pi-01/.test(app.lastFrame()!), 'the nodes panel to take the focus');
     app.stdin.write('\u001B[B'); // down: pi-02
-    await tick();
+    await waitFor(() => /› pi-02/.test(app.lastFrame()!), 'pi-02 selected');
     app.stdin.write('d');
-    await tick();
-    expect(app.lastFrame()).toContain('Drain pi-02? Its tasks move to other nodes first. y/n');
+    await waitFor(() => app.lastFrame()!.includes('Drain pi-02? Its tasks move to other nodes first. y/n'), 'the drain question');
     app.stdin.write('n');
-    await tick();
+    await waitFor(() => !app.lastFrame()!.includes('Drain pi-02?'), 'the question to go');
     app.stdin.write('d');
-    await tick();
+    await waitFor(() => app.lastFrame()!.includes('Drain pi-02?'), 'the drain question again');
     app.stdin.write('y');
-    await tick();
+    await waitFor(() => calls.length === 3, 'the drain');
     app.stdin.write('a');
-    await tick();
+    await waitFor(() => app.lastFrame()!.includes('Activate pi-02?'), 'the activate question');
     app.stdin.write('y');
-    await tick();
+    await waitFor(() => calls.length === 4, 'the activation');
     expect(calls).toEqual(['scale hello_web 3', 'scale hello_web 1', 'drain pi-02', 'activate pi-02']);
   });
 
@@ -112,15 +130,12 @@ describe('dashboard keys', () => {
     const app = render(<DashboardApp initial={snapshot()} subscribe={(listener) => ((push = listener), () => undefined)} actions={actions} />);
     await tick();
     app.stdin.write('l');
-    await tick();
-    expect(app.lastFrame()).toContain('LOGS hello_web');
+    await waitFor(() => app.lastFrame()!.includes('LOGS hello_web'), 'the logs');
     expect(app.lastFrame()).toContain('line two');
     app.stdin.write('?');
-    await tick();
-    expect(app.lastFrame()).toContain('d / a      drain / activate the selected node');
+    await waitFor(() => app.lastFrame()!.includes('d / a      drain / activate the selected node'), 'the help');
     push(snapshot({ services: [{ name: 'hello_web', stack: 'hello', mode: 'replicated', running: 5, desired: 5, image: 'reg:5000/hello-world:1' }] }));
-    await tick();
-    expect(app.lastFrame()).toMatch(/hello_web\s+hello\s+replicated\s+5\/5/);
+    await waitFor(() => /hello_web\s+hello\s+replicated\s+5\/5/.test(app.lastFrame()!), 'the new snapshot');
   });
 });
 

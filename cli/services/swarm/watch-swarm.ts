@@ -3,15 +3,14 @@ import type { NodeSession } from './node-session.js';
 
 /** Between a burst of events and the look at the swarm they trigger. */
 const DEBOUNCE_MS = 50;
-/** States that come without an event anywhere (a task rejected before any container, a state an agent reports late) are caught by this; looks are one API call, so it is cheap. */
-const HEARTBEAT_MS = 500;
 /**
- * A node's agent reports a task's new state to the managers a little after its container event:
- * one more look this long after the last event catches it without waiting for the heartbeat.
+ * Task states the managers record without any event (a task rejected before any container, the
+ * state an agent reports some time after its container event) are caught by a look this often;
+ * a look is one API call on the manager, so it is cheap.
  */
-const FOLLOW_UP_MS = 250;
+const HEARTBEAT_MS = 250;
 /** Looks cost the manager's CPU, which the tasks being started need: at most one per this. */
-const MIN_GAP_MS = 250;
+const MIN_GAP_MS = 100;
 
 export interface WatchStep<S> {
   state: S;
@@ -22,8 +21,8 @@ export interface WatchStep<S> {
 
 /**
  * Follows the swarm until `look` says done or `timeoutMs` passes: every node's engine events are
- * streamed at once, and the swarm is looked at again after each burst (and at least once a
- * second), so the answer comes as soon as the last container starts instead of at the next poll.
+ * streamed at once, and the swarm is looked at again after each burst (and at least every
+ * quarter second), so the answer comes as soon as the last container starts.
  * `look` throws to give up early (a failure no wait will fix).
  */
 export async function watchSwarm<S>(nodes: readonly NodeSession[], timeoutMs: number, look: () => Promise<WatchStep<S>>): Promise<{ state: S; done: boolean }> {
@@ -35,14 +34,8 @@ export async function watchSwarm<S>(nodes: readonly NodeSession[], timeoutMs: nu
     pending = true;
     wake();
   };
-  let followUp: NodeJS.Timeout | undefined;
-  const onEvent = () => {
-    poke();
-    clearTimeout(followUp);
-    followUp = setTimeout(poke, FOLLOW_UP_MS);
-  };
   // Event streams end by themselves a little after the deadline, should a channel outlive us.
-  const streams = nodes.map((node) => node.stream(eventsScript(timeoutMs / 1000 + 30), onEvent, stop.signal).catch(() => undefined));
+  const streams = nodes.map((node) => node.stream(eventsScript(timeoutMs / 1000 + 30), poke, stop.signal).catch(() => undefined));
   const heartbeat = setInterval(poke, HEARTBEAT_MS);
   try {
     let step: WatchStep<S> | undefined;
@@ -67,7 +60,6 @@ export async function watchSwarm<S>(nodes: readonly NodeSession[], timeoutMs: nu
     }
   } finally {
     clearInterval(heartbeat);
-    clearTimeout(followUp);
     stop.abort();
     await Promise.all(streams);
   }

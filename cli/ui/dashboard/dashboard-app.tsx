@@ -1,5 +1,5 @@
-import { useApp, useInput } from 'ink';
-import { useEffect, useState } from 'react';
+import { useApp, useInput, useStdout } from 'ink';
+import { useEffect, useRef, useState } from 'react';
 import type { DashboardSnapshot } from '../../core/dashboard.js';
 import { DashboardView, HelpPanel, LogsPanel } from './panels.js';
 
@@ -16,10 +16,17 @@ type Overlay = { kind: 'help' } | { kind: 'logs'; service: string; lines: string
 /** The live dashboard: follows the feed's snapshots and turns keys into actions. */
 export function DashboardApp({ initial, subscribe, actions }: { initial: DashboardSnapshot; subscribe: (listener: (s: DashboardSnapshot) => void) => () => void; actions: DashboardActions }) {
   const { exit } = useApp();
+  const { stdout } = useStdout();
   const [snapshot, setSnapshot] = useState(initial);
   const [focus, setFocus] = useState<'nodes' | 'services'>('services');
   const [selected, setSelected] = useState({ nodes: 0, services: 0 });
-  const [confirm, setConfirm] = useState<{ question: string; run: () => void } | undefined>();
+  // A ref as well as state: keys typed faster than a render must see the question already asked or gone.
+  const [confirm, setConfirmState] = useState<{ question: string; run: () => void } | undefined>();
+  const pending = useRef(confirm);
+  const setConfirm = (value: typeof confirm) => {
+    pending.current = value;
+    setConfirmState(value);
+  };
   const [overlay, setOverlay] = useState<Overlay | undefined>();
   useEffect(() => subscribe(setSnapshot), [subscribe]);
 
@@ -27,8 +34,8 @@ export function DashboardApp({ initial, subscribe, actions }: { initial: Dashboa
   const service = snapshot.services[Math.min(selected.services, snapshot.services.length - 1)];
 
   useInput((input, key) => {
-    if (confirm) {
-      if (input === 'y') confirm.run();
+    if (pending.current) {
+      if (input === 'y') pending.current.run();
       setConfirm(undefined);
       return;
     }
@@ -55,5 +62,5 @@ export function DashboardApp({ initial, subscribe, actions }: { initial: Dashboa
   });
 
   const shown = overlay?.kind === 'help' ? <HelpPanel /> : overlay?.kind === 'logs' ? <LogsPanel service={overlay.service} lines={overlay.lines} /> : undefined;
-  return <DashboardView snapshot={snapshot} focus={focus} selectedNode={selected.nodes} selectedService={selected.services} overlay={shown} prompt={confirm?.question} live />;
+  return <DashboardView snapshot={snapshot} focus={focus} selectedNode={selected.nodes} selectedService={selected.services} overlay={shown} prompt={confirm?.question} live rows={stdout.rows || 24} />;
 }

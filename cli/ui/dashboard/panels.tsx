@@ -56,28 +56,45 @@ export function NodesPanel({ snapshot, selected, focused }: { snapshot: Dashboar
   );
 }
 
-export function ServicesPanel({ snapshot, selected, focused }: { snapshot: DashboardSnapshot; selected?: number; focused?: boolean }) {
+/** The rows of a long list that fit: `size` of them, keeping `selected` in view. */
+export function visibleWindow(total: number, selected: number, size: number): { start: number; end: number } {
+  if (total <= size) return { start: 0, end: total };
+  const start = Math.max(0, Math.min(total - size, selected - Math.floor(size / 2)));
+  return { start, end: start + size };
+}
+
+function MoreLine({ total, window }: { total: number; window: { start: number; end: number } }) {
+  if (window.start === 0 && window.end === total) return null;
+  return <Text dimColor>{`  … ${window.start} above, ${total - window.end} below (↑↓)`}</Text>;
+}
+
+export function ServicesPanel({ snapshot, selected = 0, focused, window }: { snapshot: DashboardSnapshot; selected?: number; focused?: boolean; window?: { start: number; end: number } }) {
   if (snapshot.services.length === 0) return <Panel title="SERVICES" focused={focused}><Text dimColor>  no services (piswarm stack deploy FILE)</Text></Panel>;
-  const rows = snapshot.services.map((s) => [s.name, s.stack ?? '-', s.mode, `${s.running}/${s.desired}`, s.image, s.update ?? '-']);
+  const shown = window ?? { start: 0, end: snapshot.services.length };
+  const services = snapshot.services.slice(shown.start, shown.end);
+  const rows = services.map((s) => [s.name, s.stack ?? '-', s.mode, `${s.running}/${s.desired}`, s.image, s.update ?? '-']);
   const colour = (i: number) => {
-    const s = snapshot.services[i]!;
+    const s = services[i]!;
     if (s.update?.startsWith('rollback') || (s.desired > 0 && s.running === 0)) return 'red';
     return s.running < s.desired ? 'yellow' : undefined;
   };
   return (
-    <Panel title="SERVICES" focused={focused}>
-      <Table header={['NAME', 'STACK', 'MODE', 'RUNNING', 'IMAGE', 'UPDATE']} rows={rows} selected={focused ? selected : undefined} colour={colour} />
+    <Panel title={`SERVICES (${snapshot.services.length})`} focused={focused}>
+      <Table header={['NAME', 'STACK', 'MODE', 'RUNNING', 'IMAGE', 'UPDATE']} rows={rows} selected={focused ? selected - shown.start : undefined} colour={colour} />
+      <MoreLine total={snapshot.services.length} window={shown} />
     </Panel>
   );
 }
 
 /** Tasks running per service and node, as the swarm visualizer shows placement. */
-export function PlacementPanel({ snapshot }: { snapshot: DashboardSnapshot }) {
+export function PlacementPanel({ snapshot, window }: { snapshot: DashboardSnapshot; window?: { start: number; end: number } }) {
   const { services, nodes, running } = snapshot.placement;
   if (services.length === 0 || nodes.length === 0) return null;
+  const shown = window ?? { start: 0, end: services.length };
+  const rows = services.slice(shown.start, shown.end).map((s, i) => [s, ...running[shown.start + i]!.map((n) => (n === 0 ? '·' : String(n)))]);
   return (
     <Panel title="PLACEMENT">
-      <Table header={['SERVICE', ...nodes]} rows={services.map((s, i) => [s, ...running[i]!.map((n) => (n === 0 ? '·' : String(n)))])} />
+      <Table header={['SERVICE', ...nodes]} rows={rows} />
     </Panel>
   );
 }
@@ -146,7 +163,17 @@ export function LogsPanel({ service, lines }: { service: string; lines: readonly
   );
 }
 
-/** The whole screen for one snapshot: what --once prints, and what the live view shows. */
+/** Lines the screen needs besides the service rows (titles, headers, margins, nodes, events, footer). */
+function fixedLines(snapshot: DashboardSnapshot, events: number): number {
+  const queues = snapshot.queues?.length ? snapshot.queues.length + 3 : 0;
+  return 3 + (snapshot.stale ? 1 : 0) + (snapshot.nodes.length + 3) + 4 + 4 + queues + (events + 2) + 2;
+}
+
+/**
+ * The whole screen for one snapshot: what --once prints, and what the live view shows. With
+ * `rows` (the terminal's height) the service list and placement grid show a window around the
+ * selected service, so the screen never outgrows the terminal (a taller one is redrawn whole).
+ */
 export function DashboardView(props: {
   snapshot: DashboardSnapshot;
   focus?: 'nodes' | 'services';
@@ -155,16 +182,20 @@ export function DashboardView(props: {
   overlay?: React.ReactNode;
   prompt?: string;
   live?: boolean;
+  rows?: number;
 }) {
   const { snapshot, focus } = props;
+  const events = props.rows ? Math.min(8, Math.max(3, Math.floor(props.rows / 8))) : 8;
+  const room = props.rows ? Math.max(2, Math.floor((props.rows - fixedLines(snapshot, events)) / 2)) : snapshot.services.length;
+  const window = visibleWindow(snapshot.services.length, props.selectedService ?? 0, room);
   return (
     <Box flexDirection="column">
       <StatusBar snapshot={snapshot} />
       <NodesPanel snapshot={snapshot} selected={props.selectedNode} focused={focus === 'nodes'} />
-      <ServicesPanel snapshot={snapshot} selected={props.selectedService} focused={focus === 'services'} />
-      <PlacementPanel snapshot={snapshot} />
+      <ServicesPanel snapshot={snapshot} selected={props.selectedService} focused={focus === 'services'} window={window} />
+      <PlacementPanel snapshot={snapshot} window={window} />
       <QueuesPanel queues={snapshot.queues} />
-      {props.overlay ?? <EventsPanel events={snapshot.events} />}
+      {props.overlay ?? <EventsPanel events={snapshot.events} limit={events} />}
       {props.prompt ? <Text color="cyan">{props.prompt}</Text> : null}
       {props.live ? <Text dimColor>tab switch · ↑↓ select · +/- scale · d drain · a activate · l logs · ? help · q quit</Text> : null}
     </Box>
