@@ -36,7 +36,7 @@ busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
 CORES=$(nproc)
 TICKS=$(getconf CLK_TCK)
 
-ips() { for i in $(seq 1 "$1"); do echo "10.86.0.$((10 + i))"; done; }
+ips() { lab_ips "$SUBNET" "$1"; }
 fresh_lab() {
   node "$PISWARM" lab down --name "$NAME" >/dev/null 2>&1 || true
   node "$PISWARM" lab up --name "$NAME" --nodes "$1" --subnet "$SUBNET" >"$WORK/lab.log" 2>&1 || { tail -20 "$WORK/lab.log"; exit 1; }

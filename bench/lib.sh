@@ -31,13 +31,16 @@ swarm_bench_setup() {
 # start_swarm_lab NAME SUBNET COUNT REGISTRY: a lab of COUNT Pis bootstrapped into a swarm
 # (inventory $WORK/piswarm.yaml), images/ built into its registry, and hello-world pulled on
 # every node so contenders measure scheduling, not pulls. Needs PISWARM and WORK.
+# lab_ips SUBNET COUNT: the addresses lab up gives its nodes (.11, .12, …), one per line.
+lab_ips() { local i; for i in $(seq 1 "$2"); do echo "${1%.0/24}.$((10 + i))"; done; }
+
 start_swarm_lab() {
   local name=$1 subnet=$2 count=$3 registry=$4 ips n
-  ips=$(seq 1 "$count" | sed "s/^/${subnet%.0\/24}.1/" | paste -sd,)
+  ips=$(lab_ips "$subnet" "$count" | paste -sd,)
   echo "Starting a $count-node lab swarm and building hello-world..."
   node "$PISWARM" lab down --name "$name" >/dev/null 2>&1 || true
   node "$PISWARM" lab up --name "$name" --nodes "$count" --subnet "$subnet" >"$WORK/lab.log" 2>&1 || { tail -20 "$WORK/lab.log"; exit 1; }
   node "$PISWARM" --inventory "$WORK/piswarm.yaml" bootstrap --nodes "$ips" >"$WORK/bootstrap.log" 2>&1 || { tail -20 "$WORK/bootstrap.log"; exit 1; }
   bash scripts/lab-images.sh "$name" pi-01 "$registry" >/dev/null
-  for n in $(seq 1 "$count"); do node "$PISWARM" lab exec "pi-0$n" --name "$name" -- docker pull -q "$registry/hello-world:1" >/dev/null; done
+  for n in $(seq 1 "$count"); do node "$PISWARM" lab exec "$(printf 'pi-%02d' "$n")" --name "$name" -- docker pull -q "$registry/hello-world:1" >/dev/null; done
 }
