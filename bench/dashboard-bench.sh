@@ -57,8 +57,9 @@ echo "Starting piswarm dashboard..."
 pane dashboard "env HOME=$WORK SSH_AUTH_SOCK= node $PISWARM --inventory $WORK/piswarm.yaml dashboard"
 until screen | grep -q "SERVICES ($SERVICES)"; do sleep 0.5; done
 sleep 15
-dash=$(pgrep -f "piswarm.yaml dashboard" | head -1)
+dash=$(pgrep -f "^node .*piswarm.yaml dashboard" | head -1)
 read -r dash_cpu dash_dockerd dash_bytes < <(steady dashboard "$dash")
+echo "  steady: CPU $dash_cpu%, manager dockerd +$dash_dockerd% (idle $idle%), $dash_bytes B/s to the terminal"
 
 echo "Event to screen, five times..."
 : >"$WORK/latency"
@@ -66,8 +67,9 @@ for svc in s1 s10 s100 s11 s12; do
   on_manager docker service scale -d "$svc=2" >/dev/null
   until screen | grep -Eq "^.{1,3} $svc +- +replicated +2/2 "; do sleep 0.02; done
   seen=$(now_ms)
-  running=$(on_manager sh -c "docker inspect --type task \$(docker service ps $svc -q --no-trunc --filter desired-state=running) --format '{{.Status.Timestamp}}'" | while read -r ts; do date -d "$ts" +%s%3N; done | sort -n | tail -1)
+  running=$(on_manager sh -c "docker inspect --type task \$(docker service ps $svc -q --no-trunc --filter desired-state=running) --format '{{json .Status.Timestamp}}'" | tr -d '"' | while read -r ts; do date -d "$ts" +%s%3N; done | sort -n | tail -1)
   echo $(( seen - running )) >>"$WORK/latency"
+  echo "  $svc: on screen $(tail -1 "$WORK/latency") ms after its new task ran"
   on_manager docker service scale -d "$svc=1" >/dev/null
   sleep 3
 done

@@ -31,7 +31,7 @@ export async function dashboardAction(context: Context, flags: DashboardFlags): 
   const listeners = new Set<(s: DashboardSnapshot) => void>();
   let firstRead: () => void = () => undefined;
   const ready = new Promise<void>((resolve) => (firstRead = resolve));
-  const feed = startDashboardFeed(open, await open(), inventory, { resourceMs, refreshGapMs: 500, retryMs: 3000, ...(queues ? { queues: queues.read } : {}) }, (snapshot) => {
+  const feed = startDashboardFeed(open, await open(), inventory, { resourceMs, refreshGapMs: 200, retryMs: 3000, ...(queues ? { queues: queues.read } : {}) }, (snapshot) => {
     if (snapshot.updatedAt > 0 || snapshot.stale) firstRead();
     for (const listener of listeners) listener(snapshot);
   });
@@ -51,7 +51,7 @@ export async function dashboardAction(context: Context, flags: DashboardFlags): 
       listener(feed.snapshot());
       return () => void listeners.delete(listener);
     };
-    const app = render(<DashboardApp initial={feed.snapshot()} subscribe={subscribe} actions={dashboardActions(feed)} />, { incrementalRendering: true, maxFps: 10, exitOnCtrlC: true, patchConsole: false });
+    const app = render(<DashboardApp initial={feed.snapshot()} subscribe={subscribe} actions={dashboardActions(feed)} />, { incrementalRendering: true, maxFps: 20, exitOnCtrlC: true, patchConsole: false });
     await app.waitUntilExit();
     return ExitCode.ok;
   } finally {

@@ -8,7 +8,9 @@ import { shq } from './shell-quote.js';
  */
 const ENGINE_API_HELPERS = [
   'has_api() { [ -z "${DOCKER_HOST:-}" ] && [ -S /var/run/docker.sock ] && command -v curl >/dev/null; }',
-  `dapi() { c="curl -sS --unix-socket /var/run/docker.sock -w \\n%{http_code} http://docker$1"; if [ -w /var/run/docker.sock ]; then out=$($c) || return 1; else out=$(as_root $c) || return 1; fi; code=\${out##*\n}; body=\${out%\n*}; if [ "$code" -ge 400 ]; then printf '%s\\n' "$body" >&2; return 1; fi; printf '%s\\n' "$body"; }`,
+  // as_root only when the socket is not the user's: curl itself then runs under sudo.
+  'api_get() { if [ -w /var/run/docker.sock ]; then curl -sS --unix-socket /var/run/docker.sock -w "\\n%{http_code}" "http://docker$1"; else as_root curl -sS --unix-socket /var/run/docker.sock -w "\\n%{http_code}" "http://docker$1"; fi; }',
+  `dapi() { out=$(api_get "$1") || return 1; code=\${out##*\n}; body=\${out%\n*}; if [ "$code" -ge 400 ]; then printf '%s\\n' "$body" >&2; return 1; fi; printf '%s\\n' "$body"; }`,
 ];
 
 /**

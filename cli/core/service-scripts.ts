@@ -13,14 +13,17 @@ export type ServiceSelector = { names: readonly string[] } | { stack: string } |
  * Through the engine API it is every service and task, one array each: two curl calls cost a node
  * less than three docker CLI starts, and the caller picks the selected ones.
  */
-export function servicesStateScript(selector: ServiceSelector): string {
+export function servicesStateScript(selector: ServiceSelector, currentOnly = false): string {
+  // {"desired-state":["running"]}, URL-encoded: tasks meant to run now, without the history.
+  const taskQuery = currentOnly ? '?filters=%7B%22desired-state%22%3A%5B%22running%22%5D%7D' : '';
+  const taskFilter = currentOnly ? ' --filter desired-state=running' : '';
   const select = selector === 'all' ? 's=$(dk service ls -q)' : 'names' in selector ? `s=${shq(selector.names.join(' '))}` : `s=$(dk stack services ${shq(selector.stack)} -q 2>/dev/null || true)`;
   return remoteScript(
-    'if has_api; then dapi /services; echo ---; dapi /tasks; exit 0; fi',
+    `if has_api; then dapi /services; echo ---; dapi '/tasks${taskQuery}'; exit 0; fi`,
     select,
     '[ -z "$s" ] || dk service inspect $s --format \'{{json .}}\'',
     'echo ---',
-    't=; [ -z "$s" ] || t=$(dk service ps $s -q --no-trunc)',
+    `t=; [ -z "$s" ] || t=$(dk service ps $s -q --no-trunc${taskFilter})`,
     '[ -z "$t" ] || dk inspect --type task $t --format \'{{json .}}\'',
   );
 }

@@ -61,7 +61,7 @@ export function startDashboardFeed(open: () => Promise<Cluster>, first: Cluster,
   async function read(): Promise<void> {
     for (const candidate of managersToTry()) {
       try {
-        const [nodes, { services, tasks }] = await Promise.all([readSwarmNodes(candidate), readServices(candidate, 'all')]);
+        const [nodes, { services, tasks }] = await Promise.all([readSwarmNodes(candidate), readServices(candidate, 'all', true)]);
         if (candidate !== manager) {
           manager = candidate;
           note({ level: 'warn', text: `reading the swarm through ${candidate.node.hostname} now` });

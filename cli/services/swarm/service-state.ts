@@ -9,9 +9,9 @@ export interface ServicesState {
   tasks: TaskState[];
 }
 
-/** The selected services and their tasks, as a manager sees them. */
-export async function readServices(manager: NodeSession, selector: ServiceSelector): Promise<ServicesState> {
-  const { stdout } = await manager.run('read the services and their tasks', servicesStateScript(selector));
+/** The selected services and their tasks (with `currentOnly`, only those meant to run now), as a manager sees them. */
+export async function readServices(manager: NodeSession, selector: ServiceSelector, currentOnly = false): Promise<ServicesState> {
+  const { stdout } = await manager.run('read the services and their tasks', servicesStateScript(selector, currentOnly));
   const [servicePart, taskPart] = stdout.split('\n---\n');
   const services = parseJsonLines(servicePart ?? '').map(parseServiceSpec).filter((s) => isSelected(selector, s));
   const ids = new Set(services.map((s) => s.id));
