@@ -21,11 +21,16 @@ export function stackDeployScript(name: string): string {
 
 
 /**
- * Container and service events on one node, as JSON lines, for at most `seconds` (so a stream
- * whose SSH channel went away does not outlive the deploy for long).
+ * Engine events on one node, as JSON lines, for at most `seconds` (so a stream whose SSH channel
+ * went away does not outlive its command for long). Only the actions that change what piswarm
+ * shows: healthchecks alone make three exec events per container per interval, which would wake
+ * every watcher all the time.
  */
+const EVENT_ACTIONS = ['start', 'die', 'oom', 'destroy', 'health_status', 'create', 'update', 'remove'];
+
 export function eventsScript(seconds: number, types: readonly string[] = ['container', 'service']): string {
-  return remoteScript(`dk events --until ${Math.ceil(seconds)}s ${types.map((t) => `--filter type=${t}`).join(' ')} --format '{{json .}}'`);
+  const filters = [...types.map((t) => `type=${t}`), ...EVENT_ACTIONS.map((a) => `event=${a}`)];
+  return remoteScript(`dk events --until ${Math.ceil(seconds)}s ${filters.map((f) => `--filter ${f}`).join(' ')} --format '{{json .}}'`);
 }
 
 export const STACK_LS_SCRIPT = remoteScript(`dk stack ls --format '{{json .}}'`);
