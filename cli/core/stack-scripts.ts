@@ -30,7 +30,8 @@ const EVENT_ACTIONS = ['start', 'die', 'oom', 'destroy', 'health_status', 'creat
 
 export function eventsScript(seconds: number, types: readonly string[] = ['container', 'service']): string {
   const filters = [...types.map((t) => `type=${t}`), ...EVENT_ACTIONS.map((a) => `event=${a}`)];
-  return remoteScript(`dk events --until ${Math.ceil(seconds)}s ${filters.map((f) => `--filter ${f}`).join(' ')} --format '{{json .}}'`);
+  // A duration given to --until counts back from now, like --since: the end is a timestamp.
+  return remoteScript(`dk events --until "$(( $(date +%s) + ${Math.ceil(seconds)} ))" ${filters.map((f) => `--filter ${f}`).join(' ')} --format '{{json .}}'`);
 }
 
 export const STACK_LS_SCRIPT = remoteScript(`dk stack ls --format '{{json .}}'`);

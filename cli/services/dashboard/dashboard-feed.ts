@@ -152,6 +152,7 @@ export function startDashboardFeed(open: () => Promise<Cluster>, first: Cluster,
         while (!stop.signal.aborted && !stopped) {
           // Swarm-wide events (nodes, services) come from every manager: take them from the one in use.
           const types = session === manager ? ['container', 'service', 'node'] : ['container'];
+          const began = Date.now();
           const result = await session
             .stream(
               eventsScript(STREAM_SECONDS, types),
@@ -167,10 +168,12 @@ export function startDashboardFeed(open: () => Promise<Cluster>, first: Cluster,
               stop.signal,
             )
             .catch(() => undefined);
-          // A stream that ended early lost its node or manager: look at the swarm, and wait a little before streaming again.
+          // A stream that ran its course restarts at once; one that ended early lost its node or
+          // manager: look at the swarm, and wait a little before streaming again.
           if (!stop.signal.aborted && !stopped) {
             schedule();
-            await new Promise((resolve) => setTimeout(resolve, result && result.code === 0 ? 0 : options.retryMs));
+            const lasted = Date.now() - began > STREAM_SECONDS * 500;
+            await new Promise((resolve) => setTimeout(resolve, result && result.code === 0 && lasted ? 0 : options.retryMs));
           }
         }
       }),
