@@ -32,6 +32,12 @@ export interface DashboardFeed {
 }
 
 const EVENT_LIMIT = 50;
+/**
+ * A node's agent reports a task's new state to the managers a little after the container event
+ * (a healthchecked task turns "running" after its first healthy check): the swarm is read again
+ * this long after the last event, since no event will say so.
+ */
+const FOLLOW_UPS_MS = [300, 1000];
 /** Event streams are restarted after this long, so none outlives a dashboard that died. */
 const STREAM_SECONDS = 3600;
 
@@ -143,6 +149,13 @@ export function startDashboardFeed(open: () => Promise<Cluster>, first: Cluster,
     );
   }
 
+  let followUps: NodeJS.Timeout[] = [];
+  function afterEvent(): void {
+    schedule();
+    followUps.forEach(clearTimeout);
+    followUps = FOLLOW_UPS_MS.map((ms) => setTimeout(schedule, ms));
+  }
+
   function watchEvents(): void {
     streams?.stop.abort();
     const stop = new AbortController();
@@ -163,7 +176,7 @@ export function startDashboardFeed(open: () => Promise<Cluster>, first: Cluster,
                 } catch {
                   // not an event line
                 }
-                schedule();
+                afterEvent();
               },
               stop.signal,
             )
@@ -219,6 +232,7 @@ export function startDashboardFeed(open: () => Promise<Cluster>, first: Cluster,
       clearInterval(resourceTimer);
       clearTimeout(refreshTimer);
       clearTimeout(retryTimer);
+      followUps.forEach(clearTimeout);
       streams?.stop.abort();
       await streams?.done;
       cluster.close();
