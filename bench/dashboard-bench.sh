@@ -54,7 +54,8 @@ steady() {
 }
 
 echo "Starting piswarm dashboard..."
-pane dashboard "env HOME=$WORK SSH_AUTH_SOCK= node $PISWARM --inventory $WORK/piswarm.yaml dashboard"
+# With the flag the piswarm command's shebang gives node (dist/cli/main.js).
+pane dashboard "env HOME=$WORK SSH_AUTH_SOCK= node --max-semi-space-size=2 $PISWARM --inventory $WORK/piswarm.yaml dashboard"
 until screen | grep -q "SERVICES ($SERVICES)"; do sleep 0.5; done
 sleep 15
 dash=$(pgrep -f "^node .*piswarm.yaml dashboard" | head -1)
