@@ -92,7 +92,8 @@ export function startDashboardFeed(open: () => Promise<Cluster>, first: Cluster,
         });
         return;
       } catch (error) {
-        publish({ stale: true, problem: `${candidate.node.hostname}: ${(error as Error).message}` });
+        const message = (error as Error).message;
+        publish({ stale: true, problem: message.startsWith(`${candidate.node.hostname}:`) ? message : `${candidate.node.hostname}: ${message}` });
       }
     }
     manager = undefined;
