@@ -90,6 +90,9 @@ describe('piswarm dashboard on the lab', () => {
     // "Power off" pi-03: its dockerd dies; the managers notice, and so does the screen.
     await lab('exec', 'pi-03', '--', 'sh', '-c', 'kill -9 $(cat /var/run/docker.pid)');
     await onScreen(/pi-03\s+worker\s+down/, 90_000);
+    // Kept for docs/dashboard.md's capture.
+    writeFileSync(join(dir, 'screen.txt'), screen());
+    console.log(`dashboard capture: ${join(dir, 'screen.txt')}`);
 
     await press('q');
     await until(() => {
