@@ -35,3 +35,12 @@ export function rootScript(...lines: string[]): string {
 export function remoteScript(...lines: string[]): string {
   return [REMOTE_HELPERS, 'set -e', ...lines].join('\n');
 }
+
+/**
+ * A long-running command (docker events, logs -f) that ends when its stdin closes: sshd leaves a
+ * command running when the client closes the channel, so piswarm closes stdin instead, and a
+ * watcher ends the command's whole process group (sshd makes each command a session of its own).
+ */
+export function endsWithStdin(...lines: string[]): string {
+  return remoteScript('(cat >/dev/null; kill -TERM 0) >/dev/null 2>&1 &', ...lines);
+}

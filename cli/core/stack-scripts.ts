@@ -1,4 +1,4 @@
-import { remoteScript } from './remote-shell.js';
+import { endsWithStdin, remoteScript } from './remote-shell.js';
 import { shq } from './shell-quote.js';
 
 /**
@@ -31,7 +31,7 @@ const EVENT_ACTIONS = ['start', 'die', 'oom', 'destroy', 'health_status', 'creat
 export function eventsScript(seconds: number, types: readonly string[] = ['container', 'service']): string {
   const filters = [...types.map((t) => `type=${t}`), ...EVENT_ACTIONS.map((a) => `event=${a}`)];
   // A duration given to --until counts back from now, like --since: the end is a timestamp.
-  return remoteScript(`dk events --until "$(( $(date +%s) + ${Math.ceil(seconds)} ))" ${filters.map((f) => `--filter ${f}`).join(' ')} --format '{{json .}}'`);
+  return endsWithStdin(`dk events --until "$(( $(date +%s) + ${Math.ceil(seconds)} ))" ${filters.map((f) => `--filter ${f}`).join(' ')} --format '{{json .}}'`);
 }
 
 export const STACK_LS_SCRIPT = remoteScript(`dk stack ls --format '{{json .}}'`);
@@ -54,7 +54,7 @@ export const SERVICE_NAMES_SCRIPT = remoteScript(`dk service ls --format '{{.Nam
  */
 export function serviceLogsScript(service: string, options: { follow: boolean; since?: string; tail?: number }): string {
   const flags = ['--timestamps', ...(options.follow ? ['--follow'] : []), ...(options.since ? ['--since', options.since] : []), ...(options.tail !== undefined ? ['--tail', String(options.tail)] : [])];
-  return remoteScript(`dk service logs ${flags.map(shq).join(' ')} ${shq(service)} 2>&1`);
+  return endsWithStdin(`dk service logs ${flags.map(shq).join(' ')} ${shq(service)} 2>&1`);
 }
 
 /**
