@@ -42,5 +42,6 @@ export function remoteScript(...lines: string[]): string {
  * watcher ends the command's whole process group (sshd makes each command a session of its own).
  */
 export function endsWithStdin(...lines: string[]): string {
-  return remoteScript('(cat >/dev/null; kill -TERM 0) >/dev/null 2>&1 &', ...lines);
+  // A background job's stdin is /dev/null unless it has its own: the watcher reads a copy (fd 3).
+  return remoteScript('exec 3<&0', '(cat <&3 >/dev/null; kill -TERM 0) >/dev/null 2>&1 &', 'exec 3<&-', ...lines);
 }

@@ -13,7 +13,7 @@ export interface ServicesState {
 export async function readServices(manager: NodeSession, selector: ServiceSelector, currentOnly = false): Promise<ServicesState> {
   const { stdout } = await manager.run('read the services and their tasks', servicesStateScript(selector, currentOnly));
   const [servicePart, taskPart] = stdout.split('\n---\n');
-  const services = parseJsonLines(servicePart ?? '').map(parseServiceSpec).filter((s) => isSelected(selector, s));
+  const services = parseJsonLines(servicePart ?? '').map(parseServiceSpec).filter((s) => isSelected(selector, s)).sort((a, b) => a.name.localeCompare(b.name));
   const ids = new Set(services.map((s) => s.id));
   return { services, tasks: parseJsonLines(taskPart ?? '').map(parseTask).filter((t) => ids.has(t.serviceId)) };
 }

@@ -6,7 +6,8 @@ import type { NodeSession } from './node-session.js';
 /** The swarm's nodes as a manager sees them: what bootstrap, teardown, stacks and node ls work from. */
 export async function readSwarmNodes(manager: NodeSession): Promise<SwarmNodeView[]> {
   const { stdout } = await manager.run('list the swarm nodes', NODE_INSPECT_SCRIPT);
-  return parseJsonLines(stdout).map((n) => ({
+  // Sorted by hostname: the API lists nodes in no particular order, and messages name them in turn.
+  return parseJsonLines(stdout).map((n): SwarmNodeView => ({
     id: n.ID,
     hostname: n.Description?.Hostname ?? n.ID,
     role: n.Spec?.Role,
@@ -22,5 +23,5 @@ export async function readSwarmNodes(manager: NodeSession): Promise<SwarmNodeVie
     engine: n.Description?.Engine?.EngineVersion,
     nanoCpus: n.Description?.Resources?.NanoCPUs ?? 0,
     memoryBytes: n.Description?.Resources?.MemoryBytes ?? 0,
-  }));
+  })).sort((a, b) => a.hostname.localeCompare(b.hostname));
 }
