@@ -51,7 +51,7 @@ export async function dashboardAction(context: Context, flags: DashboardFlags): 
       listener(feed.snapshot());
       return () => void listeners.delete(listener);
     };
-    const app = render(<DashboardApp initial={feed.snapshot()} subscribe={subscribe} actions={dashboardActions(feed)} />, { incrementalRendering: true, maxFps: 20, exitOnCtrlC: true, patchConsole: false });
+    const app = render(<DashboardApp initial={feed.snapshot()} subscribe={subscribe} actions={dashboardActions(feed)} />, { maxFps: 20, exitOnCtrlC: true, patchConsole: false });
     await app.waitUntilExit();
     return ExitCode.ok;
   } finally {
