@@ -142,4 +142,15 @@ describe('the IoT stack against a real RabbitMQ', () => {
     expect((await channel.checkQueue('sensor-readings')).messageCount).toBe(0);
     expect((await cli(['node', 'activate', 'pi-03'])).code).toBe(0);
   });
+
+  it('shows the queues and their consumers in the dashboard snapshot, read from the broker', async () => {
+    const run = await cli(['dashboard', '--json', '--amqp-url', `amqp://iot:${PASSWORD}@127.0.0.1:${BROKER_PORT}`]);
+    expect(run.code, run.stderr).toBe(0);
+    const snapshot = JSON.parse(run.stdout) as { queues: Array<{ name: string; messages: number; consumers: number }>; services: Array<{ name: string; running: number }> };
+    expect(snapshot.queues).toEqual([
+      { name: 'sensor-readings', messages: 0, consumers: 3 },
+      { name: 'sensor-readings.dead', messages: expect.any(Number), consumers: 0 },
+    ]);
+    expect(snapshot.services.find((s) => s.name === 'iot_consumer')?.running).toBe(3);
+  });
 });
