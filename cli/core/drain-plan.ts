@@ -122,16 +122,6 @@ function refusal(node: SwarmNodeView, service: ServiceSpecView, load: NodeLoad, 
 const cpus = (nano: number) => String(Math.round(nano / 1e7) / 100);
 const mib = (bytes: number) => String(Math.floor(bytes / 2 ** 20));
 
-/** The replicated services a drain of the node affects, with how many tasks each had there. */
-export function tasksOnNode(nodeId: string, services: readonly ServiceSpecView[], tasks: readonly TaskState[]): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const task of tasks.filter((t) => isActiveTask(t) && t.nodeId === nodeId)) {
-    const service = services.find((s) => s.id === task.serviceId);
-    if (service?.mode === 'replicated') counts.set(service.id, (counts.get(service.id) ?? 0) + 1);
-  }
-  return counts;
-}
-
 export interface DrainProgress {
   services: Array<{ name: string; expected: number; runningElsewhere: number; leftOnNode: number }>;
   done: boolean;

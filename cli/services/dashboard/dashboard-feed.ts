@@ -110,6 +110,7 @@ export function startDashboardFeed(open: () => Promise<Cluster>, first: Cluster,
     if (stopped) return;
     try {
       const next = await open();
+      if (stopped) return next.close();
       cluster.close();
       cluster = next;
       manager = next.manager;
