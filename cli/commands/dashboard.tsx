@@ -2,13 +2,14 @@ import { render, renderToString } from 'ink';
 import { amqpQueueReader } from '../adapters/amqp-queues.js';
 import type { Context } from '../context.js';
 import type { DashboardSnapshot } from '../core/dashboard.js';
+import { findSwarmNode } from '../core/node-table.js';
 import { serviceLogsScript } from '../core/stack-scripts.js';
-import { nodeCommandScript } from '../core/swarm-scripts.js';
 import { ExitCode } from '../errors.js';
 import { printJson, printLines } from '../io.js';
 import { startDashboardFeed, type DashboardFeed } from '../services/dashboard/dashboard-feed.js';
-import { drainNode } from '../services/swarm/drain-node.js';
+import { activateNode, drainNode } from '../services/swarm/drain-node.js';
 import { scaleServices } from '../services/swarm/scale-services.js';
+import type { NodeSession } from '../services/swarm/node-session.js';
 import { readSwarmNodes } from '../services/swarm/swarm-nodes.js';
 import { DashboardApp, type DashboardActions } from '../ui/dashboard/dashboard-app.js';
 import { DashboardView } from '../ui/dashboard/panels.js';
@@ -62,7 +63,7 @@ export async function dashboardAction(context: Context, flags: DashboardFlags): 
 
 /** The keys' actions, through the same services as `service scale`, `node drain` and `logs`; outcomes go to the event list. */
 function dashboardActions(feed: DashboardFeed): DashboardActions {
-  const withManager = (what: string, work: (manager: NonNullable<ReturnType<DashboardFeed['manager']>>) => Promise<string>) => {
+  const withManager = (what: string, work: (manager: NodeSession) => Promise<string>) => {
     const manager = feed.manager();
     if (!manager) return feed.note({ level: 'error', text: `can't ${what}: no manager answers` });
     feed.note({ level: 'info', text: `${what}…` });
@@ -74,11 +75,7 @@ function dashboardActions(feed: DashboardFeed): DashboardActions {
       (error: Error) => feed.note({ level: 'error', text: `${what} failed: ${error.message}` }),
     );
   };
-  const target = async (manager: Parameters<Parameters<typeof withManager>[1]>[0], hostname: string) => {
-    const node = (await readSwarmNodes(manager)).find((n) => n.hostname === hostname);
-    if (!node) throw new Error(`${hostname} is not in the swarm`);
-    return node;
-  };
+  const target = async (manager: NodeSession, hostname: string) => findSwarmNode(await readSwarmNodes(manager), [], hostname);
   const events = { step: (text: string) => feed.note({ level: 'info', text }), warn: (text: string) => feed.note({ level: 'warn', text }) };
   return {
     scale: (service, replicas) =>
@@ -92,11 +89,7 @@ function dashboardActions(feed: DashboardFeed): DashboardActions {
         return `${hostname} drained in ${result.seconds.toFixed(1)} s`;
       }),
     activate: (hostname) =>
-      withManager(`activate ${hostname}`, async (manager) => {
-        const node = await target(manager, hostname);
-        await manager.run(`activate ${hostname}`, nodeCommandScript(['update', '--availability', 'active', node.id]));
-        return `${hostname} is active`;
-      }),
+      withManager(`activate ${hostname}`, async (manager) => ((await activateNode(manager, await target(manager, hostname))) ? `${hostname} is active` : `${hostname} was already active`)),
     async logs(service) {
       const manager = feed.manager();
       if (!manager) return ['no manager answers'];

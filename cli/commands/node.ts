@@ -1,17 +1,17 @@
 import type { Context } from '../context.js';
 import type { DrainPlan, DrainProgress } from '../core/drain-plan.js';
 import type { Inventory } from '../core/inventory.js';
-import { findSwarmNode, inventoryNodeFor, nodeRows } from '../core/node-table.js';
+import { findSwarmNode, inventoryNodeFor, nodeRows, tasksPerNode } from '../core/node-table.js';
 import type { SwarmNodeView } from '../core/placement.js';
 import { describeStep, planRemoval, type RemovalStep } from '../core/removal-plan.js';
-import { NODE_TASK_COUNTS_SCRIPT, nodeCommandScript } from '../core/swarm-scripts.js';
 import { CancelledError, ExitCode, PiswarmError, UsageError } from '../errors.js';
 import { printJson, printLines } from '../io.js';
 import type { Cluster } from '../services/swarm/cluster.js';
-import { drainNode, type NodeOpEvents } from '../services/swarm/drain-node.js';
+import { activateNode, drainNode, type NodeOpEvents } from '../services/swarm/drain-node.js';
 import { demoteNode, promoteNode } from '../services/swarm/node-roles.js';
 import type { NodeSession } from '../services/swarm/node-session.js';
 import { removeNode } from '../services/swarm/remove-node.js';
+import { readServices } from '../services/swarm/service-state.js';
 import { readSwarmNodes } from '../services/swarm/swarm-nodes.js';
 import { createPrompter } from '../ui/prompter.js';
 import { formatTable } from '../ui/table.js';
@@ -20,9 +20,8 @@ import { parseIntegerFlag } from './parse.js';
 
 export async function nodeLsAction(context: Context): Promise<number> {
   return withCluster(context, async (cluster, inventory) => {
-    const swarm = await readSwarmNodes(cluster.manager);
-    const counts = (await cluster.manager.run('count the tasks per node', NODE_TASK_COUNTS_SCRIPT)).stdout.split('\n').filter(Boolean).map((l) => l.split(' ') as [string, string]);
-    const { rows, warnings } = nodeRows(swarm, inventory.nodes(), new Map(counts.map(([id, n]) => [id, Number(n)])));
+    const [swarm, { tasks }] = await Promise.all([readSwarmNodes(cluster.manager), readServices(cluster.manager, 'all', true)]);
+    const { rows, warnings } = nodeRows(swarm, inventory.nodes(), tasksPerNode(tasks));
     if (context.io.json) printJson(context.io, rows);
     else {
       printLines(
@@ -63,10 +62,10 @@ export async function nodeDrainAction(context: Context, flags: DrainFlags): Prom
 
 export async function nodeActivateAction(context: Context, flags: NodeFlags): Promise<number> {
   return withNode(context, flags, async ({ cluster, target }) => {
-    if (target.availability !== 'active') await cluster.manager.run(`activate ${target.hostname}`, nodeCommandScript(['update', '--availability', 'active', target.id]));
-    if (context.io.json) printJson(context.io, { node: target.hostname, availability: 'active', changed: target.availability !== 'active' });
+    const changed = await activateNode(cluster.manager, target);
+    if (context.io.json) printJson(context.io, { node: target.hostname, availability: 'active', changed });
     else {
-      context.reporter.step(target.availability === 'active' ? `${target.hostname} was already active` : `${target.hostname} is active: new tasks may run on it`);
+      context.reporter.step(changed ? `${target.hostname} is active: new tasks may run on it` : `${target.hostname} was already active`);
       context.reporter.warn(`Running tasks do not move back by themselves; \`docker service update --force NAME\` on a manager spreads a service again.`);
     }
     return ExitCode.ok;

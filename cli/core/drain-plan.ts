@@ -17,7 +17,7 @@ export interface DrainPlan {
 /** States of a task that holds its node's ports and reservations (as the scheduler counts them). */
 const ACTIVE = new Set(['new', 'pending', 'assigned', 'accepted', 'preparing', 'ready', 'starting', 'running']);
 
-export function isActiveTask(task: TaskState): boolean {
+function isActiveTask(task: TaskState): boolean {
   return task.desiredState === 'running' && ACTIVE.has(task.state);
 }
 

@@ -1,4 +1,5 @@
 import { UsageError } from '../errors.js';
+import type { TaskState } from './convergence.js';
 import type { InventoryNode } from './inventory.js';
 import type { SwarmNodeView } from './placement.js';
 
@@ -13,6 +14,13 @@ export interface NodeRow {
   tasks: number;
   ip?: string;
   mac?: string;
+}
+
+/** Tasks meant to run on each node (by node ID), as `docker node ps` counts them. */
+export function tasksPerNode(tasks: readonly TaskState[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const t of tasks) if (t.nodeId && t.desiredState === 'running') counts.set(t.nodeId, (counts.get(t.nodeId) ?? 0) + 1);
+  return counts;
 }
 
 /** The inventory's entry for a swarm node: by swarm node ID, else hostname. */

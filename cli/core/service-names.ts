@@ -6,8 +6,8 @@ import { UsageError } from '../errors.js';
  */
 export function resolveServiceName(wanted: string, names: readonly string[]): string {
   if (names.includes(wanted)) return wanted;
-  const matches = names.filter((n) => n.endsWith(`_${wanted}`));
+  const matches = names.filter((n) => n.endsWith(`_${wanted}`)).sort();
   if (matches.length === 1) return matches[0]!;
-  if (matches.length > 1) throw new UsageError(`Several stacks have a service "${wanted}": ${matches.join(', ')}.`, 'Give the full name, e.g. piswarm logs ' + matches[0] + '.');
+  if (matches.length > 1) throw new UsageError(`Several stacks have a service "${wanted}": ${matches.join(', ')}.`, `Give the full name, e.g. ${matches[0]}.`);
   throw new UsageError(`No service "${wanted}" in the swarm.`, names.length > 0 ? `Services: ${names.join(', ')}.` : 'Nothing is deployed yet: piswarm stack deploy FILE.');
 }

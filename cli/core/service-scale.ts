@@ -1,5 +1,6 @@
 import { UsageError } from '../errors.js';
 import { eligibleNodes, type SwarmNodeView } from './placement.js';
+import { resolveServiceName } from './service-names.js';
 import { perNodeLimit, type ServiceSpecView } from './swarm-objects.js';
 
 export interface ScaleTarget {
@@ -23,17 +24,12 @@ export function parseScaleTargets(args: readonly string[]): ScaleTarget[] {
   return targets;
 }
 
-/**
- * The service a user means: its full name or ID, or a stack's service by its short name when
- * exactly one stack has it (`web` for hello-world_web).
- */
+/** The service a user means: by ID (or a prefix of one), else by name as resolveServiceName reads names. */
 export function resolveService(services: readonly ServiceSpecView[], name: string): ServiceSpecView {
-  const exact = services.find((s) => s.name === name || s.id === name || (name.length >= 6 && s.id.startsWith(name)));
-  if (exact) return exact;
-  const short = services.filter((s) => s.stack && s.name === `${s.stack}_${name}`);
-  if (short.length === 1) return short[0]!;
-  if (short.length > 1) throw new UsageError(`"${name}" is a service of several stacks: ${short.map((s) => s.name).join(', ')}.`, 'Name it in full.');
-  throw new UsageError(`No service "${name}" in the swarm.`, `Services: ${services.map((s) => s.name).join(', ') || 'none'} (piswarm service ls).`);
+  const byId = services.find((s) => s.id === name || (name.length >= 6 && s.id.startsWith(name)));
+  if (byId) return byId;
+  const full = resolveServiceName(name, services.map((s) => s.name));
+  return services.find((s) => s.name === full)!;
 }
 
 /** Why a service cannot have `replicas` tasks running in this swarm; undefined when it can. */

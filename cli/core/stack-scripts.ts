@@ -2,8 +2,9 @@ import { endsWithStdin, remoteScript } from './remote-shell.js';
 import { shq } from './shell-quote.js';
 
 /**
- * Node-side scripts of `piswarm stack …`, run on a manager. The compose file arrives on stdin
- * (`-c -`), so nothing of it lands on the node's disk.
+ * Node-side scripts of `piswarm stack …` and `logs`, run on a manager, and the engine event
+ * stream every watch (stack deploy, scale, drain, the dashboard) runs on each node. The compose
+ * file arrives on stdin (`-c -`), so nothing of it lands on the node's disk.
  */
 
 /**

@@ -85,9 +85,6 @@ export function swarmLeaveScript(force: boolean): string {
 /** Every swarm node (platform, role, state, manager status, labels): a JSON array from the API, or JSON lines. */
 export const NODE_INSPECT_SCRIPT = remoteScript(`if has_api; then dapi /nodes; else dk node inspect $(dk node ls -q) --format '{{json .}}'; fi`);
 
-/** "NODE_ID COUNT" per swarm node: the tasks meant to be running there. */
-export const NODE_TASK_COUNTS_SCRIPT = remoteScript(`for n in $(dk node ls -q); do printf '%s %s\\n' "$n" "$(dk node ps "$n" -q --filter desired-state=running | wc -l)"; done`);
-
 /** Prints `docker node inspect` of one node in a Go template format. */
 export function nodeInspectScript(nodeId: string, format: string): string {
   return remoteScript(`dk node inspect ${shq(nodeId)} --format ${shq(format)}`);

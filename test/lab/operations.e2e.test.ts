@@ -63,7 +63,7 @@ describe('piswarm operations on a 6-node lab (3 managers)', () => {
     // A stack's service by its short name.
     const ambiguous = await cli(['service', 'scale', 'web=2']);
     expect(ambiguous.code).toBe(64);
-    expect(ambiguous.stderr).toContain('"web" is a service of several stacks: hello_web, hw_web');
+    expect(ambiguous.stderr).toContain('Several stacks have a service "web": hello_web, hw_web.');
     const two = await cli(['service', 'scale', 'hello_web=2', '--json']);
     expect(two.code, two.stderr).toBe(0);
     expect(JSON.parse(two.stdout).changes).toEqual([{ name: 'hello_web', from: 9, to: 2 }]);

@@ -250,7 +250,7 @@ describe('service scale', () => {
     const all = [service('hello_web', { stack: 'hello' }), service('hw_web', { stack: 'hw' }), service('iot_consumer', { stack: 'iot' })];
     expect(resolveService(all, 'consumer').name).toBe('iot_consumer');
     expect(resolveService(all, 's-hw_web').name).toBe('hw_web');
-    expect(() => resolveService(all, 'web')).toThrow('"web" is a service of several stacks: hello_web, hw_web');
+    expect(() => resolveService(all, 'web')).toThrow('Several stacks have a service "web": hello_web, hw_web.');
     expect(() => resolveService(all, 'db')).toThrow('No service "db" in the swarm');
   });
 

@@ -1,6 +1,6 @@
 import { describeEvent, NODE_RESOURCES_SCRIPT, parseResources, placementGrid, type CpuSample, type DashboardEvent, type DashboardSnapshot, type NodeResources, type QueueView } from '../../core/dashboard.js';
 import type { Inventory } from '../../core/inventory.js';
-import { nodeRows } from '../../core/node-table.js';
+import { nodeRows, tasksPerNode } from '../../core/node-table.js';
 import { serviceRows } from '../../core/service-table.js';
 import { eventsScript } from '../../core/stack-scripts.js';
 import type { Cluster } from '../swarm/cluster.js';
@@ -74,9 +74,7 @@ export function startDashboardFeed(open: () => Promise<Cluster>, first: Cluster,
           watchEvents();
         }
         nodeNames = new Map(nodes.map((n) => [n.id, n.hostname]));
-        const counts = new Map<string, number>();
-        for (const t of tasks) if (t.nodeId && t.desiredState === 'running') counts.set(t.nodeId, (counts.get(t.nodeId) ?? 0) + 1);
-        const { rows, warnings } = nodeRows(nodes, inventory.nodes(), counts);
+        const { rows, warnings } = nodeRows(nodes, inventory.nodes(), tasksPerNode(tasks));
         for (const warning of warnings.filter((w) => !seenWarnings.has(w))) {
           seenWarnings.add(warning);
           note({ level: 'warn', text: warning });

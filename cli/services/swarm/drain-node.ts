@@ -132,3 +132,10 @@ async function platformsWhereNeeded(
   );
   return platforms;
 }
+
+/** Lets the scheduler use a drained or paused node again; false when it already was active. */
+export async function activateNode(manager: NodeSession, target: SwarmNodeView): Promise<boolean> {
+  if (target.availability === 'active') return false;
+  await manager.run(`activate ${target.hostname}`, nodeCommandScript(['update', '--availability', 'active', target.id]));
+  return true;
+}

@@ -1,7 +1,7 @@
+import { findSwarmNode } from '../../core/node-table.js';
 import type { ImagePlatform, SwarmNodeView } from '../../core/placement.js';
 import { describeStep, type RemovalPlan, type RemovalStep } from '../../core/removal-plan.js';
 import { nodeCommandScript, swarmLeaveScript } from '../../core/swarm-scripts.js';
-import { PiswarmError } from '../../errors.js';
 import { drainNode, type NodeOpEvents } from './drain-node.js';
 import { demoteNode, promoteNode, waitForNode } from './node-roles.js';
 import type { NodeSession } from './node-session.js';
@@ -28,11 +28,8 @@ export async function removeNode(
   events: NodeOpEvents & { done(step: RemovalStep): void },
 ): Promise<void> {
   const { manager } = access;
-  const current = async (hostname: string) => {
-    const node = (await readSwarmNodes(manager)).find((n) => n.hostname === hostname);
-    if (!node) throw new PiswarmError(`${hostname} is no longer in the swarm.`, { hint: 'See `piswarm node ls`.' });
-    return node;
-  };
+  // Each step works on the swarm as it is now (the previous step changed it).
+  const current = async (hostname: string) => findSwarmNode(await readSwarmNodes(manager), [], hostname);
   for (const step of plan.steps) {
     switch (step.kind) {
       case 'promote':
