@@ -315,7 +315,17 @@ function dashboardCommand(action: ActionWiring): Command {
     .option('--queue <name...>', 'queues to show', ['sensor-readings', 'sensor-readings.dead'])
     .addHelpText('after', '\nKeys: tab switch panel, ↑↓ select, +/- scale the selected service, d drain / a activate the selected node, l logs, ? help, q quit.\n\nExamples:\n  piswarm dashboard\n  piswarm dashboard --once\n  piswarm dashboard --json | jq .services\n  AMQP_URL=amqp://iot:secret@10.77.0.1:5672 piswarm dashboard\n')
     .exitOverride()
-    .action(action(async () => (await import('./commands/dashboard.js')).dashboardAction));
+    .action(
+      action(async () => {
+        // ink reads CI once, when first imported, and then draws only the final frame: a person at a
+        // terminal (a CI variable left in a shell, a CI job's tmux) would stare at a blank screen.
+        if (process.stdout.isTTY) {
+          delete process.env.CI;
+          delete process.env.CONTINUOUS_INTEGRATION;
+        }
+        return (await import('./commands/dashboard.js')).dashboardAction;
+      }),
+    );
 }
 
 function deployCommand(action: ActionWiring): Command {

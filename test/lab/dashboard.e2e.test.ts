@@ -71,7 +71,8 @@ describe('piswarm dashboard on the lab', () => {
   });
 
   it('in a real terminal: + scales hello-world, d drains the selected node, a killed node shows as down', async () => {
-    const command = `env HOME=${dir} SSH_AUTH_SOCK= ${process.execPath} ${CLI} --inventory ${inventory} dashboard --refresh 2`;
+    // CI=true as CI machines set it: ink then draws only the final frame unless piswarm sees the terminal.
+    const command = `env HOME=${dir} SSH_AUTH_SOCK= CI=true ${process.execPath} ${CLI} --inventory ${inventory} dashboard --refresh 2`;
     tmux('new-session', '-d', '-s', TMUX, '-x', '160', '-y', '50', command);
     await onScreen(/hello_web\s+hello\s+replicated\s+2\/2/, 30_000);
 
