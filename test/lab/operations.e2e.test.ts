@@ -64,12 +64,18 @@ describe('piswarm operations on a 6-node lab (3 managers)', () => {
     const ambiguous = await cli(['service', 'scale', 'web=2']);
     expect(ambiguous.code).toBe(64);
     expect(ambiguous.stderr).toContain('Several stacks have a service "web": hello_web, hw_web.');
+    const since = Math.floor(Date.now() / 1000);
     const two = await cli(['service', 'scale', 'hello_web=2', '--json']);
     expect(two.code, two.stderr).toBe(0);
     expect(JSON.parse(two.stdout).changes).toEqual([{ name: 'hello_web', from: 9, to: 2 }]);
     // The surplus has stopped, not just been asked to: 2 containers in the whole lab.
     const containers = await Promise.all(NODES.map((_, i) => docker(`pi-0${i + 1}`, "docker ps -q --filter label=com.docker.swarm.service.name=hello_web | wc -l")));
     expect(containers.reduce((sum, n) => sum + Number(n), 0)).toBe(2);
+    // They stopped on SIGTERM (exit 0), not killed at the end of the grace period (137); the
+    // swarm forgets scaled-down tasks, so each engine's own events tell.
+    const dies = `docker events --since ${since} --until $(date +%s) --filter event=die --filter label=com.docker.swarm.service.name=hello_web --format '{{.Actor.Attributes.exitCode}}'`;
+    const exits = (await Promise.all(NODES.map((_, i) => docker(`pi-0${i + 1}`, dies)))).flatMap((out) => out.split('\n').filter(Boolean));
+    expect(exits).toEqual(Array(7).fill('0'));
     expect((await services()).find((s) => s.name === 'hello_web')).toMatchObject({ stack: 'hello', mode: 'replicated', running: 2, desired: 2 });
   });
 
