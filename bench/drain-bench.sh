@@ -2,7 +2,7 @@
 # Drain benchmark: a node running 30 tasks is drained until every task runs elsewhere (and none is
 # left on it), by `piswarm node drain` and by hand: `docker node update --availability drain` on
 # the manager, then polling `docker service ls` (and the node's tasks) every second until the
-# service is 30/30 with nothing on the node. Three rounds each, alternating; medians, the ratio,
+# service is 30/30 with nothing on the node. Five rounds each, alternating; medians, the ratio,
 # and how long after the last task changed state piswarm reported. Needs root.
 # Run: npm run bench -- drain
 set -euo pipefail
@@ -12,7 +12,7 @@ NAME=bdrain
 SUBNET=10.92.0.0/24
 REGISTRY=10.92.0.1:5000
 TASKS=30
-ROUNDS=3
+ROUNDS=5
 source bench/lib.sh
 swarm_bench_setup drain
 now_ms() { date +%s%3N; }
