@@ -9,7 +9,7 @@ import { shq } from './shell-quote.js';
 const ENGINE_API_HELPERS = [
   'has_api() { [ -z "${DOCKER_HOST:-}" ] && [ -S /var/run/docker.sock ] && command -v curl >/dev/null; }',
   // as_root only when the socket is not the user's: curl itself then runs under sudo.
-  'api_get() { if [ -w /var/run/docker.sock ]; then curl -sS --unix-socket /var/run/docker.sock -w "\\n%{http_code}" "http://docker$1"; else as_root curl -sS --unix-socket /var/run/docker.sock -w "\\n%{http_code}" "http://docker$1"; fi; }',
+  'api_get() { _sudo=; [ -w /var/run/docker.sock ] || _sudo=as_root; $_sudo curl -sS --unix-socket /var/run/docker.sock -w "\\n%{http_code}" "http://docker$1"; }',
   `dapi() { out=$(api_get "$1") || return 1; code=\${out##*\n}; body=\${out%\n*}; if [ "$code" -ge 400 ]; then printf '%s\\n' "$body" >&2; return 1; fi; printf '%s\\n' "$body"; }`,
 ];
 

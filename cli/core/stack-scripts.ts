@@ -22,12 +22,15 @@ export function stackDeployScript(name: string): string {
 
 
 /**
- * Engine events on one node, as JSON lines, for at most `seconds` (so a stream whose SSH channel
- * went away does not outlive its command for long). Only the actions that change what piswarm
- * shows: healthchecks alone make three exec events per container per interval, which would wake
- * every watcher all the time.
+ * The engine actions that change what piswarm shows: healthchecks alone make three exec events
+ * per container per interval, which would wake every watcher all the time.
  */
 const EVENT_ACTIONS = ['start', 'die', 'oom', 'destroy', 'health_status', 'create', 'update', 'remove'];
+
+/**
+ * Engine events on one node (only EVENT_ACTIONS), as JSON lines, for at most `seconds` (so a
+ * stream whose SSH channel went away does not outlive its command for long).
+ */
 
 export function eventsScript(seconds: number, types: readonly string[] = ['container', 'service']): string {
   const filters = [...types.map((t) => `type=${t}`), ...EVENT_ACTIONS.map((a) => `event=${a}`)];
