@@ -17,7 +17,6 @@ SSH_OPTS=(-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLeve
 
 source bench/lib.sh
 needs_root "namespaces, bridges"
-install_missing sshpass:sshpass ansible-playbook:ansible bc:bc
 [ -d node_modules ] || npm ci --no-audit --no-fund
 npm run --silent build
 mkdir -p "$HOME/.ssh"

@@ -19,7 +19,6 @@ WINDOW=30
 SESSION=piswarm-dashboard-bench
 source bench/lib.sh
 swarm_bench_setup dashboard
-install_missing tmux:tmux
 trap 'tmux kill-session -t "$SESSION" 2>/dev/null || true; node "$PISWARM" lab down --name "$NAME" >/dev/null 2>&1 || true; rm -rf "$WORK"' EXIT
 now_ms() { date +%s%3N; }
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }

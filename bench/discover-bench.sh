@@ -19,7 +19,6 @@ export PISWARM_LAB_ROOT=/var/lib/piswarm/bench-labs
 
 source bench/lib.sh
 needs_root "namespaces, bridges, raw sockets"
-install_missing nmap:nmap arp-scan:arp-scan
 [ -d node_modules ] || npm ci --no-audit --no-fund
 npm run --silent build
 

@@ -15,7 +15,6 @@ PISWARM="$PWD/dist/cli/main.js"
 
 source bench/lib.sh
 needs_root "loop devices, blkio throttling"
-install_missing bmaptool:bmap-tools zip:zip unzip:unzip xz:xz-utils mkfs.fat:dosfstools mcopy:mtools sfdisk:fdisk mkfs.ext4:e2fsprogs
 [ -d node_modules ] || npm ci --no-audit --no-fund
 npm run --silent build
 mkdir -p "$BENCH_DIR"

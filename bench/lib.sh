@@ -1,15 +1,10 @@
 # Shared by the benchmarks (sourced): root check and missing Debian packages.
 
-# needs_root WHY: stops unless running as root.
+# needs_root WHY: stops unless running as root, then installs what scripts/system-packages.txt
+# lists and this machine lacks (every benchmark runs the lab, the demo's images and its own peers).
 needs_root() {
   [ "$(id -u)" = 0 ] || { echo "The benchmark needs root ($1)." >&2; exit 1; }
-}
-
-# install_missing PROGRAM:PACKAGE...: installs the packages whose program is not on the PATH.
-install_missing() {
-  local need=() p
-  for p in "$@"; do command -v "${p%%:*}" >/dev/null || need+=("${p##*:}"); done
-  [ ${#need[@]} -eq 0 ] || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null; }
+  bash scripts/install-packages.sh
 }
 
 # swarm_bench_setup KIND: what a benchmark on a lab swarm named $NAME starts with: root, bc, a
@@ -20,7 +15,6 @@ swarm_bench_setup() {
   WORK=$(mktemp -d "/tmp/piswarm-$1-bench.XXXXXX")
   export PISWARM_LAB_ROOT=/var/lib/piswarm/bench-labs HOME="$WORK" SSH_AUTH_SOCK=
   needs_root "namespaces, bridges"
-  install_missing bc:bc
   [ -d node_modules ] || npm ci --no-audit --no-fund
   npm run --silent build
   trap 'node "$PISWARM" lab down --name "$NAME" >/dev/null 2>&1 || true; rm -rf "$WORK"' EXIT

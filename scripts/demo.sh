@@ -3,9 +3,11 @@
 # lab of simulated Raspberry Pis (real dockerd and sshd), secure them and form a swarm
 # (bootstrap), build the images into the lab registry, deploy hello-world, and run the IoT stack
 # against a RabbitMQ broker outside the swarm (Debian's, on this machine). Needs root.
-# Extra arguments go to `lab up` (e.g. --nodes 5). The inventory is ./piswarm.yaml.
+# Extra arguments go to `lab up` (e.g. --nodes 5). The inventory is ./piswarm.yaml. Missing Debian
+# packages of scripts/system-packages.txt (its lab and demo parts) are installed first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash scripts/install-packages.sh lab demo
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
 fi
@@ -46,6 +48,7 @@ piswarm node ls
 
 first=${ips%%,*}
 echo
+echo "Log in with your SSH key: ssh pirate@$first   (bootstrap put it in, replaced the password hypriot and turned SSH password login off)"
 echo "hello-world answers on port 8080 of every node, e.g.: curl http://$first:8080/"
 curl -s "http://$first:8080/" || true
 echo "The IoT consumers processed the simulator's readings: piswarm logs consumer; piswarm stack ps iot"

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # A private RabbitMQ broker (Debian's rabbitmq-server) on this machine, listening on every
 # address, so lab nodes reach it at their bridge's gateway: the iot stack's external broker in
-# the demo, tests and benchmarks. Installs rabbitmq-server when missing (without starting the
-# system's own).
+# the demo, tests and benchmarks (rabbitmq-server: scripts/install-packages.sh demo installs it,
+# without starting the system's own broker).
 #   lab-rabbitmq.sh start DIR PORT USER PASSWORD     (returns once it accepts connections)
 #   lab-rabbitmq.sh stop DIR PORT
 set -euo pipefail
@@ -22,10 +22,8 @@ case $command in
   start)
     user=$4 password=$5
     if [ ! -x /usr/lib/rabbitmq/bin/rabbitmq-server ]; then
-      # policy-rc.d keeps the package from starting the system-wide broker.
-      printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
-      trap 'rm -f /usr/sbin/policy-rc.d' EXIT
-      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends rabbitmq-server >/dev/null
+      echo "rabbitmq-server is not installed: run \`bash $(dirname "$0")/install-packages.sh demo\` first." >&2
+      exit 1
     fi
     mkdir -p "$dir"
     setup_env

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test, unit and lab alike, and ends with a plain "N passed, N failed" line.
-# Needs root: the lab tests build namespaces, bridges and daemons (missing Debian packages are installed).
+# Needs root: the lab tests build namespaces, bridges and daemons. Missing Debian packages of
+# scripts/system-packages.txt (its lab, demo and test parts) are installed first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash scripts/install-packages.sh lab demo test
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
 fi

@@ -32,3 +32,18 @@ export function hypriotDefaults(hostname: string): BootConfig {
     users: [{ name: 'pirate', plainPassword: HYPRIOT_DEFAULT_PASSWORD, groups: ['docker', 'sudo'], sshAuthorizedKeys: [], sudo: 'ALL=(ALL) NOPASSWD:ALL' }],
   };
 }
+
+/** How a person logs in to a node as booted: its first user, and with what. */
+export interface BootLogin {
+  user: string;
+  /** 'default-password': HypriotOS's published one, safe to print; 'password': the card's own (never printed). */
+  auth: 'default-password' | 'password' | 'key';
+}
+
+export function bootLogin(boot: BootConfig): BootLogin | undefined {
+  const user = boot.users[0];
+  if (!user) return undefined;
+  const usable = !user.lockPassword;
+  if (usable && user.plainPassword === HYPRIOT_DEFAULT_PASSWORD) return { user: user.name, auth: 'default-password' };
+  return { user: user.name, auth: usable && (user.passwordHash || user.plainPassword) ? 'password' : 'key' };
+}

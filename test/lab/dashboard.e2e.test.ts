@@ -26,13 +26,8 @@ async function onScreen(pattern: RegExp, timeoutMs: number): Promise<void> {
     throw new Error(`${error.message}; the screen:\n${screen()}`);
   });
 }
-/** One key at a time, as a person types: keys sent together reach the app as one chunk. */
-async function press(...keys: string[]): Promise<void> {
-  for (const key of keys) {
-    tmux('send-keys', '-t', TMUX, key);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-  }
-}
+/** One key, as a person types it; the next waits for this one's effect on screen (keys sent together reach the app as one chunk). */
+const press = (key: string) => void tmux('send-keys', '-t', TMUX, key);
 let labPids: number[] = [];
 
 beforeAll(async () => {
@@ -76,14 +71,18 @@ describe('piswarm dashboard on the lab', () => {
     tmux('new-session', '-d', '-s', TMUX, '-x', '160', '-y', '50', command);
     await onScreen(/hello_web\s+hello\s+replicated\s+2\/2/, 30_000);
 
-    await press('+');
+    press('+');
     await onScreen(/hello_web\s+hello\s+replicated\s+3\/3/, 60_000);
     expect(screen()).toContain('scale hello_web to 3');
 
     // Nodes are listed managers first: tab to them, down to pi-02, drain it after the question.
-    await press('Tab', 'Down', 'd');
+    press('Tab');
+    await onScreen(/› pi-01/, 10_000);
+    press('Down');
+    await onScreen(/› pi-02/, 10_000);
+    press('d');
     await onScreen(/Drain pi-02\? Its tasks move to other nodes first\. y\/n/, 10_000);
-    await press('y');
+    press('y');
     await onScreen(/pi-02\s+worker\s+ready\s+drain[\s\S]*pi-02 drained in/, 120_000);
     const drained = await cli(['node', 'ls', '--json']);
     expect((JSON.parse(drained.stdout) as Array<{ hostname: string; availability: string; tasks: number }>).find((n) => n.hostname === 'pi-02')).toMatchObject({ availability: 'drain', tasks: 0 });
@@ -95,7 +94,7 @@ describe('piswarm dashboard on the lab', () => {
     writeFileSync(join(dir, 'screen.txt'), screen());
     console.log(`dashboard capture: ${join(dir, 'screen.txt')}`);
 
-    await press('q');
+    press('q');
     await until(() => {
       try {
         tmux('has-session', '-t', TMUX);

@@ -129,6 +129,10 @@ describe('piswarm flash', () => {
     expect(up.code, up.stderr).toBe(0);
     const status = JSON.parse(up.stdout) as LabStatus;
     expect(status.nodes.map((n) => n.name)).toEqual(['manager-01', 'worker-01', 'worker-02']);
+    // The cards set a password of their own: the login line must not offer HypriotOS's default.
+    const shown = await piswarm(['lab', 'status', '--name', 'cards'], { env: labEnv });
+    expect(shown.stdout).toContain(`Log in with: ssh pirate@${status.nodes[0]!.ip}  (the card's password)`);
+    expect(shown.stdout).not.toContain('hypriot');
 
     // Discovery is not built yet: file the nodes under their MACs by hand, as `discover --save` will.
     const text = readFileSync(inventory, 'utf8') + `nodes:\n${status.nodes.map((n) => `  ${n.mac}:\n    hostname: ${n.name}\n    ip: ${n.ip}\n`).join('')}`;

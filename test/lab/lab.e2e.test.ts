@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +9,7 @@ import type { LabStatus } from '../../cli/services/lab/lab-status.js';
 import type { NodeRunResult } from '../../cli/services/run-command.js';
 import { piswarm } from '../helpers/cli.js';
 import { labEnv, labLeftovers, netnsPids, TEST_LAB_ROOT } from '../helpers/lab.js';
+import { until } from '../helpers/wait.js';
 
 const NAME = 'e2e';
 const SUBNET = '10.79.0.0/24';
@@ -107,7 +108,10 @@ describe('virtual Pi lab, end to end', () => {
     expect(regen.code).toBe(0);
     const fresh = await nodeHostKey('pi-02');
     expect(sameHostKey(fresh, pinned)).toBe(false);
-    await new Promise((r) => setTimeout(r, 500)); // sshd re-executes itself on SIGHUP
+    // sshd re-executes itself on SIGHUP: wait until the handshake presents the new key.
+    const ip = status.nodes.find((n) => n.name === 'pi-02')!.ip;
+    const onTheWire = () => spawnSync('ssh-keyscan', ['-t', 'ed25519', '-T', '2', ip], { encoding: 'utf8' }).stdout.replace(/^\S+\s+/, '');
+    await until(() => sameHostKey(onTheWire() || 'none', fresh), 15_000, 'pi-02 to present its new host key');
 
     const refused = await runOnLab(['--', 'hostname']);
     expect(refused.code).toBe(3);

@@ -2,7 +2,8 @@ import { mkdtempSync, readdirSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { piswarm } from '../helpers/cli.js';
+import { execFileSync } from 'node:child_process';
+import { CLI, piswarm } from '../helpers/cli.js';
 
 const labRoot = () => mkdtempSync(join(tmpdir(), 'piswarm-labs-'));
 
@@ -14,6 +15,10 @@ describe('piswarm CLI', () => {
     expect(commands).toEqual(['flash', 'discover', 'bootstrap', 'swarm', 'stack', 'service', 'node', 'deploy', 'dashboard', 'logs', 'images', 'lab', 'run', 'help']);
     expect(stdout).toContain('--json');
     expect(stdout).toContain('--inventory <file>');
+  });
+
+  it('is built as an executable, the package bin, that runs by its own shebang', () => {
+    expect(execFileSync(CLI, ['--help'], { encoding: 'utf8' })).toContain('Usage: piswarm');
   });
 
   it('exits with the usage code on an unknown command', async () => {

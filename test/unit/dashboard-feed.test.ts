@@ -4,6 +4,7 @@ import { Inventory } from '../../cli/core/inventory.js';
 import { startDashboardFeed } from '../../cli/services/dashboard/dashboard-feed.js';
 import type { Cluster } from '../../cli/services/swarm/cluster.js';
 import type { NodeSession } from '../../cli/services/swarm/node-session.js';
+import { until } from '../helpers/wait.js';
 
 /**
  * The feed against fake manager sessions that answer the engine API scripts (one node, one
@@ -31,10 +32,6 @@ function fakeManager(hostname: string, state: { down: boolean }): NodeSession {
   } as unknown as NodeSession;
 }
 
-async function until(ready: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !ready(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
-  expect(ready()).toBe(true);
-}
 
 describe('dashboard feed', () => {
   it('marks figures stale when the manager stops answering, then reads through another manager', async () => {
@@ -51,19 +48,19 @@ describe('dashboard feed', () => {
     };
     const feed = startDashboardFeed(open, cluster, Inventory.empty('piswarm.yaml'), { resourceMs: 60_000, refreshGapMs: 0, retryMs: 50 }, (s) => seen.push(s));
     try {
-      await until(() => feed.snapshot().services.length === 1);
+      await until(() => feed.snapshot().services.length === 1, 10_000, 'the first snapshot', 10);
       expect(feed.snapshot()).toMatchObject({ manager: 'pi-01', stale: false, services: [{ name: 'hello_web', running: 1, desired: 1 }] });
 
       first.down = true;
       feed.refresh();
-      await until(() => feed.snapshot().manager === 'pi-02');
+      await until(() => feed.snapshot().manager === 'pi-02', 10_000, 'the feed to read through pi-02', 10);
       expect(seen.some((s) => s.stale && /^pi-01: can't [a-z ]+: connection lost$/.test(s.problem ?? ''))).toBe(true);
       expect(feed.snapshot().stale).toBe(false);
       expect(feed.snapshot().events[0]?.text).toBe('reading the swarm through pi-02 now');
 
       second.down = true;
       feed.refresh();
-      await until(() => feed.snapshot().problem === 'No reachable swarm manager.');
+      await until(() => feed.snapshot().problem === 'No reachable swarm manager.', 10_000, 'the problem to be shown', 10);
       expect(feed.snapshot().stale).toBe(true);
       expect(feed.manager()).toBeUndefined();
       // The last figures stay on screen, marked stale.
@@ -72,7 +69,7 @@ describe('dashboard feed', () => {
       // The cluster opened again answers: the figures are current once more.
       first.down = false;
       second.down = false;
-      await until(() => !feed.snapshot().stale);
+      await until(() => !feed.snapshot().stale, 10_000, 'fresh figures', 10);
       expect(feed.snapshot().events[0]?.text).toMatch(/connected again, through pi-01/);
     } finally {
       await feed.stop();

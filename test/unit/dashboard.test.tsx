@@ -1,9 +1,11 @@
 import { render } from 'ink-testing-library';
+import type { ReactElement } from 'react';
 import { describe, expect, it } from 'vitest';
 import { describeEvent, parseResources, placementGrid, type DashboardSnapshot } from '../../cli/core/dashboard.js';
 import type { ServiceSpecView } from '../../cli/core/swarm-objects.js';
 import { DashboardApp, type DashboardActions } from '../../cli/ui/dashboard/dashboard-app.js';
 import { DashboardView, EventsPanel, NodesPanel, PlacementPanel, QueuesPanel, ServicesPanel } from '../../cli/ui/dashboard/panels.js';
+import { until } from '../helpers/wait.js';
 
 const AT = Date.parse('2026-11-23T12:00:05Z');
 const node = (hostname: string, extra: Partial<DashboardSnapshot['nodes'][number]> = {}): DashboardSnapshot['nodes'][number] => ({
@@ -89,18 +91,21 @@ describe('dashboard keys', () => {
     };
     return { calls, actions };
   };
-  const tick = () => new Promise((resolve) => setTimeout(resolve, 20));
-
-  /** Polls until `ready` holds: ink applies a key's state change on its next render. */
-  const waitFor = async (ready: () => boolean, what: string) => {
-    for (let i = 0; i < 100 && !ready(); i++) await tick();
-    if (!ready()) throw new Error(`timed out waiting for ${what}`);
+  /** Polls until `ready` holds (ink applies a key's state change on its next render), with room for a busy machine. */
+  const waitFor = (ready: () => boolean, what: string) => until(ready, 10_000, what, 10);
+  /**
+   * Renders the app and waits until it reads its input: ink attaches its stdin listener in an
+   * effect after the first render, and ink-testing-library drops a key written before that.
+   */
+  const start = async (element: ReactElement) => {
+    const app = render(element);
+    await waitFor(() => app.stdin.listenerCount('readable') > 0, 'the app to read its input');
+    return app;
   };
 
   it('scales the selected service with + and -, drains and activates the selected node after a y', async () => {
     const { calls, actions } = recorder();
-    const app = render(<DashboardApp initial={snapshot()} subscribe={() => () => undefined} actions={actions} />);
-    await tick();
+    const app = await start(<DashboardApp initial={snapshot()} subscribe={() => () => undefined} actions={actions} />);
     app.stdin.write('+');
     await waitFor(() => calls.length === 1, 'the first scale');
     app.stdin.write('-');
@@ -127,8 +132,7 @@ describe('dashboard keys', () => {
   it('shows logs and help, and follows new snapshots', async () => {
     const { actions } = recorder();
     let push: (s: DashboardSnapshot) => void = () => undefined;
-    const app = render(<DashboardApp initial={snapshot()} subscribe={(listener) => ((push = listener), () => undefined)} actions={actions} />);
-    await tick();
+    const app = await start(<DashboardApp initial={snapshot()} subscribe={(listener) => ((push = listener), () => undefined)} actions={actions} />);
     app.stdin.write('l');
     await waitFor(() => app.lastFrame()!.includes('LOGS hello_web'), 'the logs');
     expect(app.lastFrame()).toContain('line two');

@@ -43,8 +43,7 @@ describe('SSH port probe', () => {
 
   it('calls a refused port "closed" (the host is up)', async () => {
     const port = await serve();
-    servers.pop()!.close();
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await new Promise((resolve) => servers.pop()!.close(resolve));
     expect((await createSshProber(port, 1000)('127.0.0.1')).state).toBe('closed');
   });
 });

@@ -1,4 +1,5 @@
 import type { Context } from '../../context.js';
+import type { BootLogin } from '../../core/boot-config.js';
 import { ExitCode } from '../../errors.js';
 import { printJson, printLines } from '../../io.js';
 import { labStatus, type LabStatus } from '../../services/lab/lab-status.js';
@@ -12,6 +13,22 @@ export async function labStatusAction(context: Context, flags: { name: string })
   return healthy ? ExitCode.ok : ExitCode.partial;
 }
 
+const AUTH_TEXT: Record<BootLogin['auth'], string> = {
+  'default-password': 'password hypriot, until piswarm bootstrap puts your SSH key in and the password out',
+  password: "the card's password",
+  key: 'an SSH key the card authorises',
+};
+
+/** One line per distinct way in (cards may carry different users), each with its first node. */
+function loginLines(status: LabStatus): string[] {
+  const seen = new Map<string, string>();
+  for (const node of status.nodes) {
+    const key = `${node.login.user}\0${node.login.auth}`;
+    if (!seen.has(key)) seen.set(key, `Log in with: ssh ${node.login.user}@${node.ip}  (${AUTH_TEXT[node.login.auth]})`);
+  }
+  return [...seen.values()];
+}
+
 export function formatLabStatus(status: LabStatus): string {
   const table = formatTable(
     ['NODE', 'IP', 'MAC', 'SSHD', 'DOCKERD'],
@@ -22,7 +39,7 @@ export function formatLabStatus(status: LabStatus): string {
     '',
     table,
     '',
-    `Log in with: ssh pirate@${status.nodes[0]?.ip ?? '…'}  (password: hypriot)`,
+    ...loginLines(status),
     ...(status.nodes.some((n) => n.dockerd === 'unknown') ? ["dockerd 'unknown': run as root to read the nodes' Docker sockets."] : []),
   ].join('\n');
 }

@@ -1,6 +1,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../adapters/inventory-file.js';
+import type { BootLogin } from '../../core/boot-config.js';
 import type { LabPlan } from '../../core/lab-plan.js';
 
 /** Root of every lab's files; overridable so tests and users can keep labs elsewhere. */
@@ -23,7 +24,8 @@ export interface LabState {
   registryPid?: number;
   /** Set when this lab mounted binfmt_misc itself, so down unmounts it again. */
   mountedBinfmt?: boolean;
-  nodes: Record<string, { anchorPid: number; startedAt: string }>;
+  /** login: how the node was booted to accept logins (absent in labs made before it was kept). */
+  nodes: Record<string, { anchorPid: number; startedAt: string; login?: BootLogin }>;
 }
 
 export async function readLabState(name: string): Promise<LabState | undefined> {

@@ -1,3 +1,4 @@
+import { bootLogin, hypriotDefaults, type BootLogin } from '../../core/boot-config.js';
 import { PiswarmError } from '../../errors.js';
 import { armEmulationEnabled } from './lab-network.js';
 import { probeNode, type NodeHealth } from './lab-node.js';
@@ -12,6 +13,8 @@ export interface LabNodeStatus {
   sshd: NodeHealth['sshd'];
   dockerd: NodeHealth['dockerd'];
   sshBanner?: string;
+  /** How the node accepts logins as booted (before bootstrap puts a key in and the password out). */
+  login: BootLogin;
 }
 
 export interface LabStatus {
@@ -36,7 +39,8 @@ export async function labStatus(options: { name: string }): Promise<LabStatus> {
     Promise.all(
       plan.nodes.map(async (node): Promise<LabNodeStatus> => {
         const health = await probeNode(plan, node);
-        return { name: node.hostname, ip: node.ip, mac: node.mac, netns: node.netns, ...health };
+        const login = state.nodes[node.hostname]?.login ?? bootLogin(hypriotDefaults(node.hostname))!;
+        return { name: node.hostname, ip: node.ip, mac: node.mac, netns: node.netns, ...health, login };
       }),
     ),
   ]);

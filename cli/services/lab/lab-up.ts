@@ -1,6 +1,6 @@
 import type { CommandRunner } from '../../adapters/process.js';
 import { isProcessAlive } from '../../adapters/process.js';
-import { hypriotDefaults, type BootConfig } from '../../core/boot-config.js';
+import { bootLogin, hypriotDefaults, type BootConfig } from '../../core/boot-config.js';
 import { planLab, type LabPlan } from '../../core/lab-plan.js';
 import { mapSettled } from '../../core/parallel.js';
 import { ExitCode, PiswarmError } from '../../errors.js';
@@ -100,7 +100,8 @@ async function bringUp(runner: CommandRunner, reporter: Reporter, state: LabStat
   for (const node of toStart) {
     signal?.throwIfAborted();
     const boot = options.bootConfigs?.[node.index - 1] ?? hypriotDefaults(node.hostname);
-    state.nodes[node.hostname] = { anchorPid: await startNode(runner, plan, node, boot), startedAt: new Date().toISOString() };
+    const anchorPid = await startNode(runner, plan, node, boot);
+    state.nodes[node.hostname] = { anchorPid, startedAt: new Date().toISOString(), login: bootLogin(boot) };
     await writeLabState(state);
   }
 
