@@ -129,6 +129,16 @@ describe('dashboard keys', () => {
     expect(calls).toEqual(['scale hello_web 3', 'scale hello_web 1', 'drain pi-02', 'activate pi-02']);
   });
 
+  it('acts on keys typed faster than it renders as on keys typed one by one', async () => {
+    const { calls, actions } = recorder();
+    const app = await start(<DashboardApp initial={snapshot()} subscribe={() => () => undefined} actions={actions} />);
+    for (const key of ['\t', '\u001B[B', 'd']) app.stdin.write(key); // no render in between
+    await waitFor(() => app.lastFrame()!.includes('Drain pi-02?'), 'the drain question for pi-02');
+    for (const key of ['y', 'l']) app.stdin.write(key);
+    await waitFor(() => app.lastFrame()!.includes('LOGS hello_web'), 'the logs');
+    expect(calls).toEqual(['drain pi-02', 'logs hello_web']);
+  });
+
   it('shows logs and help, and follows new snapshots', async () => {
     const { actions } = recorder();
     let push: (s: DashboardSnapshot) => void = () => undefined;

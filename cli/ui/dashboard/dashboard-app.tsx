@@ -13,54 +13,68 @@ export interface DashboardActions {
 
 type Overlay = { kind: 'help' } | { kind: 'logs'; service: string; lines: string[] };
 
+/** What the keys change. */
+interface UiState {
+  focus: 'nodes' | 'services';
+  selected: { nodes: number; services: number };
+  confirm?: { question: string; run: () => void };
+  overlay?: Overlay;
+}
+
 /** The live dashboard: follows the feed's snapshots and turns keys into actions. */
 export function DashboardApp({ initial, subscribe, actions }: { initial: DashboardSnapshot; subscribe: (listener: (s: DashboardSnapshot) => void) => () => void; actions: DashboardActions }) {
   const { exit } = useApp();
   const { stdout } = useStdout();
   const [snapshot, setSnapshot] = useState(initial);
-  const [focus, setFocus] = useState<'nodes' | 'services'>('services');
-  const [selected, setSelected] = useState({ nodes: 0, services: 0 });
-  // A ref as well as state: keys typed faster than a render must see the question already asked or gone.
-  const [confirm, setConfirmState] = useState<{ question: string; run: () => void } | undefined>();
-  const pending = useRef(confirm);
-  const setConfirm = (value: typeof confirm) => {
-    pending.current = value;
-    setConfirmState(value);
+  const [ui, setUi] = useState<UiState>({ focus: 'services', selected: { nodes: 0, services: 0 } });
+  // Keys read refs, not this render's state: a key typed before React has rendered (or before
+  // ink re-subscribes the handler after a render) must act on the selection, question and
+  // snapshot the previous keys left, not on what was last drawn.
+  const latest = useRef({ ui, snapshot: initial });
+  const update = (change: Partial<UiState>) => {
+    latest.current.ui = { ...latest.current.ui, ...change };
+    setUi(latest.current.ui);
   };
-  const [overlay, setOverlay] = useState<Overlay | undefined>();
-  useEffect(() => subscribe(setSnapshot), [subscribe]);
-
-  const node = snapshot.nodes[Math.min(selected.nodes, snapshot.nodes.length - 1)];
-  const service = snapshot.services[Math.min(selected.services, snapshot.services.length - 1)];
+  useEffect(
+    () =>
+      subscribe((next) => {
+        latest.current.snapshot = next;
+        setSnapshot(next);
+      }),
+    [subscribe],
+  );
 
   useInput((input, key) => {
-    if (pending.current) {
-      if (input === 'y') pending.current.run();
-      setConfirm(undefined);
-      return;
+    const { ui: now, snapshot: snap } = latest.current;
+    const node = snap.nodes[Math.min(now.selected.nodes, snap.nodes.length - 1)];
+    const service = snap.services[Math.min(now.selected.services, snap.services.length - 1)];
+    if (now.confirm) {
+      if (input === 'y') now.confirm.run();
+      return update({ confirm: undefined });
     }
     if (input === 'q' || key.escape) return exit();
-    if (key.tab) return setFocus((f) => (f === 'nodes' ? 'services' : 'nodes'));
+    if (key.tab) return update({ focus: now.focus === 'nodes' ? 'services' : 'nodes' });
     if (key.upArrow || key.downArrow) {
-      const count = focus === 'nodes' ? snapshot.nodes.length : snapshot.services.length;
+      const count = now.focus === 'nodes' ? snap.nodes.length : snap.services.length;
       const step = key.upArrow ? -1 : 1;
-      return setSelected((s) => ({ ...s, [focus]: Math.max(0, Math.min(count - 1, s[focus] + step)) }));
+      return update({ selected: { ...now.selected, [now.focus]: Math.max(0, Math.min(count - 1, now.selected[now.focus] + step)) } });
     }
     if ((input === '+' || input === '-') && service && service.mode === 'replicated') {
       const replicas = Math.max(0, service.desired + (input === '+' ? 1 : -1));
       if (replicas !== service.desired) actions.scale(service.name, replicas);
       return;
     }
-    if (input === 'd' && node) return setConfirm({ question: `Drain ${node.hostname}? Its tasks move to other nodes first. y/n`, run: () => actions.drain(node.hostname) });
-    if (input === 'a' && node) return setConfirm({ question: `Activate ${node.hostname}? New tasks may run on it again. y/n`, run: () => actions.activate(node.hostname) });
+    if (input === 'd' && node) return update({ confirm: { question: `Drain ${node.hostname}? Its tasks move to other nodes first. y/n`, run: () => actions.drain(node.hostname) } });
+    if (input === 'a' && node) return update({ confirm: { question: `Activate ${node.hostname}? New tasks may run on it again. y/n`, run: () => actions.activate(node.hostname) } });
     if (input === 'l' && service) {
-      if (overlay?.kind === 'logs') return setOverlay(undefined);
-      void actions.logs(service.name).then((lines) => setOverlay({ kind: 'logs', service: service.name, lines }));
+      if (now.overlay?.kind === 'logs') return update({ overlay: undefined });
+      void actions.logs(service.name).then((lines) => update({ overlay: { kind: 'logs', service: service.name, lines } }));
       return;
     }
-    if (input === '?') setOverlay((o) => (o?.kind === 'help' ? undefined : { kind: 'help' }));
+    if (input === '?') update({ overlay: now.overlay?.kind === 'help' ? undefined : { kind: 'help' } });
   });
 
+  const { overlay } = ui;
   const shown = overlay?.kind === 'help' ? <HelpPanel /> : overlay?.kind === 'logs' ? <LogsPanel service={overlay.service} lines={overlay.lines} /> : undefined;
-  return <DashboardView snapshot={snapshot} focus={focus} selectedNode={selected.nodes} selectedService={selected.services} overlay={shown} prompt={confirm?.question} live rows={stdout.rows || 24} />;
+  return <DashboardView snapshot={snapshot} focus={ui.focus} selectedNode={ui.selected.nodes} selectedService={ui.selected.services} overlay={shown} prompt={ui.confirm?.question} live rows={stdout.rows || 24} />;
 }
