@@ -215,6 +215,18 @@ function stackCommand(action: ActionWiring): Command {
     .exitOverride()
     .action(action(async () => (await import('./commands/stack/deploy.js')).stackDeployAction));
   stack
+    .command('config')
+    .description('Print the compose file exactly as `stack deploy` would send it: merged, variables substituted, env_file read in, every $ escaped, file secrets as the objects made from them')
+    .argument('[file...]', 'compose file(s); later ones are merged over earlier ones')
+    .option('-c, --compose-file <file...>', 'more compose files (e.g. a lab override)')
+    .option('--name <name>', 'stack name, for the names of secrets and configs made from files (default: the first file\'s name)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  piswarm stack config stacks/hello-world.yml -c stacks/hello-world.lab.yml\n  # compare with Docker\'s own loader\n  piswarm stack config app.yml > sent.yml && docker stack config -c sent.yml\n',
+    )
+    .exitOverride()
+    .action(action(async () => (await import('./commands/stack/config.js')).stackConfigAction));
+  stack
     .command('ls')
     .description('List the stacks')
     .exitOverride()

@@ -19,34 +19,44 @@ const problemsOf = (text: string, env: Record<string, string> = {}) => {
 };
 
 describe('compose files', () => {
-  it('interpolates variables, with defaults, required ones and $$', () => {
-    const stack = loadCompose([{ path: 'a.yml', text: 'services:\n  web:\n    image: ${REG:-hub}/app:${TAG}\n    command: echo $$HOME\n' }], { TAG: '7' });
+  it('interpolates variables once, with defaults and required ones, and escapes every $ it sends', () => {
+    const stack = loadCompose([{ path: 'a.yml', text: 'services:\n  web:\n    image: ${REG:-hub}/app:${TAG}\n    command: echo $$HOME pa$X\n' }], { TAG: '7', X: '$HOME' });
     expect(stack.services[0]!.image).toBe('hub/app:7');
-    expect(parse(stack.text).services.web.command).toBe('echo $HOME');
-    expect(problemsOf('services:\n  web:\n    image: ${IMG:?give the image}\n')).toEqual(['stack.yml:3: ${IMG} is required: give the image']);
+    // The manager substitutes again: what it receives must come back as `echo $HOME pa$HOME`.
+    expect(parse(stack.text).services.web.command).toBe('echo $$HOME pa$$HOME');
+    expect(problemsOf('services:\n  web:\n    image: ${IMG:?give the image}\n')).toEqual(['stack.yml:3: services.web.image: required variable IMG is missing a value: give the image']);
+    expect(problemsOf('services:\n  web:\n    image: a\n    command: echo ${X:+alt}\n')[0]).toContain('invalid interpolation format');
   });
 
-  it('merges later files over earlier ones: maps merged, lists replaced', () => {
+  it('merges later files over earlier ones as Docker does: maps merged, lists appended, ports, secrets and volumes by key', () => {
     const stack = loadCompose(
       [
-        { path: 'a.yml', text: 'services:\n  web:\n    image: app:1\n    ports: ["8080:80"]\n    deploy: {replicas: 3, update_config: {order: start-first}}\n' },
-        { path: 'b.yml', text: 'services:\n  web:\n    ports: [{target: 80, published: 8080, mode: host}]\n    deploy: {update_config: {order: stop-first}}\n' },
+        { path: 'a.yml', text: 'services:\n  web:\n    image: app:1\n    environment: [A=1, B=2]\n    ports: ["8080:80"]\n    deploy: {replicas: 3, update_config: {order: start-first}, placement: {constraints: [node.role==worker]}}\n' },
+        { path: 'b.yml', text: 'services:\n  web:\n    environment: {B: "3"}\n    ports: ["8080:80", "9000:90"]\n    deploy: {replicas: 0, update_config: {order: stop-first}, placement: {constraints: [node.labels.x==y]}}\n' },
       ],
       {},
     );
-    expect(parse(stack.text).services.web).toEqual({ image: 'app:1', ports: [{ target: 80, published: 8080, mode: 'host' }], deploy: { replicas: 3, update_config: { order: 'stop-first' } } });
-    expect(stack.services).toEqual([{ name: 'web', image: 'app:1', mode: 'replicated', replicas: 3, constraints: [] }]);
+    expect(parse(stack.text).services.web).toEqual({
+      image: 'app:1',
+      environment: { A: '1', B: '3' },
+      ports: [
+        { mode: 'ingress', target: 80, published: 8080, protocol: 'tcp' },
+        { mode: 'ingress', target: 90, published: 9000, protocol: 'tcp' },
+      ],
+      deploy: { replicas: 0, update_config: { order: 'stop-first' }, placement: { constraints: ['node.role==worker', 'node.labels.x==y'] } },
+    });
+    expect(stack.services).toEqual([{ name: 'web', image: 'app:1', mode: 'replicated', replicas: 0, constraints: ['node.role==worker', 'node.labels.x==y'] }]);
   });
 
-  it('names every problem by line and field, in line order', () => {
+  it('names every problem by line and field, in line order, and warns of what swarm ignores', () => {
     expect(
       problemsOf(
         [
           'services:',
           '  web:',
           '    image: app:1',
-          '    build: .',
-          '    container_name: web',
+          '    mem_limit: 1g',
+          '    profiles: [debug]',
           '    ports: ["80:80:80"]',
           '    deploy:',
           '      mode: daemon',
@@ -56,16 +66,24 @@ describe('compose files', () => {
         ].join('\n'),
       ),
     ).toEqual([
-      'stack.yml:4: services.web.build: swarm nodes pull images, they do not build them: build and push it, then give `image:` (piswarm images build)',
-      'stack.yml:5: services.web.container_name: swarm names containers itself (a service has many); remove it',
-      'stack.yml:6: services.web.ports: "80:80:80" is not a port mapping such as "8080:80" or "53/udp"',
+      'stack.yml:4: services.web.mem_limit: is a compose v2 key that stack files (v3) do not have; Docker refuses it ("forbidden properties")',
+      'stack.yml:5: services.web.profiles: is not a key Docker allows here',
       'stack.yml:8: services.web.deploy.mode: must be one of replicated, global, replicated-job, global-job',
       'stack.yml:9: services.web.deploy.replicas: must be a whole number (0 or more)',
       'stack.yml:10: services.web.deploy.placement.constraints: "role=manager" is not a placement constraint (e.g. node.role==worker, node.labels.rabbitmq==true)',
-      'stack.yml:11: volume: unknown top-level key (expected version, name, services, networks, volumes, secrets, configs or x-…)',
+      'stack.yml:11: volume: is not a key Docker allows here (version, services, networks, volumes, secrets, configs or x-…)',
     ]);
+    expect(problemsOf('services:\n  web:\n    image: app:1\n    ports: ["80:80:80"]\n')).toEqual(['stack.yml: services.web.ports: "80:80:80" is not a port mapping such as "8080:80" or "53/udp"']);
     expect(problemsOf('services:\n  web:\n    image: a\n  web:\n    image: b\n')[0]).toMatch(/^stack.yml:4: Map keys must be unique/);
     expect(problemsOf('services:\n  web:\n    deploy: {replicas: 1}\n')).toEqual(['stack.yml:2: services.web.image: is missing: swarm runs images, so every service needs one']);
+    expect(problemsOf('services:\n  web:\n    image: Me/App:1\n')[0]).toContain('must be lower case');
+    const warned = loadCompose([{ path: 'stack.yml', text: 'services:\n  web:\n    image: app:1\n    build: .\n    container_name: web\n    privileged: true\n    ports: ["127.0.0.1:8001:8001"]\n' }], {}).warnings;
+    expect(warned).toEqual([
+      'stack.yml:4: services.web.build is ignored by swarm (swarm nodes pull images; piswarm images build builds and pushes them); Docker deploys without it',
+      'stack.yml:6: services.web.privileged is ignored by swarm (swarm services cannot run privileged); Docker deploys without it',
+      'stack.yml:5: services.web.container_name is ignored by swarm (swarm names its containers itself (a service has many)); Docker deploys without it',
+      'stack.yml: services.web.ports: the address in "127.0.0.1:8001:8001" is ignored by swarm services: the port is published on every address',
+    ]);
   });
 
   it('finds secrets and configs read from files, and swaps them for the external objects made from them', () => {

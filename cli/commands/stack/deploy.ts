@@ -1,7 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
 import type { Context } from '../../context.js';
-import { loadCompose, stackNameOf } from '../../core/compose-file.js';
+import { stackNameOf } from '../../core/compose-file.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import { printJson, printLines } from '../../io.js';
 import { deployStack } from '../../services/stack/deploy-stack.js';
@@ -9,6 +7,7 @@ import { convergenceProgress } from '../../ui/convergence-progress.js';
 import { formatTable } from '../../ui/table.js';
 import { registryPlatforms, withCluster } from '../cluster-access.js';
 import { parseIntegerFlag } from '../parse.js';
+import { readComposeInput } from './compose-input.js';
 
 export interface StackDeployFlags {
   args: string[];
@@ -44,27 +43,13 @@ export interface ComposeDeployRequest {
 /** Checks, deploys and follows compose files to convergence, printing the result. */
 export async function deployComposeFiles(context: Context, request: ComposeDeployRequest): Promise<number> {
   const { paths, name, timeoutMs, windowMs } = request;
-  const files = await Promise.all(
-    paths.map(async (path) => ({
-      path,
-      text: await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
-        throw new UsageError(`Can't read the compose file ${path} (${error.code}).`, 'Check the path.');
-      }),
-    })),
-  );
   // Validated before any connection: a broken file reaches no node.
-  const stack = loadCompose(files, request.env);
+  const { stack, readObject } = await readComposeInput(paths, request.env);
+  for (const warning of stack.warnings) context.reporter.warn(warning);
 
   return withCluster(context, async (cluster) => {
     for (const down of cluster.unreachable) context.reporter.warn(`${down.node} is unreachable (${down.error}); its events are not watched.`);
-    const ports = {
-      ...registryPlatforms,
-      // Relative to the first compose file, as Docker resolves them.
-      readFile: (file: string) =>
-        readFile(resolve(dirname(paths[0]!), file), 'utf8').catch((error: NodeJS.ErrnoException) => {
-          throw new UsageError(`Can't read ${file}, which ${paths[0]} names for a secret or config (${error.code}).`, 'Create the file, or fix the path (relative to the compose file).');
-        }),
-    };
+    const ports = { ...registryPlatforms, readFile: readObject };
     const result = await deployStack(cluster.manager, cluster.nodes, stack, { name, timeoutMs, windowMs, failLimit: 3, skipArchCheck: request.skipArchCheck }, ports, {
       warn: (message) => context.reporter.warn(message),
       deployed: (output) => context.reporter.debug(output),

@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { withExternalObjects, type ComposeStack } from '../../core/compose-file.js';
+import { objectName as nameOf, withExternalObjects, type ComposeStack } from '../../core/compose-file.js';
 import { assessConvergence, type Convergence } from '../../core/convergence.js';
 import type { ImagePlatform } from '../../core/placement.js';
 import { createObjectScript, missingObjectsScript, stackDeployScript } from '../../core/stack-scripts.js';
@@ -88,7 +87,7 @@ async function createFileObjects(manager: NodeSession, stack: ComposeStack, name
   const names = new Map<string, string>();
   for (const [i, object] of stack.fileObjects.entries()) {
     const content = contents[i]!;
-    const objectName = `${name}_${object.key}_${createHash('sha256').update(content).digest('hex').slice(0, 10)}`;
+    const objectName = nameOf(name, object.key, content);
     await manager.run(`create the ${object.kind} ${object.key}`, createObjectScript(object.kind, objectName, name), content);
     names.set(`${object.kind}:${object.key}`, objectName);
   }
