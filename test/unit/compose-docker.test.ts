@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { readComposeInput, textToSend } from '../../cli/commands/stack/compose-input.js';
 import { parseGoYaml } from '../../cli/core/compose/go-yaml.js';
 import { CORPUS } from '../fixtures/compose/corpus.js';
+import { piswarm } from '../helpers/cli.js';
 
 /**
  * piswarm's compose loader against Docker's own (docker CLI 28's `docker stack config`, which
@@ -69,3 +70,29 @@ describe("compose files, next to Docker's own loader", () => {
     expect(deployed.ok, deployed.err).toBe(true);
   });
 });
+
+describe('piswarm stack config', () => {
+  it('prints what a deploy sends, which Docker loads; refuses a bad file naming its line, and touches no node', async () => {
+    const dir = mkdtempSync(join(root, 'cli-'));
+    writeFileSync(join(dir, 'app.yml'), v38('x-common: &common\n  deploy:\n    mode: global\nservices:\n  proxy:\n    <<: *common\n    image: traefik:${TAG:-2.10}\n    env_file: ./proxy.env\n    command: echo $$HOME\n    secrets: [tls]\nsecrets:\n  tls:\n    file: ./tls.pem\n'));
+    writeFileSync(join(dir, 'proxy.env'), 'LOG_LEVEL=info\n');
+    writeFileSync(join(dir, 'tls.pem'), 'cert\n');
+    writeFileSync(join(dir, '.env'), 'TAG=3.0 # from .env\n');
+    const shown = await piswarm(['stack', 'config', join(dir, 'app.yml')], { env: { ...baseEnv, PISWARM_INVENTORY: join(dir, 'none.yaml') } });
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toBe(await textToSend(await readComposeInput([join(dir, 'app.yml')], { TAG: '3.0' }), 'app'));
+    writeFileSync(join(dir, 'sent.yml'), shown.stdout);
+    const docker = dockerConfig(dir, ['sent.yml'], {});
+    expect(docker.ok, docker.err).toBe(true);
+    expect(parseGoYaml(docker.out).toJS().services.proxy).toMatchObject({ image: 'traefik:3.0', command: ['echo', '$HOME'], environment: { LOG_LEVEL: 'info' }, deploy: { mode: 'global' } });
+
+    writeFileSync(join(dir, 'bad.yml'), v38('services:\n  web:\n    image: app:1\n    deploy:\n      replicas: ${REPLICAS}\n'));
+    const bad = await piswarm(['stack', 'config', join(dir, 'bad.yml')], { env: baseEnv });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('bad.yml:6: services.web.deploy.replicas: ${REPLICAS} is not set');
+  });
+});
+
+function v38(body: string): string {
+  return `version: "3.8"\n${body}`;
+}

@@ -26,7 +26,7 @@ export function interpolateDocument(doc: Document, counter: LineCounter, lookup:
       const result = substitute(node.value, lookup);
       if (!result.ok) return void problems.push({ line, field, message: result.error });
       for (const name of result.unset) problems.push({ line, field, message: `\${${name}} is not set, and has no default (write \${${name}:-default}, or set it)` });
-      if (result.value === node.value) return;
+      if (result.unset.length > 0 || result.value === node.value) return;
       const cast = castFor(path);
       if (!cast) return void (node.value = result.value);
       const value = castValue(result.value, cast);

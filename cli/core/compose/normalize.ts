@@ -25,7 +25,7 @@ export function normalizeService(name: string, service: Json, lookup: Lookup, re
         if (resolved !== undefined) environment[key] = resolved;
       }
     }
-    const own = toMap(s.environment, field('environment'), out, null);
+    const own = s.environment === undefined ? {} : toMap(s.environment, field('environment'), out, null);
     for (const [key, value] of Object.entries(own)) environment[key] = value ?? lookup(key) ?? null;
     s.environment = environment;
     delete s.env_file; // read in here: the manager has no such file
