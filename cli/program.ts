@@ -210,7 +210,7 @@ function stackCommand(action: ActionWiring): Command {
     .option('--skip-arch-check', 'deploy even if an image lacks a variant for some node\'s architecture', false)
     .addHelpText(
       'after',
-      '\nExamples:\n  piswarm stack deploy stacks/hello-world.yml\n  # on the virtual lab (host-mode ports: it has no IPVS)\n  piswarm stack deploy stacks/hello-world.yml -c stacks/hello-world.lab.yml\n  HELLO_IMAGE=10.77.0.1:5000/hello-world:1 piswarm stack deploy stacks/hello-world.yml --timeout 120\n',
+      '\nExamples:\n  piswarm stack deploy stacks/hello-world.yml\n  # on the virtual lab (host-mode ports: it has no IPVS)\n  HELLO_PORT_MODE=host piswarm stack deploy stacks/hello-world.yml -c stacks/hello-world.lab.yml\n  HELLO_IMAGE=10.77.0.1:5000/hello-world:1 piswarm stack deploy stacks/hello-world.yml --timeout 120\n',
     )
     .exitOverride()
     .action(action(async () => (await import('./commands/stack/deploy.js')).stackDeployAction));
@@ -222,7 +222,7 @@ function stackCommand(action: ActionWiring): Command {
     .option('--name <name>', 'stack name, for the names of secrets and configs made from files (default: the first file\'s name)')
     .addHelpText(
       'after',
-      '\nExamples:\n  piswarm stack config stacks/hello-world.yml -c stacks/hello-world.lab.yml\n  # compare with Docker\'s own loader\n  piswarm stack config app.yml > sent.yml && docker stack config -c sent.yml\n',
+      '\nExamples:\n  HELLO_PORT_MODE=host piswarm stack config stacks/hello-world.yml -c stacks/hello-world.lab.yml\n  # compare with Docker\'s own loader\n  piswarm stack config app.yml > sent.yml && docker stack config -c sent.yml\n',
     )
     .exitOverride()
     .action(action(async () => (await import('./commands/stack/config.js')).stackConfigAction));

@@ -25,7 +25,7 @@ ips=$(node -e 'console.log(JSON.parse(process.argv[1]).nodes.map((n) => n.ip).jo
 piswarm bootstrap --nodes "$ips"
 echo "Building hello-world into the lab registry ($registry)..."
 bash scripts/lab-images.sh "$name" pi-01 "$registry" >/dev/null
-HELLO_IMAGE="$registry/hello-world:1" piswarm stack deploy stacks/hello-world.yml -c stacks/hello-world.lab.yml
+HELLO_IMAGE="$registry/hello-world:1" HELLO_PORT_MODE=host piswarm stack deploy stacks/hello-world.yml -c stacks/hello-world.lab.yml
 
 # The IoT stack's broker lives outside the swarm, on this machine (the lab's gateway address).
 broker="${PISWARM_LAB_ROOT:-/var/lib/piswarm/labs}/$name-broker"

@@ -16,7 +16,7 @@ const REGISTRY = '10.89.0.1:5000';
 const NODES = ['10.89.0.11', '10.89.0.12', '10.89.0.13', '10.89.0.14', '10.89.0.15', '10.89.0.16'];
 const STACKS = fileURLToPath(new URL('../../stacks', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'piswarm-ops-'));
-const user = { HOME: dir, SSH_AUTH_SOCK: '', HELLO_IMAGE: `${REGISTRY}/hello-world:1` };
+const user = { HOME: dir, SSH_AUTH_SOCK: '', HELLO_IMAGE: `${REGISTRY}/hello-world:1`, HELLO_PORT_MODE: 'host' };
 const inventory = join(dir, 'piswarm.yaml');
 const lab = (command: string, ...args: string[]) => piswarm(['lab', command, '--name', NAME, ...args], { env: labEnv });
 const cli = (args: string[]) => piswarm(['--inventory', inventory, ...args], { env: user });

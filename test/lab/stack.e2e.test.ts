@@ -23,7 +23,7 @@ const file = (name: string, text: string) => {
   return path;
 };
 const hello = () => Promise.all(NODES.map(async (ip) => (await fetch(`http://${ip}:8080/`)).text()));
-const deployHello = () => cli(['stack', 'deploy', join(STACKS, 'hello-world.yml'), '-c', join(STACKS, 'hello-world.lab.yml'), '--json'], { HELLO_IMAGE: `${REGISTRY}/hello-world:1` });
+const deployHello = () => cli(['stack', 'deploy', join(STACKS, 'hello-world.yml'), '-c', join(STACKS, 'hello-world.lab.yml'), '--json'], { HELLO_IMAGE: `${REGISTRY}/hello-world:1`, HELLO_PORT_MODE: 'host' });
 let labPids: number[] = [];
 
 beforeAll(async () => {
@@ -81,7 +81,7 @@ describe('piswarm stack on the lab', () => {
     expect(run.stderr).toContain(`${bad}:5: services.web.deploy.replicas: must be a whole number (0 or more)`);
     const undefinedVariable = file('var.yml', 'services:\n  web:\n    image: ${NO_SUCH_IMAGE}\n');
     const unset = await cli(['stack', 'deploy', undefinedVariable]);
-    expect(unset.stderr).toContain(`${undefinedVariable}:3: \${NO_SUCH_IMAGE} is not set, and has no default`);
+    expect(unset.stderr).toContain(`${undefinedVariable}:3: services.web.image: \${NO_SUCH_IMAGE} is not set, and has no default`);
     expect((await cli(['stack', 'ls'])).stdout).not.toMatch(/^bad|^var/m);
   });
 

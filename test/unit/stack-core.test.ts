@@ -204,7 +204,7 @@ describe('service names', () => {
 
 describe('the stacks in stacks/', () => {
   const dir = new URL('../../stacks/', import.meta.url);
-  const env = { AMQP_URL: 'amqp://iot:pw@10.0.0.1:5672', RABBITMQ_PASSWORD: 'pw', PORTAINER_AGENT_SECRET: 's' };
+  const env = { AMQP_URL: 'amqp://iot:pw@10.0.0.1:5672', RABBITMQ_PASSWORD: 'pw', PORTAINER_AGENT_SECRET: 's', HELLO_PORT_MODE: 'host' };
   const read = (file: string) => ({ path: file, text: readFileSync(new URL(file, dir), 'utf8') });
   it.each(readdirSync(dir).filter((f) => f.endsWith('.yml')))('%s passes the same checks a deploy does', (file) => {
     // A lab override (x.lab.yml) is deployed over its base (x.yml).
@@ -212,5 +212,10 @@ describe('the stacks in stacks/', () => {
     const stack = loadCompose(files, env);
     expect(stack.services.length).toBeGreaterThan(0);
     for (const service of stack.services) expect(service.image).toMatch(/^[\w.:/-]+:[\w.-]+$/);
+    // Merged as Docker merges them: an override must not leave two ports on one published port.
+    for (const service of Object.values(parse(stack.text).services as Record<string, { ports?: Array<{ published?: number }> }>)) {
+      const published = (service.ports ?? []).map((p) => p.published).filter(Boolean);
+      expect(new Set(published).size).toBe(published.length);
+    }
   });
 });
