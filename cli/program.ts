@@ -208,6 +208,8 @@ function stackCommand(action: ActionWiring): Command {
     .option('--timeout <seconds>', 'how long to wait for convergence', '300')
     .option('--window <seconds>', 'how long every task must have been running (and healthy) to count', '3')
     .option('--skip-arch-check', 'deploy even if an image lacks a variant for some node\'s architecture', false)
+    .option('--prune', 'remove the stack\'s services that the files no longer have', false)
+    .option('--dry-run', 'make every check and print the plan (services created, updated, unchanged, removed; secrets and configs to create); change nothing', false)
     .addHelpText(
       'after',
       '\nExamples:\n  piswarm stack deploy stacks/hello-world.yml\n  # on the virtual lab (host-mode ports: it has no IPVS)\n  HELLO_PORT_MODE=host piswarm stack deploy stacks/hello-world.yml -c stacks/hello-world.lab.yml\n  HELLO_IMAGE=10.77.0.1:5000/hello-world:1 piswarm stack deploy stacks/hello-world.yml --timeout 120\n',
@@ -226,6 +228,16 @@ function stackCommand(action: ActionWiring): Command {
     )
     .exitOverride()
     .action(action(async () => (await import('./commands/stack/config.js')).stackConfigAction));
+  stack
+    .command('diff')
+    .description('Show what a deploy would change in the running stack: image, replicas, environment keys (values hidden), ports, constraints, resources')
+    .argument('[file...]', 'compose file(s); later ones are merged over earlier ones')
+    .option('-c, --compose-file <file...>', 'more compose files (e.g. a lab override)')
+    .option('--name <name>', 'stack name (default: the first file\'s name)')
+    .option('--prune', 'also show the services a deploy with --prune would remove', false)
+    .addHelpText('after', '\nExamples:\n  HELLO_PORT_MODE=host piswarm stack diff stacks/hello-world.yml -c stacks/hello-world.lab.yml\n  piswarm stack diff app.yml --json\n')
+    .exitOverride()
+    .action(action(async () => (await import('./commands/stack/plan.js')).stackDiffAction));
   stack
     .command('ls')
     .description('List the stacks')

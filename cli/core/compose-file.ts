@@ -31,6 +31,8 @@ export interface ComposeStack {
   externalObjects: Array<{ kind: 'secret' | 'config'; name: string }>;
   /** What Docker would warn about and deploy anyway (options swarm ignores, …), with file:line. */
   warnings: string[];
+  /** The merged services as the manager will read them back (variables substituted, nothing escaped). */
+  resolved: Record<string, Record<string, unknown>>;
 }
 
 /** A `secrets:` or `configs:` entry with `file:`, its path relative to the first compose file. */
@@ -98,6 +100,7 @@ export function loadCompose(files: ReadonlyArray<{ path: string; text: string }>
     fileObjects,
     externalObjects: objectsOf(merged, (key, def) => (def.external === true ? { name: typeof def.name === 'string' ? def.name : key } : undefined)),
     warnings,
+    resolved: (merged.services ?? {}) as Record<string, Record<string, unknown>>,
   };
 }
 

@@ -20,6 +20,11 @@ export interface ServiceState {
   mode: ServiceMode;
   /** Replicas, or completions for a replicated job; for global modes, the nodes it may run on. */
   desired: number;
+  /**
+   * Replicated, but its tasks are not restarted once they exit 0: done when that many completed.
+   * How one-off work (the sensor simulator) is written for Docker before 23, whose stack files have no jobs.
+   */
+  runsOnce?: boolean;
   /** The service's update status (rollback_started, paused, …) and its message, if any. */
   updateState?: string;
   updateMessage?: string;
@@ -31,7 +36,7 @@ export interface ServiceProgress {
   /** Tasks running (healthy, where there is a healthcheck), and of those, running for the whole window. */
   running: number;
   stable: number;
-  /** Job tasks that completed. */
+  /** Tasks that completed (jobs, and services that run once). */
   completed: number;
   done: boolean;
 }
@@ -83,7 +88,10 @@ export function assessConvergence(
     const completed = own.filter((t) => t.state === 'complete').length;
     const isJob = service.mode === 'replicated-job' || service.mode === 'global-job';
     const stopping = options.untilStopped ? own.filter((t) => t.desiredState !== 'running' && t.state === 'running').length : 0;
-    const done = isJob ? completed >= service.desired : stable.length === service.desired && wanted.length === service.desired && stopping === 0;
+    const done =
+      isJob || (service.runsOnce && completed >= service.desired)
+        ? completed >= service.desired
+        : stable.length === service.desired && wanted.length === service.desired && stopping === 0;
     progress.push({ name: service.name, desired: service.desired, running: running.length, stable: stable.length, completed, done });
 
     if (failure) continue;

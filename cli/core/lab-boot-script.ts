@@ -29,6 +29,8 @@ export function renderBootScript(boot: BootConfig, paths: NodeBootPaths, daemon:
     `mount --bind ${dir}/docker /var/lib/docker`,
     `mount --bind ${dir}/run /run`,
     'mkdir -p /run/sshd',
+    // A Pi runs its distro's docker CLI: this machine's own (/usr/local/bin comes first on PATH) must not stand in for it.
+    'if [ -e /usr/local/bin/docker ] && [ -x /usr/bin/docker ]; then mount --bind /usr/bin/docker /usr/local/bin/docker; fi',
     'if [ ! -e /etc/piswarm-lab-first-boot-done ]; then',
     ...firstBoot(boot).map((line) => `  ${line}`),
     '  touch /etc/piswarm-lab-first-boot-done',

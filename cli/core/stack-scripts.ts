@@ -12,11 +12,11 @@ import { shq } from './shell-quote.js';
  * re-resolved to digests (`--resolve-image never`): each node pulls the tag for its own
  * architecture, and an offline lab does not stall on registry look-ups.
  */
-export function stackDeployScript(name: string): string {
+export function stackDeployScript(name: string, prune = false): string {
   return remoteScript(
     // --detach exists since Docker 23; older CLIs always returned at once.
     'detach=; if dk stack deploy --help 2>&1 | grep -q -- --detach; then detach=--detach=true; fi',
-    `dk stack deploy $detach --resolve-image never --prune=false -c - ${shq(name)}`,
+    `dk stack deploy $detach --resolve-image never --prune=${prune} -c - ${shq(name)}`,
   );
 }
 

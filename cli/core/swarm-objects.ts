@@ -1,5 +1,6 @@
 import type { ServiceMode } from './compose-file.js';
 import type { TaskState } from './convergence.js';
+import { specFacts, type ServiceFacts } from './stack-plan.js';
 
 /**
  * Services and tasks as `docker service inspect` / `docker inspect --type task` print them,
@@ -22,6 +23,10 @@ export interface ServiceSpecView {
   reservations: { nanoCpus: number; memoryBytes: number };
   /** Ports published in host mode ("8080/tcp"): one task per node may hold each. */
   hostPorts: string[];
+  /** A replicated service whose tasks are not restarted after they exit 0 (restart condition none or on-failure). */
+  runsOnce: boolean;
+  /** What `stack diff` compares with a compose file. */
+  facts: ServiceFacts;
   /** Named volumes and bind mounts: data that stays on the node when a task moves. */
   localMounts: string[];
   updateState?: string;
@@ -49,6 +54,8 @@ export function parseServiceSpec(s: any): ServiceSpecView {
     maxReplicasPerNode: task.Placement?.MaxReplicas ?? 0,
     reservations: { nanoCpus: task.Resources?.Reservations?.NanoCPUs ?? 0, memoryBytes: task.Resources?.Reservations?.MemoryBytes ?? 0 },
     hostPorts: ports.filter((p) => p.PublishMode === 'host' && p.PublishedPort).map((p) => `${p.PublishedPort}/${p.Protocol ?? 'tcp'}`),
+    runsOnce: kind === 'replicated' && ['none', 'on-failure'].includes(task.RestartPolicy?.Condition ?? 'any'),
+    facts: specFacts(s),
     localMounts: mounts.filter((m) => m.Type === 'bind' || (m.Type === 'volume' && (m.VolumeOptions?.DriverConfig?.Name ?? 'local') === 'local')).map((m) => m.Source || m.Target),
     updateState: s.UpdateStatus?.State,
     updateMessage: s.UpdateStatus?.Message,

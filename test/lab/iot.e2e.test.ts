@@ -65,7 +65,7 @@ describe('the IoT stack against a real RabbitMQ', () => {
     const processed = await watchProcessed();
     const sensors = await cli(['stack', 'deploy', join(STACKS, 'iot-simulator.yml')], { SENSOR_COUNT: '300', SENSOR_RATE: '0' });
     expect(sensors.code, sensors.stderr).toBe(0);
-    expect(sensors.stdout).toMatch(/sensors\s+replicated-job\s+1 completed/);
+    expect(sensors.stdout).toMatch(/sensors\s+replicated\s+1 completed/);
     await until(() => new Set(processed.ids).size >= 300, 30_000, '300 processed readings');
     await processed.stop();
     expect(new Set(processed.ids).size).toBe(300);

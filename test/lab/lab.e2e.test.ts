@@ -102,6 +102,13 @@ describe('virtual Pi lab, end to end', () => {
     }
   });
 
+  it("runs the node's own docker CLI over SSH, the engine's version, as on a Pi", async () => {
+    const run = await runOnLab(['--node', 'pi-01', '--', "docker version --format '{{.Client.Version}} {{.Server.Version}}'"]);
+    expect(run.code, run.stderr).toBe(0);
+    const [client, server] = (JSON.parse(run.stdout) as NodeRunResult[])[0]!.stdout!.trim().split(' ');
+    expect(client).toBe(server);
+  });
+
   it('refuses a node whose host key changed, naming both fingerprints, and accepts it only when asked', async () => {
     const pinned = readInventory().findNode('pi-02')!.hostKey!;
     const regen = await lab('exec', 'pi-02', '--', 'sh', '-c', 'rm -f /etc/ssh/ssh_host_* && ssh-keygen -A >/dev/null && kill -HUP $(cat /run/sshd.pid)');

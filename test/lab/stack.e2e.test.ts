@@ -54,6 +54,31 @@ describe('piswarm stack on the lab', () => {
     expect(await hello()).toEqual(before);
   });
 
+  it('diffs a file against the running stack, and a dry run plans a deploy without changing anything', async () => {
+    const helloEnv = { HELLO_IMAGE: `${REGISTRY}/hello-world:1`, HELLO_PORT_MODE: 'host' };
+    const base = [join(STACKS, 'hello-world.yml'), '-c', join(STACKS, 'hello-world.lab.yml')];
+    const same = await cli(['stack', 'diff', ...base], helloEnv);
+    expect(same.code, same.stderr).toBe(0);
+    expect(same.stdout).toContain('Stack hello-world: no service would change.');
+
+    const more = file('more.yml', 'services:\n  web:\n    environment:\n      API_TOKEN: s3cret-value\n    deploy:\n      replicas: 2\n      resources: {limits: {memory: 64M}}\n  extra:\n    image: busybox:1\n');
+    const diff = await cli(['stack', 'diff', ...base, '-c', more], helloEnv);
+    expect(diff.code, diff.stderr).toBe(0);
+    expect(diff.stdout).toMatch(/extra\s+create\s+new service/);
+    expect(diff.stdout).toMatch(/web\s+update\s+replicas 3 → 2/);
+    expect(diff.stdout).toContain('environment: API_TOKEN added (values not shown)');
+    expect(diff.stdout).toContain('limits: memory none → 64 MiB');
+    expect(diff.stdout + diff.stderr).not.toContain('s3cret-value');
+
+    const before = await hello();
+    const dry = await cli(['stack', 'deploy', ...base, '-c', more, '--dry-run', '--skip-arch-check'], helloEnv);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toMatch(/web\s+update\s+replicas 3 → 2/);
+    expect(dry.stderr).toContain('Nothing was changed (--dry-run)');
+    expect(await hello()).toEqual(before);
+    expect((await cli(['stack', 'ls'])).stdout).toMatch(/hello-world\s+1\b/);
+  });
+
   it("shows a service's logs from every task on every node, each line naming its task and node", async () => {
     await hello();
     const run = await cli(['logs', 'web', '--tail', '5']);

@@ -118,6 +118,7 @@ const service = (name: string, extra: Partial<ServiceSpecView> = {}): ServiceSpe
   maxReplicasPerNode: 0,
   reservations: { nanoCpus: 0, memoryBytes: 0 },
   hostPorts: [],
+  runsOnce: false,
   localMounts: [],
   ...extra,
 });
@@ -281,7 +282,10 @@ describe('engine JSON', () => {
         EndpointSpec: { Ports: [{ Protocol: 'tcp', TargetPort: 5672, PublishedPort: 5672, PublishMode: 'host' }, { Protocol: 'tcp', TargetPort: 15672, PublishedPort: 15672, PublishMode: 'ingress' }] },
       },
     });
-    expect(spec).toMatchObject({ name: 'iot_broker', stack: 'iot', replicas: 2, image: 'rabbitmq:3', constraints: ['node.labels.broker==true'], maxReplicasPerNode: 1, reservations: { nanoCpus: 5e8, memoryBytes: 268435456 }, hostPorts: ['5672/tcp'], localMounts: ['data'] });
+    expect(spec).toMatchObject({ name: 'iot_broker', stack: 'iot', replicas: 2, image: 'rabbitmq:3', constraints: ['node.labels.broker==true'], maxReplicasPerNode: 1, reservations: { nanoCpus: 5e8, memoryBytes: 268435456 }, hostPorts: ['5672/tcp'], localMounts: ['data'], runsOnce: false });
+    const once = { Spec: { Mode: { Replicated: { Replicas: 1 } }, TaskTemplate: { RestartPolicy: { Condition: 'on-failure' } } } };
+    expect(parseServiceSpec(once).runsOnce).toBe(true);
+    expect(parseServiceSpec({ Spec: { ...once.Spec, Mode: { Global: {} } } }).runsOnce).toBe(false);
     expect(parseTask({ ID: 't', ServiceID: 'abc', NodeID: '', DesiredState: 'running', Status: { State: 'pending', Timestamp: '2026-01-01T00:00:00Z', Err: 'no suitable node' } })).toEqual({
       id: 't',
       serviceId: 'abc',

@@ -6,6 +6,7 @@ import { assessConvergence, type ServiceState, type TaskState } from '../../cli/
 import { parseImageRef } from '../../cli/core/image-ref.js';
 import { architectureProblems, eligibleNodes, nodeCanRun, type SwarmNodeView } from '../../cli/core/placement.js';
 import { resolveServiceName } from '../../cli/core/service-names.js';
+import { composeFacts, planStack, specFacts } from '../../cli/core/stack-plan.js';
 import { ComposeError } from '../../cli/errors.js';
 
 const problemsOf = (text: string, env: Record<string, string> = {}) => {
@@ -177,6 +178,13 @@ describe('convergence', () => {
     expect(assess([job], [task('a', 'complete', 1, { desiredState: 'complete' }), task('b', 'complete', 2, { desiredState: 'complete' })]).converged).toBe(true);
   });
 
+  it('counts a service that runs once (Docker before 23 has no jobs in stacks) done when its tasks completed, and only such a service', () => {
+    const finished = [task('a', 'complete', 1, { desiredState: 'shutdown' }), task('b', 'complete', 2, { desiredState: 'shutdown' })];
+    expect(assess([service({ runsOnce: true })], finished).converged).toBe(true);
+    expect(assess([service({ runsOnce: true })], [finished[0]!, task('b', 'running', 1)]).converged).toBe(false);
+    expect(assess([service()], finished).converged).toBe(false);
+  });
+
   it('fails at once on an error no retry fixes, naming the node', () => {
     const state = assess([service()], [task('a', 'rejected', 500, { error: 'No such image: portainer/portainer-ce:2.21.0', nodeId: '02' })]);
     expect(state.failure).toEqual({ service: 'web', node: 'pi-02', error: 'task rejected: No such image: portainer/portainer-ce:2.21.0' });
@@ -217,5 +225,36 @@ describe('the stacks in stacks/', () => {
       const published = (service.ports ?? []).map((p) => p.published).filter(Boolean);
       expect(new Set(published).size).toBe(published.length);
     }
+  });
+});
+
+describe('stack plans', () => {
+  const spec = {
+    Spec: {
+      Mode: { Replicated: { Replicas: 3 } },
+      TaskTemplate: { ContainerSpec: { Image: 'app:1@sha256:abc', Env: ['B=2', 'A=1'] }, Placement: { Constraints: ['node.role==worker'] }, Resources: { Limits: { MemoryBytes: 67108864 } } },
+      EndpointSpec: { Ports: [{ Protocol: 'tcp', TargetPort: 80, PublishedPort: 8080, PublishMode: 'ingress' }] },
+    },
+  };
+  const compose = (extra: Record<string, unknown> = {}) => ({ image: 'app:1', environment: { A: '1', B: '2' }, ports: [{ mode: 'ingress', target: 80, published: 8080, protocol: 'tcp' }], deploy: { replicas: 3, placement: { constraints: ['node.role == worker'.replace(/ /g, '')] }, resources: { limits: { memory: '64M' } } }, ...extra });
+
+  it('finds a file that matches the running service unchanged', () => {
+    expect(planStack(new Map([['web', composeFacts(compose())]]), new Map([['web', specFacts(spec)]]), false)).toEqual([{ name: 'web', action: 'unchanged', changes: [] }]);
+  });
+
+  it('names each change, hides environment values, and creates, keeps or prunes services', () => {
+    const want = composeFacts(compose({ image: 'app:2', environment: { A: 'other', C: 's3cret' }, ports: [], deploy: { replicas: 5, resources: { limits: { memory: '128M', cpus: '0.5' } } } }));
+    const plans = planStack(new Map([['web', want], ['new', composeFacts({ image: 'x:1' })]]), new Map([['web', specFacts(spec)], ['old', specFacts(spec)]]), true);
+    expect(plans).toEqual([
+      { name: 'new', action: 'create', changes: [] },
+      { name: 'old', action: 'remove', changes: [] },
+      {
+        name: 'web',
+        action: 'update',
+        changes: ['image app:1 → app:2', 'replicas 3 → 5', 'environment: C added, A changed, B removed (values not shown)', 'ports: -8080:80/tcp ingress', 'constraints: -node.role==worker', 'limits: cpus 0 → 0.5', 'limits: memory 64 MiB → 128 MiB'],
+      },
+    ]);
+    expect(JSON.stringify(plans)).not.toContain('s3cret');
+    expect(planStack(new Map(), new Map([['old', specFacts(spec)]]), false)[0]!.action).toBe('keep');
   });
 });

@@ -8,6 +8,7 @@ import { formatTable } from '../../ui/table.js';
 import { registryPlatforms, withCluster } from '../cluster-access.js';
 import { parseIntegerFlag } from '../parse.js';
 import { readComposeInput } from './compose-input.js';
+import { planComposeFiles } from './plan.js';
 
 export interface StackDeployFlags {
   args: string[];
@@ -16,6 +17,8 @@ export interface StackDeployFlags {
   timeout: string;
   window: string;
   skipArchCheck: boolean;
+  dryRun: boolean;
+  prune: boolean;
 }
 
 const STACK_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
@@ -27,7 +30,8 @@ export async function stackDeployAction(context: Context, flags: StackDeployFlag
   const windowMs = parseIntegerFlag('--window', flags.window, 0, 600) * 1000;
   const name = flags.name ?? stackNameOf(paths[0]!);
   if (!STACK_NAME.test(name)) throw new UsageError(`"${name}" is not a stack name.`, 'Use lower-case letters, digits, "-" and "_" (--name).');
-  return deployComposeFiles(context, { paths, name, timeoutMs, windowMs, skipArchCheck: flags.skipArchCheck, env: process.env });
+  if (flags.dryRun) return planComposeFiles(context, { paths, name, env: process.env, prune: flags.prune, skipArchCheck: flags.skipArchCheck }, false);
+  return deployComposeFiles(context, { paths, name, timeoutMs, windowMs, skipArchCheck: flags.skipArchCheck, prune: flags.prune, env: process.env });
 }
 
 export interface ComposeDeployRequest {
@@ -36,6 +40,8 @@ export interface ComposeDeployRequest {
   timeoutMs: number;
   windowMs: number;
   skipArchCheck: boolean;
+  /** Remove the stack's services the files no longer have. */
+  prune?: boolean;
   /** Where the files' ${VARIABLES} come from. */
   env: NodeJS.ProcessEnv;
 }
@@ -50,7 +56,7 @@ export async function deployComposeFiles(context: Context, request: ComposeDeplo
   return withCluster(context, async (cluster) => {
     for (const down of cluster.unreachable) context.reporter.warn(`${down.node} is unreachable (${down.error}); its events are not watched.`);
     const ports = { ...registryPlatforms, readFile: readObject };
-    const result = await deployStack(cluster.manager, cluster.nodes, stack, { name, timeoutMs, windowMs, failLimit: 3, skipArchCheck: request.skipArchCheck }, ports, {
+    const result = await deployStack(cluster.manager, cluster.nodes, stack, { name, timeoutMs, windowMs, failLimit: 3, skipArchCheck: request.skipArchCheck, prune: request.prune ?? false }, ports, {
       warn: (message) => context.reporter.warn(message),
       deployed: (output) => context.reporter.debug(output),
       progress: convergenceProgress(context.io, 'up for the whole window'),

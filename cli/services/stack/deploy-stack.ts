@@ -17,6 +17,8 @@ export interface DeployOptions {
   /** Failed tasks of one service after which the deploy is declared failed. */
   failLimit: number;
   skipArchCheck: boolean;
+  /** Remove the stack's services the file no longer has. */
+  prune: boolean;
 }
 
 export interface DeployPorts {
@@ -53,7 +55,7 @@ export async function deployStack(manager: NodeSession, nodes: readonly NodeSess
   const text = await createFileObjects(manager, stack, options.name, ports.readFile);
 
   const started = Date.now();
-  const deployed = await manager.run(`deploy stack ${options.name}`, stackDeployScript(options.name), text);
+  const deployed = await manager.run(`deploy stack ${options.name}`, stackDeployScript(options.name, options.prune), text);
   events.deployed(deployed.stdout.trim());
 
   const { state, done } = await watchSwarm(nodes, options.timeoutMs, async () => {

@@ -8,7 +8,7 @@ export async function readStackState(manager: NodeSession, stack: string, global
   return {
     services: services.map((s): ServiceState => {
       const short = s.name.startsWith(`${stack}_`) ? s.name.slice(stack.length + 1) : s.name;
-      return { id: s.id, name: short, mode: s.mode, desired: s.replicas ?? globalDesired.get(short) ?? 0, updateState: s.updateState, updateMessage: s.updateMessage };
+      return { id: s.id, name: short, mode: s.mode, desired: s.replicas ?? globalDesired.get(short) ?? 0, runsOnce: s.runsOnce, updateState: s.updateState, updateMessage: s.updateMessage };
     }),
     tasks,
   };
