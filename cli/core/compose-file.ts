@@ -166,6 +166,22 @@ export function objectName(stackName: string, key: string, content: string): str
   return `${stackName}_${key}_${createHash('sha256').update(content).digest('hex').slice(0, 10)}`;
 }
 
+export interface NamedFileObject extends FileObject {
+  name: string;
+  content: string;
+}
+
+/** Every file-based secret and config with its content and swarm name; every file is read before anything uses one. */
+export async function nameFileObjects(stack: ComposeStack, stackName: string, readFile: (file: string) => Promise<string>): Promise<NamedFileObject[]> {
+  const contents = await Promise.all(stack.fileObjects.map((object) => readFile(object.file)));
+  return stack.fileObjects.map((object, i) => ({ ...object, content: contents[i]!, name: objectName(stackName, object.key, contents[i]!) }));
+}
+
+/** withExternalObjects' map, from named objects. */
+export function objectNames(objects: readonly NamedFileObject[]): Map<string, string> {
+  return new Map(objects.map((o) => [`${o.kind}:${o.key}`, o.name]));
+}
+
 /** The stack name Docker would use for a file: its base name without extension, in lower case. */
 export function stackNameOf(path: string): string {
   const base = path.split('/').pop()!.replace(/\.(ya?ml)$/i, '').replace(/^docker-compose\.?/, '');

@@ -45,24 +45,17 @@ export function composeFacts(raw: Json): ServiceFacts {
   };
 }
 
-/** The same facts of a service the swarm runs (`docker service inspect`). */
-export function specFacts(s: any): ServiceFacts {
+/** The same facts of a service the swarm runs (`docker service inspect`), beside what parseServiceSpec read of it. */
+export function specFacts(s: any, read: Pick<ServiceFacts, 'image' | 'mode' | 'replicas' | 'constraints' | 'reservations'>): ServiceFacts {
   const spec = s.Spec ?? {};
-  const mode = spec.Mode ?? {};
-  const kind = mode.Global ? 'global' : mode.ReplicatedJob ? 'replicated-job' : mode.GlobalJob ? 'global-job' : 'replicated';
   const task = spec.TaskTemplate ?? {};
-  const container = task.ContainerSpec ?? {};
-  const replicas = kind === 'replicated' ? (mode.Replicated?.Replicas ?? 1) : kind === 'replicated-job' ? (mode.ReplicatedJob?.TotalCompletions ?? 1) : undefined;
-  const nano = (r: any) => ({ nanoCpus: r?.NanoCPUs ?? 0, memoryBytes: r?.MemoryBytes ?? 0 });
+  const limits = task.Resources?.Limits;
   return {
-    image: String(container.Image ?? '').replace(/@sha256:[0-9a-f]+$/, ''),
-    mode: kind,
-    ...(replicas !== undefined ? { replicas } : {}),
-    env: [...((container.Env as string[] | undefined) ?? [])].sort(),
+    ...read,
+    constraints: [...read.constraints].sort(),
+    env: [...((task.ContainerSpec?.Env as string[] | undefined) ?? [])].sort(),
     ports: ((spec.EndpointSpec?.Ports ?? []) as any[]).map((p) => portText(p.PublishedPort ?? 0, p.TargetPort, p.Protocol ?? 'tcp', p.PublishMode ?? 'ingress')).sort(),
-    constraints: [...((task.Placement?.Constraints as string[] | undefined) ?? [])].sort(),
-    limits: nano(task.Resources?.Limits),
-    reservations: nano(task.Resources?.Reservations),
+    limits: { nanoCpus: limits?.NanoCPUs ?? 0, memoryBytes: limits?.MemoryBytes ?? 0 },
   };
 }
 

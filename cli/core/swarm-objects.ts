@@ -42,20 +42,23 @@ export function parseServiceSpec(s: any): ServiceSpecView {
   const replicas = kind === 'replicated' ? (mode.Replicated?.Replicas ?? 1) : kind === 'replicated-job' ? (mode.ReplicatedJob?.TotalCompletions ?? 1) : undefined;
   const ports: any[] = spec.EndpointSpec?.Ports ?? [];
   const mounts: any[] = container.Mounts ?? [];
+  // Digests pinned by the engine are not part of the name users know.
+  const image = String(container.Image ?? '').replace(/@sha256:[0-9a-f]+$/, '');
+  const constraints: string[] = task.Placement?.Constraints ?? [];
+  const reservations = { nanoCpus: task.Resources?.Reservations?.NanoCPUs ?? 0, memoryBytes: task.Resources?.Reservations?.MemoryBytes ?? 0 };
   return {
     id: s.ID,
     name: spec.Name ?? s.ID,
     stack: spec.Labels?.['com.docker.stack.namespace'],
     mode: kind,
     ...(replicas !== undefined ? { replicas } : {}),
-    // Digests pinned by the engine are not part of the name users know.
-    image: String(container.Image ?? '').replace(/@sha256:[0-9a-f]+$/, ''),
-    constraints: task.Placement?.Constraints ?? [],
+    image,
+    constraints,
     maxReplicasPerNode: task.Placement?.MaxReplicas ?? 0,
-    reservations: { nanoCpus: task.Resources?.Reservations?.NanoCPUs ?? 0, memoryBytes: task.Resources?.Reservations?.MemoryBytes ?? 0 },
+    reservations,
     hostPorts: ports.filter((p) => p.PublishMode === 'host' && p.PublishedPort).map((p) => `${p.PublishedPort}/${p.Protocol ?? 'tcp'}`),
     runsOnce: kind === 'replicated' && ['none', 'on-failure'].includes(task.RestartPolicy?.Condition ?? 'any'),
-    facts: specFacts(s),
+    facts: specFacts(s, { image, mode: kind, ...(replicas !== undefined ? { replicas } : {}), constraints, reservations }),
     localMounts: mounts.filter((m) => m.Type === 'bind' || (m.Type === 'volume' && (m.VolumeOptions?.DriverConfig?.Name ?? 'local') === 'local')).map((m) => m.Source || m.Target),
     updateState: s.UpdateStatus?.State,
     updateMessage: s.UpdateStatus?.Message,

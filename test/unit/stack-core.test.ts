@@ -6,7 +6,8 @@ import { assessConvergence, type ServiceState, type TaskState } from '../../cli/
 import { parseImageRef } from '../../cli/core/image-ref.js';
 import { architectureProblems, eligibleNodes, nodeCanRun, type SwarmNodeView } from '../../cli/core/placement.js';
 import { resolveServiceName } from '../../cli/core/service-names.js';
-import { composeFacts, planStack, specFacts } from '../../cli/core/stack-plan.js';
+import { composeFacts, planStack } from '../../cli/core/stack-plan.js';
+import { parseServiceSpec } from '../../cli/core/swarm-objects.js';
 import { ComposeError } from '../../cli/errors.js';
 
 const problemsOf = (text: string, env: Record<string, string> = {}) => {
@@ -239,12 +240,12 @@ describe('stack plans', () => {
   const compose = (extra: Record<string, unknown> = {}) => ({ image: 'app:1', environment: { A: '1', B: '2' }, ports: [{ mode: 'ingress', target: 80, published: 8080, protocol: 'tcp' }], deploy: { replicas: 3, placement: { constraints: ['node.role == worker'.replace(/ /g, '')] }, resources: { limits: { memory: '64M' } } }, ...extra });
 
   it('finds a file that matches the running service unchanged', () => {
-    expect(planStack(new Map([['web', composeFacts(compose())]]), new Map([['web', specFacts(spec)]]), false)).toEqual([{ name: 'web', action: 'unchanged', changes: [] }]);
+    expect(planStack(new Map([['web', composeFacts(compose())]]), new Map([['web', parseServiceSpec(spec).facts]]), false)).toEqual([{ name: 'web', action: 'unchanged', changes: [] }]);
   });
 
   it('names each change, hides environment values, and creates, keeps or prunes services', () => {
     const want = composeFacts(compose({ image: 'app:2', environment: { A: 'other', C: 's3cret' }, ports: [], deploy: { replicas: 5, resources: { limits: { memory: '128M', cpus: '0.5' } } } }));
-    const plans = planStack(new Map([['web', want], ['new', composeFacts({ image: 'x:1' })]]), new Map([['web', specFacts(spec)], ['old', specFacts(spec)]]), true);
+    const plans = planStack(new Map([['web', want], ['new', composeFacts({ image: 'x:1' })]]), new Map([['web', parseServiceSpec(spec).facts], ['old', parseServiceSpec(spec).facts]]), true);
     expect(plans).toEqual([
       { name: 'new', action: 'create', changes: [] },
       { name: 'old', action: 'remove', changes: [] },
@@ -255,6 +256,6 @@ describe('stack plans', () => {
       },
     ]);
     expect(JSON.stringify(plans)).not.toContain('s3cret');
-    expect(planStack(new Map(), new Map([['old', specFacts(spec)]]), false)[0]!.action).toBe('keep');
+    expect(planStack(new Map(), new Map([['old', parseServiceSpec(spec).facts]]), false)[0]!.action).toBe('keep');
   });
 });

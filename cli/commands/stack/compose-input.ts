@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { loadCompose, objectName, withExternalObjects, type ComposeStack } from '../../core/compose-file.js';
+import { loadCompose, nameFileObjects, objectNames, withExternalObjects, type ComposeStack } from '../../core/compose-file.js';
 import { parseDotEnv } from '../../core/compose/dotenv.js';
 import { ComposeError, UsageError } from '../../errors.js';
 
@@ -47,7 +47,5 @@ export async function readComposeInput(paths: readonly string[], env: NodeJS.Pro
 export async function textToSend(input: ComposeInput, stackName: string): Promise<string> {
   const { stack, readObject } = input;
   if (stack.fileObjects.length === 0) return stack.text;
-  const contents = await Promise.all(stack.fileObjects.map((object) => readObject(object.file)));
-  const names = new Map(stack.fileObjects.map((object, i) => [`${object.kind}:${object.key}`, objectName(stackName, object.key, contents[i]!)]));
-  return withExternalObjects(stack, names);
+  return withExternalObjects(stack, objectNames(await nameFileObjects(stack, stackName, readObject)));
 }

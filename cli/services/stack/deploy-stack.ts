@@ -1,4 +1,4 @@
-import { objectName as nameOf, withExternalObjects, type ComposeStack } from '../../core/compose-file.js';
+import { nameFileObjects, objectNames, withExternalObjects, type ComposeStack } from '../../core/compose-file.js';
 import { assessConvergence, type Convergence } from '../../core/convergence.js';
 import type { ImagePlatform } from '../../core/placement.js';
 import { createObjectScript, missingObjectsScript, stackDeployScript } from '../../core/stack-scripts.js';
@@ -85,15 +85,9 @@ export async function deployStack(manager: NodeSession, nodes: readonly NodeSess
 async function createFileObjects(manager: NodeSession, stack: ComposeStack, name: string, readFile: DeployPorts['readFile']): Promise<string> {
   if (stack.fileObjects.length === 0) return stack.text;
   // Every file is read before any object is created: a missing one changes nothing.
-  const contents = await Promise.all(stack.fileObjects.map((object) => readFile(object.file)));
-  const names = new Map<string, string>();
-  for (const [i, object] of stack.fileObjects.entries()) {
-    const content = contents[i]!;
-    const objectName = nameOf(name, object.key, content);
-    await manager.run(`create the ${object.kind} ${object.key}`, createObjectScript(object.kind, objectName, name), content);
-    names.set(`${object.kind}:${object.key}`, objectName);
-  }
-  return withExternalObjects(stack, names);
+  const objects = await nameFileObjects(stack, name, readFile);
+  for (const object of objects) await manager.run(`create the ${object.kind} ${object.key}`, createObjectScript(object.kind, object.name, name), object.content);
+  return withExternalObjects(stack, objectNames(objects));
 }
 
 /** External secrets and configs must exist before the deploy: Docker would stop half-way otherwise. */

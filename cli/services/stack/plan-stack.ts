@@ -1,4 +1,4 @@
-import { objectName, type ComposeStack } from '../../core/compose-file.js';
+import { nameFileObjects, type ComposeStack } from '../../core/compose-file.js';
 import { composeFacts, planStack, type ServicePlan } from '../../core/stack-plan.js';
 import { missingObjectsScript } from '../../core/stack-scripts.js';
 import type { NodeSession } from '../swarm/node-session.js';
@@ -28,8 +28,7 @@ export async function planDeploy(manager: NodeSession, stack: ComposeStack, name
   const current = new Map(services.map((s) => [s.name.startsWith(`${name}_`) ? s.name.slice(name.length + 1) : s.name, s.facts]));
   const desired = new Map(Object.entries(stack.resolved).map(([service, raw]) => [service, composeFacts(raw)]));
 
-  const contents = await Promise.all(stack.fileObjects.map((object) => ports.readFile(object.file)));
-  const made = stack.fileObjects.map((object, i) => ({ kind: object.kind, key: object.key, name: objectName(name, object.key, contents[i]!) }));
+  const made = await nameFileObjects(stack, name, ports.readFile);
   const absent = new Set<string>();
   for (const kind of ['secret', 'config'] as const) {
     const names = [...made.filter((o) => o.kind === kind).map((o) => o.name), ...stack.externalObjects.filter((o) => o.kind === kind).map((o) => o.name)];
@@ -40,7 +39,7 @@ export async function planDeploy(manager: NodeSession, stack: ComposeStack, name
   return {
     stack: name,
     services: planStack(desired, current, options.prune),
-    objects: made.map((o) => ({ ...o, create: absent.has(`${o.kind}:${o.name}`) })),
+    objects: made.map((o) => ({ kind: o.kind, key: o.key, name: o.name, create: absent.has(`${o.kind}:${o.name}`) })),
     missing: stack.externalObjects.filter((o) => absent.has(`${o.kind}:${o.name}`)).map((o) => `${o.kind} ${o.name}`),
     warnings: checked.warnings,
   };
