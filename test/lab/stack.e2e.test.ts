@@ -61,7 +61,7 @@ describe('piswarm stack on the lab', () => {
     expect(same.code, same.stderr).toBe(0);
     expect(same.stdout).toContain('Stack hello-world: no service would change.');
 
-    const more = file('more.yml', 'services:\n  web:\n    environment:\n      API_TOKEN: s3cret-value\n    deploy:\n      replicas: 2\n      resources: {limits: {memory: 64M}}\n  extra:\n    image: busybox:1\n');
+    const more = file('more.yml', `services:\n  web:\n    environment:\n      API_TOKEN: s3cret-value\n    deploy:\n      replicas: 2\n      resources: {limits: {memory: 64M}}\n  extra:\n    image: ${REGISTRY}/hello-world:1\n`);
     const diff = await cli(['stack', 'diff', ...base, '-c', more], helloEnv);
     expect(diff.code, diff.stderr).toBe(0);
     expect(diff.stdout).toMatch(/extra\s+create\s+new service/);
@@ -71,10 +71,11 @@ describe('piswarm stack on the lab', () => {
     expect(diff.stdout + diff.stderr).not.toContain('s3cret-value');
 
     const before = await hello();
-    const dry = await cli(['stack', 'deploy', ...base, '-c', more, '--dry-run', '--skip-arch-check'], helloEnv);
+    const dry = await cli(['stack', 'deploy', ...base, '-c', more, '--dry-run'], helloEnv);
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stdout).toMatch(/web\s+update\s+replicas 3 → 2/);
     expect(dry.stderr).toContain('Nothing was changed (--dry-run)');
+    expect(dry.stdout).toMatch(/hello-world:1\s+runs on x86_64 \(amd64 published\)/);
     expect(await hello()).toEqual(before);
     expect((await cli(['stack', 'ls'])).stdout).toMatch(/hello-world\s+1\b/);
   });

@@ -35,6 +35,7 @@ export function formatPlan(plan: DeployPlan, changesOnly: boolean): string {
   const lines = rows.length > 0 ? [formatTable(['SERVICE', 'ACTION', 'WHAT'], rows)] : [`Stack ${plan.stack}: no service would change.`];
   const objects = plan.objects.filter((o) => o.create || !changesOnly);
   if (objects.length > 0) lines.push('', formatTable(['OBJECT', 'FROM', 'ACTION'], objects.map((o) => [`${o.kind} ${o.name}`, o.key, o.create ? 'create' : 'exists (same content)'])));
+  if (!changesOnly && plan.images.length > 0) lines.push('', formatTable(['IMAGE', 'ARCHITECTURES'], plan.images.map((i) => [i.image, i.verdict])));
   if (plan.missing.length > 0) lines.push('', `Missing in the swarm (external: true): ${plan.missing.join(', ')}. A deploy would stop on it.`);
   return lines.join('\n');
 }

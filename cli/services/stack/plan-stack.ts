@@ -15,6 +15,7 @@ export interface DeployPlan {
   /** External secrets and configs the swarm lacks: a deploy would stop on them. */
   missing: string[];
   warnings: string[];
+  images: Array<{ image: string; verdict: string }>;
 }
 
 /**
@@ -42,5 +43,6 @@ export async function planDeploy(manager: NodeSession, stack: ComposeStack, name
     objects: made.map((o) => ({ kind: o.kind, key: o.key, name: o.name, create: absent.has(`${o.kind}:${o.name}`) })),
     missing: stack.externalObjects.filter((o) => absent.has(`${o.kind}:${o.name}`)).map((o) => `${o.kind} ${o.name}`),
     warnings: checked.warnings,
+    images: checked.images,
   };
 }

@@ -8,6 +8,8 @@ export interface PreflightResult {
   globalDesired: Map<string, number>;
   /** Checks that could not be made (e.g. a registry out of reach), said but not fatal. */
   warnings: string[];
+  /** Each image's verdict: the architectures of the nodes it may run on, all served; or why it was not checked. */
+  images: Array<{ image: string; verdict: string }>;
 }
 
 /**
@@ -20,7 +22,7 @@ export async function preflight(
   nodes: readonly SwarmNodeView[],
   options: { skipArchCheck: boolean; fetchPlatforms: (image: string) => Promise<ImagePlatform[]> },
 ): Promise<PreflightResult> {
-  const result: PreflightResult = { globalDesired: new Map(), warnings: [] };
+  const result: PreflightResult = { globalDesired: new Map(), warnings: [], images: [] };
   const problems: string[] = [];
   const placements = stack.services.map((service) => ({ service, eligible: eligibleNodes(nodes, service.constraints) }));
   for (const { service, eligible } of placements) {
@@ -41,7 +43,12 @@ export async function preflight(
       }
       problems.push(...architectureProblems(service.image, fetched.value, eligible));
     }
-  }
+    for (const [i, image] of images.entries()) {
+      const fetched = platforms[i]!;
+      const arches = [...new Set(placements.filter((p) => p.service.image === image).flatMap((p) => p.eligible.map((n) => n.arch)))].sort();
+      result.images.push({ image, verdict: fetched.ok ? `runs on ${arches.join(', ')} (${fetched.value.map((p) => p.architecture + (p.variant ? `/${p.variant}` : '')).join(', ')} published)` : `not checked: ${fetched.error.message}` });
+    }
+  } else result.images.push(...[...new Set(stack.services.map((s) => s.image))].map((image) => ({ image, verdict: 'not checked (--skip-arch-check)' })));
   if (problems.length > 0) {
     throw new PiswarmError(problems.join('\n'), {
       hint: 'Use an image built for those platforms (piswarm images build), constrain the service to nodes that can run it, or deploy anyway with --skip-arch-check.',
