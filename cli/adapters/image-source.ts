@@ -3,11 +3,12 @@ import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { PassThrough, Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createInflateRaw, crc32 } from 'node:zlib';
 import yauzl from 'yauzl';
+import { cacheFileName } from '../core/cache-name.js';
 import { PiswarmError } from '../errors.js';
 
 /** Reads of 4 MiB: node:crypto and zlib run several times faster on large chunks. */
@@ -217,10 +218,11 @@ export function imageCacheDir(): string {
 
 /** Downloads a URL to the cache (streamed, never held in memory), reporting bytes as they arrive. */
 export async function download(url: string, onProgress: (done: number, total?: number) => void, signal?: AbortSignal): Promise<string> {
-  const name = decodeURIComponent(basename(new URL(url).pathname)) || 'image.img';
-  const dir = imageCacheDir();
+  const dir = resolve(imageCacheDir());
   await mkdir(dir, { recursive: true });
-  const target = join(dir, name);
+  const target = join(dir, cacheFileName(url));
+  // cacheFileName keeps every name in the folder; this says so where the write happens.
+  if (dirname(target) !== dir) throw new ImageSourceError(`Refusing to cache ${url} outside ${dir}.`);
   const partial = `${target}.part`;
   let response: Response;
   try {
