@@ -1,5 +1,9 @@
 import { parse } from 'yaml';
 import { PiswarmError } from '../errors.js';
+import { HOSTNAME_PATTERN } from './lab-plan.js';
+
+/** A user name as useradd takes it: it becomes /home/NAME on the node. */
+const USER_PATTERN = /^[a-z_][a-z0-9_-]{0,31}$/;
 import type { BootConfig, BootUser } from './boot-config.js';
 
 interface CloudUser {
@@ -24,7 +28,12 @@ export function bootConfigFromUserData(text: string, source: string): BootConfig
     throw new PiswarmError(`${source}: user-data is not valid YAML (${(error as Error).message.split('\n')[0]}).`, { cause: error });
   }
   if (!data.hostname) throw new PiswarmError(`${source}: user-data sets no hostname.`, { hint: 'Flash the card with piswarm flash --hostname NAME.' });
+  if (typeof data.hostname !== 'string' || !HOSTNAME_PATTERN.test(data.hostname)) {
+    throw new PiswarmError(`${source}: user-data's hostname ${JSON.stringify(data.hostname)} is not a hostname.`, { hint: 'Use letters, digits and "-" (e.g. worker-01): flash the card again with piswarm flash --hostname.' });
+  }
   const users = (data.users ?? []).filter((u): u is CloudUser => typeof u === 'object' && Boolean(u.name)).map(toBootUser);
+  const bad = users.find((u) => !USER_PATTERN.test(u.name));
+  if (bad) throw new PiswarmError(`${source}: user-data's user ${JSON.stringify(bad.name)} is not a user name.`, { hint: 'Use lower-case letters, digits, "_" and "-", starting with a letter (e.g. pirate).' });
   const keys = data.ssh_keys ?? {};
   const sshHostKeys = ['ed25519', 'ecdsa', 'rsa']
     .filter((type) => keys[`${type}_private`] && keys[`${type}_public`])

@@ -30,6 +30,11 @@ export interface LabPlan {
 
 /** Lab names become part of interface names, which Linux caps at 15 characters. */
 const LAB_NAME_PATTERN = /^[a-z][a-z0-9]{0,7}$/;
+/**
+ * A hostname is one DNS label: it becomes a folder, a network namespace and a cgroup of this
+ * machine, so a card's `hostname: x/..` must never get that far (its cgroup would be the root one).
+ */
+export const HOSTNAME_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 
 export function planLab(options: { name: string; subnet: string; nodes: number; hostnames?: string[] }): LabPlan {
   const { name } = options;
@@ -46,6 +51,9 @@ export function planLab(options: { name: string; subnet: string; nodes: number; 
   const size = 2 ** (32 - prefixLength);
   if (FIRST_HOST + options.nodes >= size - 1) {
     throw new UsageError(`Subnet ${options.subnet} is too small for ${options.nodes} nodes.`, 'Use a /24, e.g. --subnet 10.77.0.0/24.');
+  }
+  for (const hostname of options.hostnames ?? []) {
+    if (!HOSTNAME_PATTERN.test(hostname)) throw new UsageError(`"${hostname}" is not a hostname a lab node can have.`, 'Use letters, digits and "-" (at most 63, not starting or ending with "-"), e.g. worker-01: flash the card again with piswarm flash --hostname.');
   }
   if (options.hostnames && new Set(options.hostnames).size !== options.hostnames.length) {
     throw new UsageError(`Two lab nodes would have the same hostname (${options.hostnames.join(', ')}).`, 'Flash each card with its own --hostname.');

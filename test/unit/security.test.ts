@@ -6,6 +6,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { download } from '../../cli/adapters/image-source.js';
 import { cacheFileName } from '../../cli/core/cache-name.js';
+import { bootConfigFromUserData } from '../../cli/core/card-boot-config.js';
+import { planLab } from '../../cli/core/lab-plan.js';
+import { removeCgroupTree } from '../../cli/services/lab/processes.js';
+import { piswarm } from '../helpers/cli.js';
+import { buildPiImage } from '../helpers/pi-image.js';
 
 /** Each item of the security review with a test that fails on the code it was found in. */
 describe('the image cache keeps every download inside it', () => {
@@ -44,5 +49,30 @@ describe('the image cache keeps every download inside it', () => {
       if (previous === undefined) delete process.env.PISWARM_CACHE;
       else process.env.PISWARM_CACHE = previous;
     }
+  });
+});
+
+describe('names from a card never become paths outside the lab', () => {
+  it('refuses hostnames and users that are not names, before anything is made', () => {
+    for (const hostname of ['x/..', '..', 'a b', '-pi', 'pi/../../etc']) {
+      expect(() => planLab({ name: 'pilab', subnet: '10.77.0.0/24', nodes: 1, hostnames: [hostname] })).toThrow(/is not a hostname a lab node can have/);
+      expect(() => bootConfigFromUserData(`hostname: "${hostname}"\n`, 'card.img')).toThrow(/card.img: user-data's hostname .* is not a hostname/);
+    }
+    expect(() => bootConfigFromUserData('hostname: pi\nusers:\n  - name: ../root\n', 'card.img')).toThrow(/user "..\/root" is not a user name/);
+    expect(planLab({ name: 'pilab', subnet: '10.77.0.0/24', nodes: 1, hostnames: ['worker-01'] }).nodes[0]!.hostname).toBe('worker-01');
+  });
+
+  it('never removes a cgroup hierarchy root or anything outside a node subtree', async () => {
+    for (const name of ['', '/', '..', 'x/..', 'piswarm-a/../..', '.']) await expect(removeCgroupTree(name)).rejects.toThrow(/Refusing to remove the cgroup/);
+  });
+
+  it('lab up --card stops at a card whose hostname escapes, and makes no lab', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'piswarm-badcard-'));
+    const card = buildPiImage({ dir, name: 'evil', bootFiles: { 'user-data': '#cloud-config\nhostname: x/..\n', 'meta-data': 'instance-id: x\n' } });
+    const labs = join(dir, 'labs');
+    const run = await piswarm(['lab', 'up', '--name', 'evil', '--subnet', '10.98.0.0/24', '--card', card.img], { env: { PISWARM_LAB_ROOT: labs } });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('is not a hostname');
+    expect(existsSync(join(labs, 'evil'))).toBe(false);
   });
 });

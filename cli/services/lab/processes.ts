@@ -41,6 +41,8 @@ const CGROUP_ROOT = '/sys/fs/cgroup';
  * in every hierarchy, then removes the subtree. The safety net for containers dockerd left behind.
  */
 export async function removeCgroupTree(name: string): Promise<void> {
+  // A subtree of its own, never a hierarchy's root: that would signal every process on this machine.
+  if (!/^\/?[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name) || /(^|\/)\.\.?$/.test(name)) throw new Error(`Refusing to remove the cgroup "${name}": not a lab node's own subtree.`);
   const hierarchies = [CGROUP_ROOT, ...(await listDirs(CGROUP_ROOT)).map((d) => join(CGROUP_ROOT, d))];
   for (const hierarchy of hierarchies) {
     const root = join(hierarchy, name);
