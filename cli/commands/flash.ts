@@ -48,13 +48,12 @@ export async function flashAction(context: Context, flags: FlashFlags): Promise<
   const interrupt = new AbortController();
   const onSignal = () => interrupt.abort();
   process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
-  const faultHook = process.env.PISWARM_TEST_BEFORE_VERIFY;
   const progress = createFlashProgress(context.io);
   try {
     const outcome = await flash(
       context.runner,
       inventory,
-      { ...request, signal: interrupt.signal, beforeVerify: faultHook ? async () => void (await context.runner.run('sh', ['-c', faultHook])) : undefined },
+      { ...request, signal: interrupt.signal },
       { confirm: (q) => prompter.confirm(q), nextCard: (hostname, device) => prompter.waitForEnter(`Put the card for ${hostname} into ${device}.`) },
       progress,
     ).catch(async (error: Error) => {

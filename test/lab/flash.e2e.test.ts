@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync, chmodSync, createReadStream } from 'node:fs';
+import { closeSync, copyFileSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync, writeSync, chmodSync, createReadStream } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -274,8 +274,15 @@ describe('piswarm flash refuses bad input and writes nothing wrong', () => {
   it('catches a card changed behind its back between write and verify, names the offset, and leaves it unbootable', async () => {
     const { device, file } = loopDevice(100);
     const offset = image.rootOffset + 3 * 1024 * 1024 + 100;
-    const corrupt = `printf 'XXXX' | dd of=${file} bs=1 seek=${offset} conv=notrunc status=none`;
-    const run = await flash([zip, '--device', device, '--hostname', 'x', '--force', '--yes'], { env: { PISWARM_TEST_BEFORE_VERIFY: corrupt } });
+    // No test seam in the flash path: the card's backing file is corrupted at that offset over and
+    // over while piswarm runs (a card going bad), so whatever piswarm wrote there, verify finds XXXX.
+    const running = startPiswarm(['flash', '--inventory', inventory, zip, '--device', device, '--hostname', 'x', '--force', '--yes'], { env: { HOME: home }, cwd: dir });
+    const fd = openSync(file, 'r+');
+    const corrupter = setInterval(() => writeSync(fd, Buffer.from('XXXX'), 0, 4, offset), 2);
+    const run = await running.result.finally(() => {
+      clearInterval(corrupter);
+      closeSync(fd);
+    });
     expect(run.code).toBe(1);
     const segment = Math.floor(offset / 65536) * 65536;
     expect(run.stderr).toContain(`does not hold the image from byte ${segment}`);

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -74,5 +74,14 @@ describe('names from a card never become paths outside the lab', () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('is not a hostname');
     expect(existsSync(join(labs, 'evil'))).toBe(false);
+  });
+});
+
+describe('no test seam in the shipped code', () => {
+  it('reads no PISWARM_TEST_ variable anywhere in cli/ (one ran `sh -c` as root between write and verify)', () => {
+    const files = readdirSync(new URL('../../cli/', import.meta.url), { recursive: true, encoding: 'utf8' }).filter((f) => /\.tsx?$/.test(f));
+    expect(files.length).toBeGreaterThan(50);
+    const seams = files.filter((f) => readFileSync(new URL(`../../cli/${f}`, import.meta.url), 'utf8').includes('PISWARM_TEST_'));
+    expect(seams).toEqual([]);
   });
 });

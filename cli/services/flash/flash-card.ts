@@ -39,8 +39,6 @@ export interface FlashCardOptions {
   verifyAll: boolean;
   progress: FlashProgress;
   signal?: AbortSignal;
-  /** Test seam for fault injection: runs between writing and verifying (e.g. to corrupt the card). */
-  beforeVerify?: () => Promise<void>;
 }
 
 /**
@@ -70,7 +68,6 @@ export async function flashCard(runner: CommandRunner, options: FlashCardOptions
   });
   if (target.kind === 'file') await handle.truncate(written.size);
   await dropCache(runner, target);
-  await options.beforeVerify?.();
 
   const { bytesRead } = await verifyImage(handle, target.path, written, {
     readSkipped: options.verifyAll,

@@ -24,7 +24,6 @@ export interface FlashRequest {
   force: boolean;
   dryRun: boolean;
   signal?: AbortSignal;
-  beforeVerify?: () => Promise<void>;
 }
 
 /** The questions flash may need answered; the command decides how (prompt, --yes, or refuse). */
@@ -67,7 +66,7 @@ export async function flash(runner: CommandRunner, inventory: Inventory, request
     const settings: CardSettings = { ...base, hostKeys: [generateHostKey(base.hostname)], instanceId: `piswarm-${base.hostname}-${randomBytes(4).toString('hex')}` };
     const opened = await openTarget(runner, target, approved, { imageDevice, imageSize }, prompts, request);
     try {
-      const result = await flashCard(runner, { imagePath, target: opened, settings, verifyAll: request.verifyAll, progress: events, signal: request.signal, beforeVerify: request.beforeVerify });
+      const result = await flashCard(runner, { imagePath, target: opened, settings, verifyAll: request.verifyAll, progress: events, signal: request.signal });
       cards.push(result);
       inventory.recordCard(base.hostname, { hostKey: settings.hostKeys[0]!.publicKey, image: basename(request.image), flashedAt: new Date().toISOString() });
     } catch (error) {
