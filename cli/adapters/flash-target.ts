@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { open, readFile, realpath, stat, type FileHandle } from 'node:fs/promises';
+import { lstat, open, readFile, realpath, stat, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { PiswarmError } from '../errors.js';
 import type { CommandRunner } from './process.js';
@@ -14,16 +14,26 @@ export interface OpenTarget {
 
 export class TargetError extends PiswarmError {}
 
-/** A new output file, created or emptied: unwritten ranges read back as zeros (sparse holes). */
+/**
+ * A new output file, created or emptied: unwritten ranges read back as zeros (sparse holes). The
+ * image holds the card's SSH host key and password hash, so it is only the user's to read (0600),
+ * and a symbolic link is refused rather than followed (it would truncate whatever it points at).
+ */
 export async function openOutputFile(path: string): Promise<OpenTarget> {
-  const existing = await stat(path).catch(() => undefined);
+  const existing = await lstat(path).catch(() => undefined);
+  if (existing?.isSymbolicLink()) throw new TargetError(`${path} is a symbolic link; piswarm does not write through one.`, { hint: 'Give the path of the file itself, or remove the link.' });
   if (existing?.isBlockDevice()) throw new TargetError(`${path} is a block device.`, { hint: `Use --device ${path} to flash a card.` });
   if (existing?.isDirectory()) throw new TargetError(`${path} is a directory.`, { hint: 'Give a file name for the card image, e.g. --output manager-01.img.' });
+  if (existing && !existing.isFile()) throw new TargetError(`${path} is not a regular file.`, { hint: 'Give a file name for the card image, e.g. --output manager-01.img.' });
+  let handle: FileHandle;
   try {
-    return { path, kind: 'file', handle: await open(path, 'w+') };
+    handle = await open(path, constants.O_RDWR | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o600);
   } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ELOOP') throw new TargetError(`${path} is a symbolic link; piswarm does not write through one.`, { hint: 'Give the path of the file itself.' });
     throw openError(path, error);
   }
+  await handle.chmod(0o600); // an existing file keeps its mode through O_TRUNC
+  return { path, kind: 'file', handle };
 }
 
 /** Opens a card exclusively: the kernel refuses while any partition of it is mounted. */

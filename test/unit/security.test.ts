@@ -1,9 +1,10 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openOutputFile } from '../../cli/adapters/flash-target.js';
 import { download } from '../../cli/adapters/image-source.js';
 import { cacheFileName } from '../../cli/core/cache-name.js';
 import { bootConfigFromUserData } from '../../cli/core/card-boot-config.js';
@@ -83,5 +84,22 @@ describe('no test seam in the shipped code', () => {
     expect(files.length).toBeGreaterThan(50);
     const seams = files.filter((f) => readFileSync(new URL(`../../cli/${f}`, import.meta.url), 'utf8').includes('PISWARM_TEST_'));
     expect(seams).toEqual([]);
+  });
+});
+
+describe('--output image files', () => {
+  it('are created 0600, even over an existing 0644 file, and a symbolic link is refused, not followed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'piswarm-output-'));
+    const fresh = await openOutputFile(join(dir, 'card.img'));
+    await fresh.handle.close();
+    expect(statSync(join(dir, 'card.img')).mode & 0o777).toBe(0o600);
+    writeFileSync(join(dir, 'old.img'), 'x', { mode: 0o644 });
+    await (await openOutputFile(join(dir, 'old.img'))).handle.close();
+    expect(statSync(join(dir, 'old.img')).mode & 0o777).toBe(0o600);
+
+    writeFileSync(join(dir, 'precious'), 'keep me');
+    symlinkSync(join(dir, 'precious'), join(dir, 'link.img'));
+    await expect(openOutputFile(join(dir, 'link.img'))).rejects.toThrow('is a symbolic link');
+    expect(readFileSync(join(dir, 'precious'), 'utf8')).toBe('keep me');
   });
 });
