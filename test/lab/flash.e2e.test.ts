@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { closeSync, copyFileSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync, writeSync, chmodSync, createReadStream } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync, writeSync, chmodSync, createReadStream } from 'node:fs';
+import { createServer, type RequestListener, type Server } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -22,8 +23,11 @@ let image: PiImage;
 let zip: string;
 let xz: string;
 let gz: string;
-let server: Server;
+let server: HttpsServer;
 let baseUrl: string;
+let plainServer: Server;
+let plainUrl: string;
+const caFile = join(dir, 'tls.crt');
 const loops: string[] = [];
 
 const sh = (command: string) => execFileSync('sh', ['-c', command], { encoding: 'utf8' });
@@ -52,7 +56,9 @@ beforeAll(async () => {
   writeSha256(image.img);
   [zip, xz, gz] = (['zip', 'xz', 'gz'] as const).map((kind) => compress(image.img, kind));
   for (const file of [zip, xz, gz]) writeSha256(file);
-  server = createServer((req, res) => {
+  // The images served over HTTPS with a certificate of the test's own, trusted through NODE_EXTRA_CA_CERTS.
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'tls.key'), '-out', caFile, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+  const serve: RequestListener = (req, res) => {
     const file = join(dir, basename(decodeURIComponent(req.url ?? '/')));
     try {
       const size = readFileSync(file).length;
@@ -61,15 +67,20 @@ beforeAll(async () => {
     } catch {
       res.writeHead(404).end();
     }
-  });
+  };
+  server = createHttpsServer({ key: readFileSync(join(dir, 'tls.key')), cert: readFileSync(caFile) }, serve);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  baseUrl = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  plainServer = createServer(serve);
+  await new Promise<void>((resolve) => plainServer.listen(0, '127.0.0.1', resolve));
+  plainUrl = `http://127.0.0.1:${(plainServer.address() as AddressInfo).port}`;
 });
 
 afterAll(async () => {
   await piswarm(['lab', 'down', '--name', 'cards'], { env: labEnv });
   for (const device of loops) execFileSync('losetup', ['-d', device], { stdio: 'ignore' });
   server?.close();
+  plainServer?.close();
 });
 
 describe('piswarm flash', () => {
@@ -94,13 +105,24 @@ describe('piswarm flash', () => {
     expect(run.stderr).toContain('"event":"phase-done","phase":"verify"');
   });
 
-  it('downloads from a URL with progress and checks the .sha256 published beside it', async () => {
+  it('downloads from an https:// URL with progress and checks the .sha256 published beside it', async () => {
     const out = join(dir, 'out-url.img');
-    const run = await flash([`${baseUrl}/${basename(zip)}`, '--output', out, '--hostname', 'from-url', '--json'], { env: { PISWARM_CACHE: join(dir, 'cache') } });
+    const run = await flash([`${baseUrl}/${basename(zip)}`, '--output', out, '--hostname', 'from-url', '--json'], { env: { PISWARM_CACHE: join(dir, 'cache'), NODE_EXTRA_CA_CERTS: caFile } });
     expect(run.code, run.stderr).toBe(0);
     expect(JSON.parse(run.stdout).checksum).toEqual({ sha256: sha256File(zip), source: `${baseUrl}/${basename(zip)}.sha256` });
     expect(run.stderr).toContain('"event":"progress","phase":"download"');
     expect(sameRootPartition(out)).toBe(true);
+  });
+
+  it('refuses an http:// image whose only checksum would come over the same connection, before downloading; takes it with --sha256', async () => {
+    const cache = join(dir, 'plain-cache');
+    const refused = await flash([`${plainUrl}/${basename(zip)}`, '--output', join(dir, 'out-plain.img'), '--hostname', 'plain'], { env: { PISWARM_CACHE: cache } });
+    expect(refused.code).toBe(64);
+    expect(refused.stderr).toContain('a checksum from the same connection proves nothing');
+    expect(refused.stderr).toContain('--sha256 HEX');
+    expect(existsSync(cache)).toBe(false);
+    const given = await flash([`${plainUrl}/${basename(zip)}`, '--output', join(dir, 'out-plain.img'), '--hostname', 'plain', '--sha256', sha256File(zip)], { env: { PISWARM_CACHE: cache } });
+    expect(given.code, given.stderr).toBe(0);
   });
 
   it('writes a block device, reads back from the device at least what it wrote, and records host keys', async () => {

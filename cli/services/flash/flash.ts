@@ -10,7 +10,7 @@ import type { CardSettings } from '../../core/card-settings.js';
 import { checksumCandidates, findSha256 } from '../../core/checksum.js';
 import { judgeDrive } from '../../core/drive-safety.js';
 import type { Inventory } from '../../core/inventory.js';
-import { CancelledError, PiswarmError } from '../../errors.js';
+import { CancelledError, ExitCode, PiswarmError } from '../../errors.js';
 import { flashCard, type FlashCardResult, type FlashProgress } from './flash-card.js';
 
 export interface FlashRequest {
@@ -47,6 +47,7 @@ export interface FlashOutcome {
 
 /** Checks the image once, then flashes and personalises one card per hostname, in turn. */
 export async function flash(runner: CommandRunner, inventory: Inventory, request: FlashRequest, prompts: FlashPrompts, events: FlashEvents): Promise<FlashOutcome> {
+  assertTrustworthySource(request);
   const { imagePath, downloaded, checksumSources } = await resolveImage(request.image, events, request.signal);
   const checksum = await checkImage(imagePath, downloaded, request, checksumSources, prompts, events);
 
@@ -102,6 +103,18 @@ async function exactImageSize(path: string): Promise<number | undefined> {
 }
 
 const isUrl = (image: string) => /^https?:\/\//i.test(image);
+
+/**
+ * An http:// image checked against a .sha256 from the same server proves nothing: whoever can
+ * change the one on the way can change the other. Such an image needs the checksum given here.
+ */
+function assertTrustworthySource(request: FlashRequest): void {
+  if (!/^http:\/\//i.test(request.image) || request.sha256 || request.noChecksum) return;
+  throw new PiswarmError(`${request.image} would be downloaded over plain HTTP, and its published checksum with it: a checksum from the same connection proves nothing.`, {
+    exitCode: ExitCode.usage,
+    hint: 'Give the SHA-256 from the project\'s HTTPS page with --sha256 HEX, or use an https:// address (or --no-checksum to write it unchecked).',
+  });
+}
 
 async function resolveImage(image: string, events: FlashEvents, signal?: AbortSignal) {
   if (!isUrl(image)) {
