@@ -124,7 +124,7 @@ function flashCommand(action: ActionWiring): Command {
     .option('--password', 'set a new password for the user (prompted, or the first line of stdin); stored hashed')
     .option('--no-password', 'lock password login: SSH keys only')
     .option('--wifi-ssid <ssid>', 'wifi network to join')
-    .option('--wifi-password <passphrase>', 'wifi passphrase (or PISWARM_WIFI_PASSWORD); written as the derived PSK')
+    .option('--wifi-password [refused]', 'ask for the wifi passphrase (or set PISWARM_WIFI_PASSWORD); written as the derived PSK, never taken on the command line')
     .option('--wifi-country <code>', 'wifi country, e.g. GB')
     .option('--ip <cidr>', 'static address, e.g. 192.168.1.20/24')
     .option('--gateway <ip>', 'default gateway for --ip')

@@ -26,7 +26,8 @@ export interface FlashFlags {
   sshKey?: string;
   password?: boolean;
   wifiSsid?: string;
-  wifiPassword?: string;
+  /** true: ask for it; a string: someone typed the secret on the command line, which is refused. */
+  wifiPassword?: boolean | string;
   wifiCountry?: string;
   ip?: string;
   gateway?: string;
@@ -99,7 +100,7 @@ async function buildRequest(image: string, flags: FlashFlags, prompter: Prompter
     user: validateUsername(flags.user),
     sshAuthorizedKeys: await readSshKeys(flags.sshKey),
     password: await readPassword(flags.password, prompter),
-    wifi: flags.wifiSsid !== undefined ? wifi(flags) : undefined,
+    wifi: flags.wifiSsid !== undefined ? await wifi(flags, prompter) : undefined,
     network: flags.ip !== undefined ? parseStaticAddress(flags.ip, flags.gateway, flags.dns ?? []) : undefined,
   } satisfies Omit<CardSettings, 'hostname' | 'hostKeys' | 'instanceId'>;
   if (flags.ip !== undefined && hostnames.length > 1) throw new UsageError('--ip gives one address, but several cards are being flashed.', 'Flash cards with static addresses one at a time.');
@@ -141,9 +142,13 @@ async function readPassword(flag: boolean | undefined, prompter: Prompter): Prom
   return { hash: sha512Crypt(typed) };
 }
 
-function wifi(flags: FlashFlags): NonNullable<CardSettings['wifi']> {
-  const passphrase = flags.wifiPassword ?? process.env.PISWARM_WIFI_PASSWORD;
-  if (!passphrase) throw new UsageError('--wifi-ssid needs --wifi-password (or PISWARM_WIFI_PASSWORD).');
+/** The wifi passphrase from PISWARM_WIFI_PASSWORD or a prompt, never from the command line (ps and shell history keep it). */
+async function wifi(flags: FlashFlags, prompter: Prompter): Promise<NonNullable<CardSettings['wifi']>> {
+  if (typeof flags.wifiPassword === 'string') {
+    throw new UsageError('--wifi-password takes no value: a passphrase on the command line is seen by every user in ps and kept in shell history.', 'Set PISWARM_WIFI_PASSWORD, or give --wifi-password alone to be asked for it.');
+  }
+  const passphrase = process.env.PISWARM_WIFI_PASSWORD || (flags.wifiPassword && process.stdin.isTTY ? await prompter.secret(`Passphrase of the wifi network ${flags.wifiSsid}:`) : undefined);
+  if (!passphrase) throw new UsageError('--wifi-ssid needs the wifi passphrase.', 'Set PISWARM_WIFI_PASSWORD, or give --wifi-password on a terminal to be asked for it.');
   if (!flags.wifiCountry) throw new UsageError('--wifi-ssid needs --wifi-country (e.g. GB): the Pi keeps wifi off until it knows the country.');
   return { ssid: flags.wifiSsid!, psk: wifiPsk(flags.wifiSsid!, passphrase), country: validateCountry(flags.wifiCountry) };
 }

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { wifiPsk } from '../../cli/core/card-settings.js';
 import { fingerprint } from '../../cli/core/host-key.js';
 import { Inventory } from '../../cli/core/inventory.js';
 import type { LabStatus } from '../../cli/services/lab/lab-status.js';
@@ -112,6 +113,16 @@ describe('piswarm flash', () => {
     expect(JSON.parse(run.stdout).checksum).toEqual({ sha256: sha256File(zip), source: `${baseUrl}/${basename(zip)}.sha256` });
     expect(run.stderr).toContain('"event":"progress","phase":"download"');
     expect(sameRootPartition(out)).toBe(true);
+  });
+
+  it('takes the wifi passphrase from PISWARM_WIFI_PASSWORD and writes only its PSK to the card', async () => {
+    const out = join(dir, 'out-wifi.img');
+    const passphrase = 'correct horse battery';
+    const run = await flash([zip, '--output', out, '--hostname', 'wifi-pi', '--wifi-ssid', 'home', '--wifi-country', 'GB'], { env: { PISWARM_WIFI_PASSWORD: passphrase } });
+    expect(run.code, run.stderr).toBe(0);
+    const card = readFileSync(out);
+    expect(card.includes(passphrase)).toBe(false);
+    expect(card.includes(wifiPsk('home', passphrase))).toBe(true);
   });
 
   it('refuses an http:// image whose only checksum would come over the same connection, before downloading; takes it with --sha256', async () => {
@@ -275,10 +286,11 @@ describe('piswarm flash refuses bad input and writes nothing wrong', () => {
     [['--hostname', 'bad_name!'], '"bad_name!" is not a valid hostname'],
     [['--hostname', 'x', '--ssh-key', '/nonexistent/key.pub'], "Can't read the SSH key /nonexistent/key.pub (ENOENT)"],
     [['--hostname', 'x', '--user', 'a;rm -rf /'], 'is not a valid user name'],
-    [['--hostname', 'x', '--wifi-ssid', 'home', '--wifi-password', 'short', '--wifi-country', 'GB'], 'wifi password must be 8 to 63'],
-  ])('rejects %j before touching the card', async (args, message) => {
+    [['--hostname', 'x', '--wifi-ssid', 'home', '--wifi-country', 'GB'], 'wifi password must be 8 to 63', { PISWARM_WIFI_PASSWORD: 'short' }],
+    [['--hostname', 'x', '--wifi-ssid', 'home', '--wifi-country', 'GB'], 'Set PISWARM_WIFI_PASSWORD'],
+  ])('rejects %j before touching the card', async (args, message, env = {}) => {
     const { device, file } = loopDevice(100);
-    const run = await flash([zip, '--device', device, '--force', '--yes', ...args]);
+    const run = await flash([zip, '--device', device, '--force', '--yes', ...args], { env });
     expect(run.code).toBe(64);
     expect(run.stderr).toContain(message);
     expect(untouched(file)).toBe(true);

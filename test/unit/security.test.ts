@@ -103,3 +103,13 @@ describe('--output image files', () => {
     expect(readFileSync(join(dir, 'precious'), 'utf8')).toBe('keep me');
   });
 });
+
+describe('secrets are never taken as flag values', () => {
+  it('refuses a wifi passphrase on the command line, naming the alternatives, before touching anything', async () => {
+    const run = await piswarm(['flash', 'none.img', '--output', join(tmpdir(), 'never.img'), '--hostname', 'x', '--wifi-ssid', 'home', '--wifi-country', 'GB', '--wifi-password', 'hunter22hunter22']);
+    expect(run.code).toBe(64);
+    expect(run.stderr).toContain('--wifi-password takes no value');
+    expect(run.stderr).toContain('PISWARM_WIFI_PASSWORD');
+    expect(run.stderr).not.toContain('hunter22');
+  });
+});
