@@ -22,7 +22,7 @@ cleanup() {
   rm -rf "$DIR"
 }
 trap cleanup EXIT
-bash scripts/lab-rabbitmq.sh start "$DIR/broker" "$PORT" iot bench
+bash scripts/lab-rabbitmq.sh start "$DIR/broker" "$PORT" iot <<< bench
 
 publish() { AMQP_URL=$URL COUNT=$COUNT RATE=0 node images/sensor-simulator/dist/simulator.mjs >/dev/null; }
 # Both are timed the same way: from starting the process(es) until COUNT messages are acked.

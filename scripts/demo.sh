@@ -34,7 +34,7 @@ if [ ! -f "$broker.password" ]; then head -c 18 /dev/urandom | base64 | tr -d '/
 password=$(cat "$broker.password")
 if ! (exec 3<>"/dev/tcp/127.0.0.1/5672") 2>/dev/null; then
   echo "Starting RabbitMQ (the IoT broker) on $gateway:5672..."
-  bash scripts/lab-rabbitmq.sh start "$broker" 5672 iot "$password"
+  bash scripts/lab-rabbitmq.sh start "$broker" 5672 iot < "$broker.password"
 fi
 export AMQP_URL="amqp://iot:$password@$gateway:5672" IOT_CONSUMER_IMAGE="$registry/iot-consumer:1" SENSOR_SIMULATOR_IMAGE="$registry/sensor-simulator:1"
 piswarm stack deploy stacks/iot.yml

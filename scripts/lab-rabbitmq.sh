@@ -3,7 +3,8 @@
 # address, so lab nodes reach it at their bridge's gateway: the iot stack's external broker in
 # the demo, tests and benchmarks (rabbitmq-server: scripts/install-packages.sh demo installs it,
 # without starting the system's own broker).
-#   lab-rabbitmq.sh start DIR PORT USER PASSWORD     (returns once it accepts connections)
+#   lab-rabbitmq.sh start DIR PORT USER < PASSWORD   (returns once it accepts connections; the
+#                                                     password on stdin, never in an argument)
 #   lab-rabbitmq.sh stop DIR PORT
 set -euo pipefail
 command=$1 dir=$2 port=$3
@@ -20,7 +21,8 @@ ctl() { /usr/lib/rabbitmq/bin/rabbitmqctl "$@"; }
 
 case $command in
   start)
-    user=$4 password=$5
+    user=$4
+    IFS= read -r password || [ -n "$password" ] || { echo 'lab-rabbitmq.sh start: give the password on standard input.' >&2; exit 64; }
     if [ ! -x /usr/lib/rabbitmq/bin/rabbitmq-server ]; then
       echo "rabbitmq-server is not installed: run \`bash $(dirname "$0")/install-packages.sh demo\` first." >&2
       exit 1
@@ -32,7 +34,8 @@ case $command in
     printf 'vm_memory_high_watermark.absolute = 512MB\ndisk_free_limit.absolute = 50MB\n' > "$dir/rabbitmq.conf"
     /usr/lib/rabbitmq/bin/rabbitmq-server -detached >/dev/null 2>&1
     ctl wait --timeout 60 "$dir/rabbit.pid" >/dev/null
-    ctl add_user "$user" "$password" >/dev/null
+    # Read from stdin by rabbitmqctl too: an argument would show in ps on this machine.
+    printf '%s\n' "$password" | ctl add_user "$user" >/dev/null
     ctl set_permissions -p / "$user" '.*' '.*' '.*' >/dev/null
     ;;
   stop)
@@ -42,5 +45,5 @@ case $command in
     epmd -kill >/dev/null 2>&1 || true
     rm -rf "$dir"
     ;;
-  *) echo "usage: lab-rabbitmq.sh start DIR PORT USER PASSWORD | stop DIR PORT" >&2; exit 64 ;;
+  *) echo "usage: lab-rabbitmq.sh start DIR PORT USER < PASSWORD | stop DIR PORT" >&2; exit 64 ;;
 esac

@@ -44,7 +44,7 @@ async function watchProcessed(): Promise<{ ids: string[]; stop: () => Promise<vo
 
 beforeAll(async () => {
   execFileSync('bash', [RABBITMQ, 'stop', BROKER_DIR, String(BROKER_PORT)]);
-  execFileSync('bash', [RABBITMQ, 'start', BROKER_DIR, String(BROKER_PORT), 'iot', PASSWORD]);
+  execFileSync('bash', [RABBITMQ, 'start', BROKER_DIR, String(BROKER_PORT), 'iot'], { input: `${PASSWORD}\n` });
   broker = await amqp.connect(`amqp://iot:${PASSWORD}@127.0.0.1:${BROKER_PORT}`);
   channel = await broker.createChannel();
   labPids = await startSwarmLab({ name: NAME, subnet: '10.91.0.0/24', nodes: NODES, registry: REGISTRY, inventory, env: stackEnv });

@@ -1,8 +1,10 @@
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openOutputFile } from '../../cli/adapters/flash-target.js';
 import { download } from '../../cli/adapters/image-source.js';
@@ -112,4 +114,32 @@ describe('secrets are never taken as flag values', () => {
     expect(run.stderr).toContain('PISWARM_WIFI_PASSWORD');
     expect(run.stderr).not.toContain('hunter22');
   });
+});
+
+describe("the lab broker's password", () => {
+  it('is never in any process command line while the broker is set up', async () => {
+    const script = fileURLToPath(new URL('../../scripts/lab-rabbitmq.sh', import.meta.url));
+    const dir = mkdtempSync(join(tmpdir(), 'piswarm-broker-'));
+    const secret = `broker-${Date.now()}-secret`;
+    const seen: string[] = [];
+    const sampler = setInterval(() => {
+      for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+        try {
+          const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+          if (cmdline.includes(secret)) seen.push(cmdline);
+        } catch {
+          // gone already
+        }
+      }
+    }, 5);
+    try {
+      const start = spawn('bash', [script, 'start', dir, '5698', 'probe'], { stdio: ['pipe', 'ignore', 'pipe'] });
+      start.stdin.end(`${secret}\n`);
+      expect(await new Promise((resolve) => start.on('close', resolve))).toBe(0);
+    } finally {
+      clearInterval(sampler);
+      spawnSync('bash', [script, 'stop', dir, '5698']);
+    }
+    expect(seen).toEqual([]);
+  }, 60_000);
 });
