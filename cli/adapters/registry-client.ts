@@ -63,7 +63,7 @@ class RegistryClient {
     try {
       return await fetch(url, { headers, signal: AbortSignal.timeout(this.timeoutMs), redirect: 'follow' });
     } catch (error) {
-      if (this.base.startsWith('https://') && this.ref.registry !== 'docker.io' && !this.triedHttp) {
+      if (this.base.startsWith('https://') && !this.triedHttp && mayTryPlainHttp(this.ref.registry, error)) {
         this.triedHttp = true;
         this.base = `http://${this.ref.registry}`;
         return this.fetch(url.replace(/^https:/, 'http:'), accept);
@@ -87,4 +87,18 @@ class RegistryClient {
   private describe(): string {
     return `${this.ref.repository}${this.ref.reference.startsWith('sha256:') ? '@' : ':'}${this.ref.reference}`;
   }
+}
+
+/**
+ * Plain HTTP only for what Docker itself treats as an insecure home registry: one on this machine
+ * or a private address (a lab's 10.77.0.1:5000, a Pi on 192.168.x), and only when the HTTPS attempt
+ * failed for want of TLS, never on a certificate error (that is exactly when someone is in between).
+ */
+export function mayTryPlainHttp(registry: string, error: unknown): boolean {
+  const host = registry.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+  const local = /^(localhost|127\.\d+\.\d+\.\d+|::1|10\.\d+\.\d+\.\d+|192\.168\.\d+\.\d+|172\.(1[6-9]|2\d|3[01])\.\d+\.\d+|169\.254\.\d+\.\d+|[\w-]+\.local|[\w-]+)$/i.test(host);
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  const text = `${cause?.code ?? ''} ${cause?.message ?? (error as Error).message ?? ''}`;
+  const certificate = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS_CERT|altnames|certificate/i.test(text);
+  return local && !certificate;
 }

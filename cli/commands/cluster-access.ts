@@ -19,7 +19,8 @@ export function nodeLocator(context: Context, inventory: Inventory): LocatorPort
 
 /**
  * Runs `work` with sessions to every node and a manager of the inventory's swarm, closing them
- * after; nodes that moved are followed by MAC first, and their new addresses saved.
+ * after; nodes that moved are followed by MAC first, and their new addresses (and host keys seen
+ * for the first time) saved.
  */
 export async function withCluster<T>(context: Context, work: (cluster: Cluster, inventory: Inventory) => Promise<T>): Promise<T> {
   const inventory = await context.loadInventory();
@@ -28,14 +29,18 @@ export async function withCluster<T>(context: Context, work: (cluster: Cluster, 
     return await work(cluster, inventory);
   } finally {
     cluster.close();
-    if (cluster.moved.length > 0) await context.saveInventory(inventory);
   }
 }
 
-/** Sessions to the inventory's nodes and a manager (moved nodes followed first); the caller closes it. */
+/**
+ * Sessions to the inventory's nodes and a manager (moved nodes followed first); the caller closes
+ * it. New addresses and host keys seen for the first time are saved at once, before any work.
+ */
 export async function openInventoryCluster(context: Context, inventory: Inventory): Promise<Cluster> {
   const credentials = await resolveSshCredentials({ privateKeyPath: inventory.sshDefaults.privateKey });
-  return openCluster(inventory, { connector: context.ssh(), credentials, timeoutMs: 60_000, locator: nodeLocator(context, inventory), reporter: context.reporter });
+  const cluster = await openCluster(inventory, { connector: context.ssh(), credentials, timeoutMs: 60_000, locator: nodeLocator(context, inventory), reporter: context.reporter });
+  if (cluster.moved.length > 0 || cluster.pinned.length > 0) await context.saveInventory(inventory);
+  return cluster;
 }
 
 /** Image platforms from their registries, for the checks that compare them with node architectures. */

@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { sameHostKey } from '../../cli/core/host-key.js';
 import type { DeployResult } from '../../cli/services/stack/deploy-stack.js';
 import { piswarm } from '../helpers/cli.js';
 import { buildArmHelloWorld, pushSingleArchImage, startSwarmLab } from '../helpers/lab-images.js';
@@ -78,6 +80,19 @@ describe('piswarm stack on the lab', () => {
     expect(dry.stdout).toMatch(/hello-world:1\s+runs on x86_64 \(amd64 published\)/);
     expect(await hello()).toEqual(before);
     expect((await cli(['stack', 'ls'])).stdout).toMatch(/hello-world\s+1\b/);
+  });
+
+  it('pins a host key the inventory lacks on first use, in commands that go through a manager', async () => {
+    const data = parse(readFileSync(inventory, 'utf8')) as { nodes: Record<string, { hostname: string; hostKey?: string }> };
+    const [mac, node] = Object.entries(data.nodes).find(([, n]) => n.hostname === 'pi-02')!;
+    const key = node.hostKey!;
+    delete node.hostKey;
+    writeFileSync(inventory, stringify(data));
+    const run = await cli(['stack', 'ls']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain('Host key of pi-02 pinned');
+    const after = parse(readFileSync(inventory, 'utf8')) as typeof data;
+    expect(sameHostKey(after.nodes[mac]!.hostKey!, key)).toBe(true);
   });
 
   it("shows a service's logs from every task on every node, each line naming its task and node", async () => {

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openOutputFile } from '../../cli/adapters/flash-target.js';
 import { download } from '../../cli/adapters/image-source.js';
+import { mayTryPlainHttp } from '../../cli/adapters/registry-client.js';
 import { cacheFileName } from '../../cli/core/cache-name.js';
 import { bootConfigFromUserData } from '../../cli/core/card-boot-config.js';
 import { planLab } from '../../cli/core/lab-plan.js';
@@ -142,4 +143,21 @@ describe("the lab broker's password", () => {
     }
     expect(seen).toEqual([]);
   }, 60_000);
+});
+
+describe('the registry client', () => {
+  const tlsFailure = new TypeError('fetch failed', { cause: Object.assign(new Error('wrong version number'), { code: 'ERR_SSL_WRONG_VERSION_NUMBER' }) });
+  const badCertificate = new TypeError('fetch failed', { cause: Object.assign(new Error('self-signed certificate'), { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' }) });
+  it.each([
+    ['10.77.0.1:5000', tlsFailure, true],
+    ['192.168.1.21:5000', tlsFailure, true],
+    ['localhost:5000', tlsFailure, true],
+    ['registry.local:5000', tlsFailure, true],
+    ['10.77.0.1:5000', badCertificate, false],
+    ['ghcr.io', tlsFailure, false],
+    ['docker.io', tlsFailure, false],
+    ['8.8.8.8:5000', tlsFailure, false],
+  ] as const)('%s after %s: plain HTTP %s', (registry, error, allowed) => {
+    expect(mayTryPlainHttp(registry, error)).toBe(allowed);
+  });
 });

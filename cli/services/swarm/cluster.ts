@@ -1,4 +1,5 @@
 import type { SshConnector } from '../../adapters/ssh.js';
+import { fingerprint } from '../../core/host-key.js';
 import type { Inventory } from '../../core/inventory.js';
 import { PiswarmError } from '../../errors.js';
 import type { Reporter } from '../../io.js';
@@ -23,6 +24,8 @@ export interface Cluster {
   unreachable: Array<{ node: string; error: string }>;
   /** Nodes found at a new address (the inventory is updated; the caller saves it). */
   moved: NodeMove[];
+  /** Nodes whose host key was seen for the first time and pinned (the inventory is updated; the caller saves it). */
+  pinned: string[];
   close(): void;
 }
 
@@ -37,6 +40,12 @@ export async function openCluster(inventory: Inventory, ports: ClusterPorts): Pr
   const sessions = new Map<string, NodeSession>();
   const failures = await openSessions(nodes, inventory, sessions, { ...ports, concurrency: 16, events: { step: () => undefined } });
   const open = nodes.flatMap((n) => sessions.get(n.mac) ?? []);
+  // Trust on first use, as `run` and `bootstrap` do: a key seen now is the one every later connection must show.
+  const pinned = open.filter((s) => !inventory.expectedHostKey(s.node)).map((s) => {
+    inventory.upsertNode(s.node.mac, { hostKey: s.hostKey });
+    ports.reporter.step(`Host key of ${s.node.hostname} pinned (${fingerprint(s.hostKey)})`);
+    return s.node.hostname;
+  });
   const close = () => open.forEach((s) => s.close());
   const manager = findManager(open, inventory);
   if (!manager) {
@@ -46,7 +55,7 @@ export async function openCluster(inventory: Inventory, ports: ClusterPorts): Pr
       hint: down.length ? 'Bring a manager back, then try again.' : 'Form the swarm first: piswarm bootstrap.',
     });
   }
-  return { manager, nodes: open, unreachable: failures.map((f) => ({ node: f.node.hostname, error: f.error.message })), moved, close };
+  return { manager, nodes: open, unreachable: failures.map((f) => ({ node: f.node.hostname, error: f.error.message })), moved, pinned, close };
 }
 
 /** A manager of the inventory's swarm (any swarm, if none is recorded), the inventory's managers first. */
