@@ -51,6 +51,28 @@ export async function openDevice(path: string): Promise<OpenTarget> {
   return { path, kind: 'device', handle, capacity: await deviceSize(path) };
 }
 
+/**
+ * Opens the very device that was approved: by its resolved path (a name can be re-pointed after
+ * the check), then compares the opened file's device number with the approved one.
+ */
+export async function openApprovedDevice(resolvedPath: string, approvedRdev: number, shownAs: string): Promise<OpenTarget> {
+  const target = await openDevice(resolvedPath);
+  try {
+    await assertSameDevice(target.handle, approvedRdev, shownAs);
+  } catch (error) {
+    await target.handle.close();
+    throw error;
+  }
+  return { ...target, path: resolvedPath };
+}
+
+export async function assertSameDevice(handle: FileHandle, approvedRdev: number, shownAs: string): Promise<void> {
+  const { rdev } = await handle.stat();
+  if (rdev !== approvedRdev) {
+    throw new TargetError(`${shownAs} is no longer the drive that was checked (device ${rdev}, checked ${approvedRdev}); nothing was written.`, { hint: 'Run piswarm flash again, with the card in place.' });
+  }
+}
+
 function openError(path: string, error: unknown): TargetError {
   const code = (error as NodeJS.ErrnoException).code;
   const messages: Record<string, [string, string]> = {

@@ -2,11 +2,12 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openOutputFile } from '../../cli/adapters/flash-target.js';
+import { assertSameDevice, openOutputFile } from '../../cli/adapters/flash-target.js';
 import { download } from '../../cli/adapters/image-source.js';
 import { mayTryPlainHttp } from '../../cli/adapters/registry-client.js';
 import { cacheFileName } from '../../cli/core/cache-name.js';
@@ -159,5 +160,17 @@ describe('the registry client', () => {
     ['8.8.8.8:5000', tlsFailure, false],
   ] as const)('%s after %s: plain HTTP %s', (registry, error, allowed) => {
     expect(mayTryPlainHttp(registry, error)).toBe(allowed);
+  });
+});
+
+describe('a card is opened as the device that was checked', () => {
+  it('refuses an opened file whose device number is not the approved one, and accepts the right one', async () => {
+    const handle = await open('/dev/zero', 'r');
+    try {
+      await expect(assertSameDevice(handle, statSync('/dev/null').rdev, '/dev/sdz')).rejects.toThrow('/dev/sdz is no longer the drive that was checked');
+      await expect(assertSameDevice(handle, statSync('/dev/zero').rdev, '/dev/sdz')).resolves.toBeUndefined();
+    } finally {
+      await handle.close();
+    }
   });
 });

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { realpath, stat, unlink } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { deviceNumber, listDrives, type Drive } from '../../adapters/drives.js';
-import { openDevice, openOutputFile, type OpenTarget } from '../../adapters/flash-target.js';
+import { openApprovedDevice, openOutputFile, type OpenTarget } from '../../adapters/flash-target.js';
 import { generateHostKey } from '../../adapters/host-keys.js';
 import { assertReadableFile, download, fetchText, hashFile, openImage, readTextIfExists } from '../../adapters/image-source.js';
 import type { CommandRunner } from '../../adapters/process.js';
@@ -205,5 +205,6 @@ async function openTarget(
     // A different card in the same reader (several hostnames): approve it again.
     await approveDrive(runner, target.path, image, { ...request, dryRun: false }, prompts);
   }
-  return openDevice(target.path);
+  // The device number as approved just now: what is opened must be that device.
+  return openApprovedDevice(real, (await stat(real)).rdev, target.path);
 }
