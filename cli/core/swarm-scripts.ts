@@ -31,21 +31,40 @@ export function replacePasswordScript(user: string, mode: 'random' | 'lock'): st
 }
 
 /**
- * Turns off SSH password logins: two lines at the very top of sshd_config (sshd keeps the first
- * value it reads, so they win over later lines and included files), checked with `sshd -t` and
- * rolled back if sshd would not start, then a reload that keeps open sessions.
+ * Turns off SSH password logins for `user` connecting from where piswarm connects: three lines at
+ * the very top of sshd_config (sshd keeps the first value it reads, so they win over later lines
+ * and included files; ChallengeResponseAuthentication for OpenSSH before 8.7). The new file is
+ * written beside the old one, tested with `sshd -t -f`, and only then moved into place, so a failed
+ * write leaves the old file as it was. The result is checked as sshd applies it to this very user
+ * and address (`sshd -T -C`), so a `Match` block that turns passwords back on is caught and named.
  */
-export const DISABLE_PASSWORD_LOGIN_SCRIPT = rootScript(
-  'f=/etc/ssh/sshd_config',
-  `effective() { sshd -T 2>/dev/null | awk -v k="$1" '$1 == k { print $2 }'; }`,
-  // Older sshd (Debian 10) may not print the keyboard-interactive setting: absent counts as off.
-  'if [ "$(effective passwordauthentication)" = no ] && [ "$(effective kbdinteractiveauthentication)" != yes ]; then echo unchanged; exit 0; fi',
-  'cp -p "$f" "$f.piswarm-backup"',
-  `{ printf '%s\\n' '# piswarm bootstrap: SSH keys only (the old file is sshd_config.piswarm-backup)' 'PasswordAuthentication no' 'KbdInteractiveAuthentication no'; cat "$f.piswarm-backup"; } > "$f"`,
-  'if ! sshd -t; then cp -p "$f.piswarm-backup" "$f"; echo "sshd rejected the new configuration; the old one is back" >&2; exit 1; fi',
-  'if [ -f /run/sshd.pid ]; then kill -HUP "$(cat /run/sshd.pid)"; else systemctl reload ssh; fi',
-  'echo changed',
-);
+export function disablePasswordLoginScript(user: string): string {
+  const body = [
+    'set -e',
+    'f=/etc/ssh/sshd_config',
+    `u=${shq(user)}`,
+    'a=$1',
+    `effective() { sshd -T -C "user=$u,host=piswarm,addr=$a" 2>/dev/null | awk -v k="$1" '$1 == k { print $2 }'; }`,
+    // Older sshd may not print every keyboard-interactive name: absent counts as off.
+    'off() { [ "$(effective passwordauthentication)" = no ] && [ "$(effective kbdinteractiveauthentication)" != yes ] && [ "$(effective challengeresponseauthentication)" != yes ]; }',
+    'if off; then echo unchanged; exit 0; fi',
+    'new="$f.piswarm-new"',
+    'trap \'rm -f "$new"\' EXIT',
+    `{ printf '%s\\n' '# piswarm bootstrap: SSH keys only (the old file is sshd_config.piswarm-backup)' 'PasswordAuthentication no' 'KbdInteractiveAuthentication no' 'ChallengeResponseAuthentication no'; cat "$f"; } > "$new"`,
+    'chmod --reference="$f" "$new"',
+    'if ! sshd -t -f "$new"; then echo "sshd rejected the new configuration; the old one is untouched" >&2; exit 1; fi',
+    'cp -p "$f" "$f.piswarm-backup"',
+    'mv "$new" "$f"',
+    'if [ -f /run/sshd.pid ]; then kill -HUP "$(cat /run/sshd.pid)"; else systemctl reload ssh; fi',
+    'if ! off; then echo "a Match block in $f (or a file it includes) turns password login back on for $u from $a: remove it, then run bootstrap again" >&2; exit 1; fi',
+    'echo changed',
+  ].join('\n');
+  return remoteScript(
+    // The address piswarm connects from, as sshd sees it (Match Address); sudo would drop SSH_CLIENT.
+    'a=${SSH_CLIENT%% *}; [ -n "$a" ] || a=192.168.1.2',
+    `as_root sh -c ${shq(body)} sh "$a"`,
+  );
+}
 
 export function setHostnameScript(hostname: string): string {
   const name = shq(hostname);

@@ -140,7 +140,7 @@ describe('bootstrap scripts', () => {
     install: scripts.installKeyScript('ssh-ed25519 AAAAC3Nza me@laptop'),
     random: scripts.replacePasswordScript('pirate', 'random'),
     lock: scripts.replacePasswordScript('pirate', 'lock'),
-    sshd: scripts.DISABLE_PASSWORD_LOGIN_SCRIPT,
+    sshd: scripts.disablePasswordLoginScript("pi'rate"),
     hostname: scripts.setHostnameScript("it's-01"),
     init: scripts.swarmInitScript('10.0.0.11'),
     join: scripts.swarmJoinScript('10.0.0.12', '10.0.0.11', true),

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { SshConnector, SshTarget } from '../../adapters/ssh.js';
-import { DISABLE_PASSWORD_LOGIN_SCRIPT, installKeyScript, replacePasswordScript, setHostnameScript } from '../../core/swarm-scripts.js';
+import { disablePasswordLoginScript, installKeyScript, replacePasswordScript, setHostnameScript } from '../../core/swarm-scripts.js';
 import { PiswarmError } from '../../errors.js';
 import type { NodeSession } from './node-session.js';
 
@@ -56,7 +56,7 @@ export async function secureNode(session: NodeSession, connector: SshConnector, 
       }
     }
     onStep('turning off password logins');
-    if (await session.change('turn off SSH password logins', DISABLE_PASSWORD_LOGIN_SCRIPT)) changes.push('password login off');
+    if (await session.change('turn off SSH password logins', disablePasswordLoginScript(options.keyLogin.username))) changes.push('password login off');
   }
 
   if (facts.hostname !== node.hostname) {
