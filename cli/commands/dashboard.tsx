@@ -4,7 +4,7 @@ import type { Context } from '../context.js';
 import type { DashboardSnapshot } from '../core/dashboard.js';
 import { findSwarmNode } from '../core/node-table.js';
 import { serviceLogsScript } from '../core/stack-scripts.js';
-import { ExitCode } from '../errors.js';
+import { ExitCode, UsageError } from '../errors.js';
 import { printJson, printLines } from '../io.js';
 import { startDashboardFeed, type DashboardFeed } from '../services/dashboard/dashboard-feed.js';
 import { activateNode, drainNode } from '../services/swarm/drain-node.js';
@@ -25,6 +25,10 @@ export interface DashboardFlags {
 
 export async function dashboardAction(context: Context, flags: DashboardFlags): Promise<number> {
   const resourceMs = parseIntegerFlag('--refresh', flags.refresh, 1, 3600) * 1000;
+  // A broker password given on the command line is seen by every user in ps and kept in shell history.
+  if (flags.amqpUrl && flags.amqpUrl !== process.env.AMQP_URL && /^amqps?:\/\/[^/@]*:[^/@]*@/.test(flags.amqpUrl)) {
+    throw new UsageError('--amqp-url takes no password: on the command line it is seen by every user in ps and kept in shell history.', 'Set AMQP_URL=amqp://USER:PASSWORD@HOST:5672 in the environment instead (or give --amqp-url without the password part).');
+  }
   const inventory = await context.loadInventory();
   const open = () => openInventoryCluster(context, inventory);
   const queues = flags.amqpUrl ? amqpQueueReader(flags.amqpUrl, flags.queue) : undefined;

@@ -149,7 +149,12 @@ describe('the IoT stack against a real RabbitMQ', () => {
   });
 
   it('shows the queues and their consumers in the dashboard snapshot, read from the broker', async () => {
-    const run = await cli(['dashboard', '--json', '--amqp-url', `amqp://iot:${PASSWORD}@127.0.0.1:${BROKER_PORT}`]);
+    const url = `amqp://iot:${PASSWORD}@127.0.0.1:${BROKER_PORT}`;
+    const refused = await cli(['dashboard', '--json', '--amqp-url', url]);
+    expect(refused.code).toBe(64);
+    expect(refused.stderr).toContain('--amqp-url takes no password');
+    expect(refused.stderr).not.toContain(PASSWORD);
+    const run = await cli(['dashboard', '--json'], { AMQP_URL: url });
     expect(run.code, run.stderr).toBe(0);
     const snapshot = JSON.parse(run.stdout) as { queues: Array<{ name: string; messages: number; consumers: number }>; services: Array<{ name: string; running: number }> };
     expect(snapshot.queues).toEqual([
