@@ -37,7 +37,7 @@ export async function openOutputFile(path: string): Promise<OpenTarget> {
 }
 
 /** Opens a card exclusively: the kernel refuses while any partition of it is mounted. */
-export async function openDevice(path: string): Promise<OpenTarget> {
+async function openDevice(path: string): Promise<OpenTarget> {
   const info = await stat(path).catch((error) => {
     throw openError(path, error);
   });

@@ -118,9 +118,8 @@ function readVersion(doc: Document, counter: LineCounter, path: string): string 
 }
 
 function sentVersion(version: string | undefined, rewritesObjects: boolean): string {
-  const minor = minorVersion(version ?? DEFAULT_SENT_VERSION.slice(2)) ?? 8;
-  const wanted = Math.max(version === undefined ? 8 : minor, rewritesObjects ? 5 : 0);
-  return version !== undefined && wanted === minor ? version : `3.${wanted}`;
+  if (version === undefined) return DEFAULT_SENT_VERSION; // 3.8: above the 3.5 that rewritten objects need
+  return rewritesObjects && minorVersion(version)! < 5 ? '3.5' : version;
 }
 
 /** Every string value escaped, so the manager's own substitution gives back exactly this text. */
@@ -162,7 +161,7 @@ export function withExternalObjects(stack: ComposeStack, names: ReadonlyMap<stri
 }
 
 /** The swarm name of a secret or config made from a file: stack, key and a hash of the content. */
-export function objectName(stackName: string, key: string, content: string): string {
+function objectName(stackName: string, key: string, content: string): string {
   return `${stackName}_${key}_${createHash('sha256').update(content).digest('hex').slice(0, 10)}`;
 }
 

@@ -1,4 +1,4 @@
-import { isScalar, parseDocument, stringify, type Document, type DocumentOptions, type ParseOptions, type ScalarTag, type SchemaOptions, type Tags, type ToStringOptions } from 'yaml';
+import { parseDocument, stringify, type Document, type DocumentOptions, type ParseOptions, type ScalarTag, type SchemaOptions, type Tags, type ToStringOptions } from 'yaml';
 
 /**
  * Plain scalars read as Docker's Go YAML (yaml.v3) reads them, which is neither YAML 1.1 nor
@@ -33,7 +33,7 @@ const goFloat: ScalarTag = {
 const SCALARS = new Set(['tag:yaml.org,2002:null', 'tag:yaml.org,2002:bool', 'tag:yaml.org,2002:int', 'tag:yaml.org,2002:float']);
 const goTags = (tags: Tags): Tags => [...tags.filter((t) => typeof t === 'string' || !SCALARS.has(t.tag)), goNull, goBool, goInt, goFloat];
 
-export const GO_YAML: ParseOptions & DocumentOptions & SchemaOptions = { schema: 'core', customTags: goTags, merge: true, uniqueKeys: true };
+const GO_YAML: ParseOptions & DocumentOptions & SchemaOptions = { schema: 'core', customTags: goTags, merge: true, uniqueKeys: true };
 
 export function parseGoYaml(text: string, options: ParseOptions = {}): Document.Parsed {
   return parseDocument(text, { ...GO_YAML, ...options });
@@ -42,5 +42,3 @@ export function parseGoYaml(text: string, options: ParseOptions = {}): Document.
 export function stringifyGoYaml(value: unknown, options: ToStringOptions = {}): string {
   return stringify(value, { ...GO_YAML, lineWidth: 0, ...options });
 }
-
-export { isScalar };

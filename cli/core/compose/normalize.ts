@@ -64,7 +64,7 @@ function toMap(value: unknown, field: string, out: Normalized, bare: string | nu
 }
 
 /** Docker's env_file format: KEY=VALUE lines taken as they are (no quotes removed), # comments, KEY alone from the environment. */
-export function parseEnvFile(text: string, file: string, out: Normalized): Record<string, string | undefined> {
+function parseEnvFile(text: string, file: string, out: Normalized): Record<string, string | undefined> {
   const vars: Record<string, string | undefined> = {};
   for (const [i, raw] of text.split(/\r?\n/).entries()) {
     const line = raw.replace(/^\s+/, '');

@@ -3,7 +3,7 @@
  * from which version: a key Docker would refuse is refused here first, before anything is sent
  * or created. Only the keys; value types are checked where piswarm reads them.
  */
-export const LATEST_VERSION = '3.13';
+const LATEST_VERSION = '3.13';
 /** The version piswarm writes when a file has none: HypriotOS 1.12's Docker 19.03 reads up to 3.8. */
 export const DEFAULT_SENT_VERSION = '3.8';
 
@@ -56,7 +56,7 @@ export const IGNORED_BY_SWARM: Record<string, string> = {
 };
 
 /** Where each map of known keys applies, by path pattern (`*` any one key). */
-export const KEYS_AT: ReadonlyArray<[string[], Keys]> = [
+const KEYS_AT: ReadonlyArray<[string[], Keys]> = [
   [[], TOP],
   [['services', '*'], SERVICE],
   [['services', '*', 'deploy'], DEPLOY],
