@@ -16,7 +16,7 @@ export HOME="$WORK/home" SSH_AUTH_SOCK=
 SSH_OPTS=(-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ConnectTimeout=10)
 
 source bench/lib.sh
-needs_root "namespaces, bridges"
+bench_prerequisites "namespaces, bridges"
 [ -d node_modules ] || npm ci --no-audit --no-fund
 npm run --silent build
 mkdir -p "$HOME/.ssh"

@@ -18,7 +18,7 @@ WORK=$(mktemp -d /tmp/piswarm-discover-bench.XXXXXX)
 export PISWARM_LAB_ROOT=/var/lib/piswarm/bench-labs
 
 source bench/lib.sh
-needs_root "namespaces, bridges, raw sockets"
+bench_prerequisites "namespaces, bridges, raw sockets"
 [ -d node_modules ] || npm ci --no-audit --no-fund
 npm run --silent build
 

@@ -14,7 +14,7 @@ CARD="$BENCH_DIR/card.bin"
 PISWARM="$PWD/dist/cli/main.js"
 
 source bench/lib.sh
-needs_root "loop devices, blkio throttling"
+bench_prerequisites "loop devices, blkio throttling"
 [ -d node_modules ] || npm ci --no-audit --no-fund
 npm run --silent build
 mkdir -p "$BENCH_DIR"

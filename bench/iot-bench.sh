@@ -13,7 +13,7 @@ PORT=5674
 DIR=$(mktemp -d /tmp/piswarm-iot-bench.XXXXXX)
 URL="amqp://iot:bench@127.0.0.1:$PORT"
 source bench/lib.sh
-needs_root "it runs rabbitmq-server"
+bench_prerequisites "it runs rabbitmq-server"
 [ -d node_modules ] || npm ci --no-audit --no-fund
 npm run --silent build:images
 cleanup() {

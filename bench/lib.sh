@@ -1,8 +1,8 @@
 # Shared by the benchmarks (sourced): root check and missing Debian packages.
 
-# needs_root WHY: stops unless running as root, then installs what scripts/system-packages.txt
+# bench_prerequisites WHY: stops unless running as root, then installs what scripts/system-packages.txt
 # lists and this machine lacks (every benchmark runs the lab, the demo's images and its own peers).
-needs_root() {
+bench_prerequisites() {
   [ "$(id -u)" = 0 ] || { echo "The benchmark needs root ($1)." >&2; exit 1; }
   bash scripts/install-packages.sh
 }
@@ -14,7 +14,7 @@ swarm_bench_setup() {
   PISWARM="$PWD/dist/cli/main.js"
   WORK=$(mktemp -d "/tmp/piswarm-$1-bench.XXXXXX")
   export PISWARM_LAB_ROOT=/var/lib/piswarm/bench-labs HOME="$WORK" SSH_AUTH_SOCK=
-  needs_root "namespaces, bridges"
+  bench_prerequisites "namespaces, bridges"
   [ -d node_modules ] || npm ci --no-audit --no-fund
   npm run --silent build
   trap 'node "$PISWARM" lab down --name "$NAME" >/dev/null 2>&1 || true; rm -rf "$WORK"' EXIT

@@ -30,17 +30,14 @@ function mergeServices(base: Json, over: Json): Json {
 
 /** Counters Docker holds as *uint64: a 0 in a later file still wins. */
 const POINTERS = new Set(['deploy.replicas', 'healthcheck.retries', 'deploy.update_config.parallelism', 'deploy.rollback_config.parallelism', 'deploy.restart_policy.max_attempts']);
-const KEYED: Record<string, (item: Json) => string> = {
-  ports: (p) => JSON.stringify([p.mode ?? 'ingress', p.target, p.published ?? 0, p.protocol ?? 'tcp']),
-  secrets: (s) => String(s.source),
-  configs: (c) => String(c.source),
-  volumes: (v) => volumeTarget(v),
-};
-const SORT_BY: Record<string, (item: Json) => string | number> = {
-  ports: (p) => Number(p.published ?? 0),
-  secrets: (s) => String(s.source),
-  configs: (c) => String(c.source),
-  volumes: (v) => volumeTarget(v),
+/** Lists Docker merges by a key (the same key in a later file replaces the entry), then sorts. */
+const bySource = { key: (s: Json) => String(s.source), sort: (s: Json) => String(s.source) };
+const byTarget = { key: volumeTarget, sort: volumeTarget };
+const KEYED: Record<string, { key: (item: Json) => string; sort: (item: Json) => string | number }> = {
+  ports: { key: (p) => JSON.stringify([p.mode ?? 'ingress', p.target, p.published ?? 0, p.protocol ?? 'tcp']), sort: (p) => Number(p.published ?? 0) },
+  secrets: bySource,
+  configs: bySource,
+  volumes: byTarget,
 };
 
 function mergeValue(base: unknown, over: unknown, path: string[]): unknown {
@@ -63,11 +60,11 @@ function mergeValue(base: unknown, over: unknown, path: string[]): unknown {
 }
 
 function mergeKeyed(base: Json[], over: Json[], field: string): Json[] {
+  const { key, sort } = KEYED[field]!;
   const byKey = new Map<string, Json>();
-  for (const item of [...base, ...over]) byKey.set(KEYED[field]!(item), item);
-  const sortKey = SORT_BY[field]!;
+  for (const item of [...base, ...over]) byKey.set(key(item), item);
   return [...byKey.values()].sort((a, b) => {
-    const [x, y] = [sortKey(a), sortKey(b)];
+    const [x, y] = [sort(a), sort(b)];
     return x < y ? -1 : x > y ? 1 : 0;
   });
 }
