@@ -71,10 +71,11 @@ export function loadCompose(files: ReadonlyArray<{ path: string; text: string }>
       throw new ComposeError(file.path, doc.errors.map((e) => ({ line: e.linePos?.[0].line, field: '', message: e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '') })));
     }
     const fileVersion = readVersion(doc, counter, file.path);
-    if (version !== undefined && fileVersion !== version) {
-      throw new ComposeError(file.path, [{ line: lineOf(doc, counter, ['version']), field: 'version', message: `is ${fileVersion ?? 'not given'}, but ${files[0]!.path} has ${version ?? 'none'}: Docker refuses files of different versions together` }]);
+    // Docker compares the versions it reads, a missing one being the latest (3.13).
+    if (file !== files[0] && minorVersion(fileVersion ?? '3') !== minorVersion(version ?? '3')) {
+      throw new ComposeError(file.path, [{ line: lineOf(doc, counter, ['version']), field: 'version', message: `is ${fileVersion ?? 'not given (3.13)'}, but ${files[0]!.path} has ${version ?? 'none (3.13)'}: Docker refuses files of different versions together` }]);
     }
-    version = fileVersion;
+    if (file === files[0]) version = fileVersion;
     const unset = interpolateDocument(doc, counter, lookup);
     const problems = (unset.length > 0 ? unset : checkStructure(doc, counter, minorVersion(fileVersion ?? '3') ?? 0, file.path, warnings)).sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
     if (problems.length > 0) throw new ComposeError(file.path, problems);
