@@ -20,6 +20,8 @@ export interface BootConfig {
   users: BootUser[];
   /** Host keys to install instead of generating new ones (flash pins them in the inventory). */
   sshHostKeys?: Array<{ type: string; privateKey: string; publicKey: string }>;
+  /** The card's first-boot files (user-data, meta-data, network-config), as its boot partition holds them. */
+  cardFiles: Record<string, string>;
 }
 
 /** HypriotOS's published default: what a freshly flashed card accepts for user `pirate`. */
@@ -30,7 +32,28 @@ export function hypriotDefaults(hostname: string): BootConfig {
   return {
     hostname,
     users: [{ name: 'pirate', plainPassword: HYPRIOT_DEFAULT_PASSWORD, groups: ['docker', 'sudo'], sshAuthorizedKeys: [], sudo: 'ALL=(ALL) NOPASSWD:ALL' }],
+    cardFiles: { 'user-data': hypriotUserData(hostname), 'meta-data': `instance-id: ${hostname}\nlocal-hostname: ${hostname}\n` },
   };
+}
+
+/** The user-data a HypriotOS card ships with (its password in plain text, as the image has it). */
+function hypriotUserData(hostname: string): string {
+  return [
+    '#cloud-config',
+    `hostname: ${hostname}`,
+    'manage_etc_hosts: true',
+    'users:',
+    '  - name: pirate',
+    '    gecos: "Hypriot Pirate"',
+    '    sudo: ALL=(ALL) NOPASSWD:ALL',
+    '    shell: /bin/bash',
+    '    groups: users,docker,video',
+    `    plain_text_passwd: ${HYPRIOT_DEFAULT_PASSWORD}`,
+    '    lock_passwd: false',
+    'ssh_pwauth: true',
+    'package_upgrade: false',
+    '',
+  ].join('\n');
 }
 
 /** How a person logs in to a node as booted: its first user, and with what. */

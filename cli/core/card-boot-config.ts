@@ -20,7 +20,7 @@ interface CloudUser {
  * What first boot would apply from a card's cloud-init `user-data`: hostname, users (password
  * hash or plain text, lock, groups, sudo, SSH keys) and SSH host keys. Used by `lab up --card`.
  */
-export function bootConfigFromUserData(text: string, source: string): BootConfig {
+export function bootConfigFromUserData(text: string, source: string, cardFiles: Record<string, string> = { 'user-data': text }): BootConfig {
   let data: { hostname?: string; users?: Array<CloudUser | string>; ssh_keys?: Record<string, string> };
   try {
     data = parse(text) ?? {};
@@ -38,7 +38,7 @@ export function bootConfigFromUserData(text: string, source: string): BootConfig
   const sshHostKeys = ['ed25519', 'ecdsa', 'rsa']
     .filter((type) => keys[`${type}_private`] && keys[`${type}_public`])
     .map((type) => ({ type, privateKey: keys[`${type}_private`]!, publicKey: keys[`${type}_public`]! }));
-  return { hostname: data.hostname, users, sshHostKeys: sshHostKeys.length > 0 ? sshHostKeys : undefined };
+  return { hostname: data.hostname, users, sshHostKeys: sshHostKeys.length > 0 ? sshHostKeys : undefined, cardFiles };
 }
 
 function toBootUser(user: CloudUser): BootUser {

@@ -2,7 +2,7 @@ import type { BootConfig, BootUser } from './boot-config.js';
 import { shq } from './shell-quote.js';
 
 export interface NodeBootPaths {
-  /** Per-node folder on the host holding etc/, home/, run/, docker/ and logs. */
+  /** Per-node folder on the host holding etc/, home/, run/, docker/, boot/ and logs. */
   nodeDir: string;
 }
 
@@ -28,6 +28,8 @@ export function renderBootScript(boot: BootConfig, paths: NodeBootPaths, daemon:
     `mount --bind ${dir}/home /home`,
     `mount --bind ${dir}/docker /var/lib/docker`,
     `mount --bind ${dir}/run /run`,
+    // The card's boot partition; also keeps this machine's own /boot out of the node's reach.
+    `mount --bind ${dir}/boot /boot`,
     'mkdir -p /run/sshd',
     // A Pi runs its distro's docker CLI: this machine's own (/usr/local/bin comes first on PATH) must not stand in for it.
     'if [ -e /usr/local/bin/docker ] && [ -x /usr/bin/docker ]; then mount --bind /usr/bin/docker /usr/local/bin/docker; fi',

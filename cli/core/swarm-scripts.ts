@@ -119,3 +119,30 @@ export const REMOVE_WORKLOADS_SCRIPT = remoteScript(
   `for s in $(dk stack ls --format '{{.Name}}'); do dk stack rm "$s" >/dev/null; echo "stack $s"; done`,
   `for s in $(dk service ls --format '{{.Name}}'); do dk service rm "$s" >/dev/null; echo "service $s"; done`,
 );
+
+/** Where the running Pi mounts its card's boot partition: /boot/firmware (Ubuntu, Raspberry Pi OS) or /boot (HypriotOS). */
+export const CARD_BOOT_DIRS = ['/boot/firmware', '/boot'] as const;
+
+/** Prints the first boot folder that holds cloud-init user-data; nothing when none does. */
+export const FIND_CARD_BOOT_DIR_SCRIPT = remoteScript(`for d in ${CARD_BOOT_DIRS.join(' ')}; do if as_root test -f "$d/user-data"; then echo "$d"; break; fi; done`);
+
+/** Prints a boot partition file (root may be needed to read /boot/firmware); nothing when it is absent. */
+export function readCardFileScript(path: string): string {
+  return rootScript(`if [ -f ${shq(path)} ]; then cat ${shq(path)}; fi`);
+}
+
+/**
+ * Replaces a boot partition file with stdin, unless it changed since piswarm read it (its
+ * SHA-256 no longer `expectedSha256`). Written beside it and renamed, then synced: a Pi losing
+ * power half-way keeps either file whole.
+ */
+export function replaceCardFileScript(path: string, expectedSha256: string): string {
+  const file = shq(path);
+  return rootScript(
+    `if [ "$(sha256sum < ${file} | cut -d' ' -f1)" != ${shq(expectedSha256)} ]; then echo "${path} changed while piswarm read it; run bootstrap again" >&2; exit 1; fi`,
+    `cat > ${shq(`${path}.piswarm-new`)}`,
+    `mv ${shq(`${path}.piswarm-new`)} ${file}`,
+    'sync',
+    'echo changed',
+  );
+}

@@ -77,7 +77,12 @@ describe('piswarm bootstrap on pristine lab Pis', () => {
       ['pi-02', 'worker', true],
       ['pi-03', 'worker', true],
     ]);
-    expect(result.nodes[1]!.changes).toEqual(['key installed', 'password replaced', 'password login off', 'joined as worker']);
+    expect(result.nodes[1]!.changes).toEqual(['key installed', 'password replaced', 'password login off', 'card cleared of passwords, password login', 'joined as worker']);
+    // The card's boot partition, as the node itself reads it, no longer holds the default password.
+    const card = await lab('exec', 'pi-02', '--', 'cat', '/boot/user-data');
+    expect(card.stdout).toContain('hostname: pi-02');
+    expect(card.stdout).not.toContain('hypriot\n');
+    expect(card.stdout).toContain('ssh_pwauth: false');
     expect(await nodeList('pi-01')).toEqual({ 'pi-01': 'manager Ready', 'pi-02': 'worker Ready', 'pi-03': 'worker Ready' });
     // No join token anywhere the user or a log could see it.
     expect(run.stdout + run.stderr + readFileSync(small, 'utf8')).not.toContain('SWMTKN');
@@ -100,6 +105,7 @@ describe('piswarm bootstrap on pristine lab Pis', () => {
 
   it('changes nothing when run again, and says so', async () => {
     const run = await cli(small, ['bootstrap']);
+    expect(run.stdout).not.toContain('card cleared');
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain('already as wanted, nothing changed');
     expect(run.stdout.match(/nothing to change/g)).toHaveLength(3);
@@ -149,10 +155,11 @@ describe('piswarm bootstrap on pristine lab Pis', () => {
     expect(caught.stderr).toContain('a Match block in /etc/ssh/sshd_config (or a file it includes) turns password login back on for pirate from 10.85.0.1');
     expect((await lab('exec', 'pi-08', '--', 'sh', '-c', `sed -i '/^Match Address 10.85.0.0/,$d' /etc/ssh/sshd_config ${reload}`)).code).toBe(0);
     await sshdAnswers(8);
-    // The first run got as far as putting the key in, the password out and the new sshd_config in place.
+    // The first run got as far as putting the key in, the password out and the new sshd_config in
+    // place; the card is cleared only after the sshd check passed.
     const rest = await cli(big, ['bootstrap', '--only', 'pi-08', '--json']);
     expect(rest.code, rest.stderr).toBe(0);
-    expect((JSON.parse(rest.stdout) as BootstrapResult).nodes.map((n) => [n.node, n.changes])).toEqual([['pi-08', ['joined as worker', 'labels applied']]]);
+    expect((JSON.parse(rest.stdout) as BootstrapResult).nodes.map((n) => [n.node, n.changes])).toEqual([['pi-08', ['card cleared of passwords, password login', 'joined as worker', 'labels applied']]]);
     expect(await nodeList('pi-05')).toEqual({ 'pi-04': 'manager Ready', 'pi-05': 'manager Ready', 'pi-06': 'manager Ready', 'pi-07': 'worker Ready', 'pi-08': 'worker Ready' });
     const labels = await lab('exec', 'pi-04', '--', 'docker', 'node', 'inspect', 'pi-08', '--format', '{{.Spec.Labels.zone}}');
     expect(labels.stdout.trim()).toBe('lab0');

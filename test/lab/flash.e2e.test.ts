@@ -12,6 +12,7 @@ import { fingerprint } from '../../cli/core/host-key.js';
 import { Inventory } from '../../cli/core/inventory.js';
 import type { LabStatus } from '../../cli/services/lab/lab-status.js';
 import type { NodeRunResult } from '../../cli/services/run-command.js';
+import type { BootstrapResult } from '../../cli/services/swarm/bootstrap.js';
 import { piswarm, startPiswarm } from '../helpers/cli.js';
 import { labEnv } from '../helpers/lab.js';
 import { until } from '../helpers/wait.js';
@@ -178,6 +179,22 @@ describe('piswarm flash', () => {
       const node = flashed.findNode(result.node)!;
       expect(result.hostKeyPinned).toBe(fingerprint(flashed.expectedHostKey(node)!));
     }
+
+    // Once bootstrap has root on a node, the card's boot partition no longer holds its host key or password hash.
+    const boot = await piswarm(['bootstrap', '--inventory', inventory, '--json'], { env: { HOME: home, SSH_AUTH_SOCK: '' } });
+    expect(boot.code, boot.stderr).toBe(0);
+    expect((JSON.parse(boot.stdout) as BootstrapResult).nodes.every((n) => n.changes.some((c) => c.startsWith('card cleared of SSH host keys, passwords')))).toBe(true);
+    for (const node of status.nodes) {
+      const userData = (await piswarm(['lab', 'exec', '--name', 'cards', node.name, '--', 'cat', '/boot/user-data'], { env: labEnv })).stdout;
+      expect(userData).toContain(`hostname: ${node.name}`);
+      expect(userData).not.toContain('PRIVATE KEY');
+      expect(userData).not.toContain('$6$');
+      writeFileSync(join(dir, 'cleared-user-data'), userData);
+      expect(execFileSync('cloud-init', ['schema', '--config-file', join(dir, 'cleared-user-data')], { encoding: 'utf8' })).toContain('Valid cloud-config');
+    }
+    // The node kept the host key it was flashed with: the pinned keys still match.
+    const again = await piswarm(['run', '--inventory', inventory, '--', 'true'], { env: { HOME: home, SSH_AUTH_SOCK: '' } });
+    expect(again.code, again.stderr).toBe(0);
     const down = await piswarm(['lab', 'down', '--name', 'cards'], { env: labEnv });
     expect(down.code).toBe(0);
   });

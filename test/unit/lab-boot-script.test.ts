@@ -20,6 +20,7 @@ describe('renderBootScript', () => {
     const script = renderBootScript(hypriotDefaults('pi-01'), { nodeDir: '/var/lib/piswarm/labs/pilab/nodes/pi-01' }, daemon);
     expect(script).toContain('mount --bind /var/lib/piswarm/labs/pilab/nodes/pi-01/etc /etc');
     expect(script).toContain('mount --bind /var/lib/piswarm/labs/pilab/nodes/pi-01/run /run');
+    expect(script).toContain('mount --bind /var/lib/piswarm/labs/pilab/nodes/pi-01/boot /boot');
     expect(script).toContain("printf '%s:%s\\n' pirate hypriot | chpasswd");
     expect(script).toContain('usermod -aG docker pirate');
     expect(script).toContain("'ALL=(ALL) NOPASSWD:ALL' >> /etc/sudoers.d/90-cloud-init-users");
@@ -35,6 +36,7 @@ describe('renderBootScript', () => {
         hostname: 'pi-01',
         users: [{ name: 'a;touch /tmp/pwned', passwordHash: "$6$salt$x'y", groups: ['docker'], sshAuthorizedKeys: ["ssh-ed25519 AAAA it's me"] }],
         sshHostKeys: [{ type: 'ed25519', privateKey: '-----BEGIN KEY-----\nabc\n-----END KEY-----', publicKey: 'ssh-ed25519 AAAA' }],
+        cardFiles: {},
       },
       { nodeDir: "/tmp/odd dir/it's" },
       daemon,

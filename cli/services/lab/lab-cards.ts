@@ -22,7 +22,12 @@ export async function readCardBootConfig(path: string): Promise<BootConfig> {
     if (userData === undefined) {
       throw new PiswarmError(`${path} has no cloud-init user-data on its boot partition.`, { hint: 'The lab boots cloud-init cards (HypriotOS, Ubuntu, Raspberry Pi OS Trixie) flashed by piswarm.' });
     }
-    return bootConfigFromUserData(userData, path);
+    const cardFiles: Record<string, string> = { 'user-data': userData };
+    for (const name of ['meta-data', 'network-config']) {
+      const text = await fs.readText(name);
+      if (text !== undefined) cardFiles[name] = text;
+    }
+    return bootConfigFromUserData(userData, path, cardFiles);
   } finally {
     await handle.close();
   }

@@ -28,8 +28,9 @@ export async function startNode(runner: CommandRunner, plan: LabPlan, node: LabN
   const dir = nodeDir(plan.name, node.hostname);
   await Promise.all(['run', 'docker', 'home'].map((d) => mkdir(join(dir, d), { recursive: true })));
   if (!(await exists(join(dir, 'etc')))) await runner.run('cp', ['-a', '/etc', join(dir, 'etc')]);
-  // The mount point must exist on the host for the node's bind mount.
-  await mkdir('/var/lib/docker', { recursive: true });
+  if (!(await exists(join(dir, 'boot')))) await writeCardFiles(join(dir, 'boot'), boot);
+  // The mount points must exist on the host for the node's bind mounts.
+  await Promise.all(['/var/lib/docker', '/boot'].map((d) => mkdir(d, { recursive: true })));
 
   await removeNetns(runner, node);
   await runner.run('ip', ['netns', 'add', node.netns]);
@@ -49,6 +50,15 @@ export async function startNode(runner: CommandRunner, plan: LabPlan, node: LabN
     [`--net=/run/netns/${node.netns}`, 'unshare', '--mount', '--uts', '--propagation', 'private', 'sh', script],
     join(dir, 'boot.log'),
   );
+}
+
+/**
+ * The node's /boot: its card's first-boot files, as a Pi sees its FAT boot partition (every file
+ * readable by every user). Written once, like a card, so what bootstrap changes there stays.
+ */
+async function writeCardFiles(bootDir: string, boot: BootConfig): Promise<void> {
+  await mkdir(bootDir, { mode: 0o755 });
+  for (const [name, content] of Object.entries(boot.cardFiles)) await writeFile(join(bootDir, name), content, { mode: 0o755 });
 }
 
 export interface NodeHealth {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { SshConnector, SshTarget } from '../../adapters/ssh.js';
 import { disablePasswordLoginScript, installKeyScript, replacePasswordScript, setHostnameScript } from '../../core/swarm-scripts.js';
 import { PiswarmError } from '../../errors.js';
+import { clearCardSecrets } from './card-secrets.js';
 import type { NodeSession } from './node-session.js';
 
 export interface SecureOptions {
@@ -19,7 +20,8 @@ export interface SecureOptions {
 /**
  * Makes one node safe to leave on the LAN, in an order that never locks anyone out: Docker
  * checked; the user's key installed and a fresh key-only login proven; only then the known
- * password replaced and password logins turned off; the hostname set. Returns what changed.
+ * password replaced and password logins turned off; the secrets taken off the card's boot files;
+ * the hostname set. Returns what changed.
  */
 export async function secureNode(session: NodeSession, connector: SshConnector, options: SecureOptions, onStep: (step: string) => void): Promise<string[]> {
   const changes: string[] = [];
@@ -58,6 +60,10 @@ export async function secureNode(session: NodeSession, connector: SshConnector, 
     onStep('turning off password logins');
     if (await session.change('turn off SSH password logins', disablePasswordLoginScript(options.keyLogin.username))) changes.push('password login off');
   }
+
+  // Only now, with key login proven and the password replaced, are the card's copies of no more use.
+  onStep("removing secrets from the card's boot files");
+  changes.push(...(await clearCardSecrets(session, !options.keepPassword)));
 
   if (facts.hostname !== node.hostname) {
     onStep(`renaming ${facts.hostname} to ${node.hostname}`);
