@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import type { ImageRef } from '../core/image-ref.js';
-import type { ImagePlatform } from '../core/placement.js';
+import type { ImageFacts, ImagePlatform } from '../core/placement.js';
 import { PiswarmError } from '../errors.js';
 
 const MANIFEST_TYPES = [
@@ -16,21 +17,24 @@ interface Manifest {
 }
 
 /**
- * The platforms an image has, read from its registry without pulling it: the manifest list's
- * entries, or for a single-platform image its config blob. Anonymous bearer tokens are fetched
- * as `docker pull` does; a private registry without TLS (a home-lab registry on :5000) is tried
- * over plain HTTP when HTTPS fails to connect.
+ * The platforms an image has and the digest its tag names, read from its registry without
+ * pulling it: the manifest list's entries, or for a single-platform image its config blob.
+ * Anonymous bearer tokens are fetched as `docker pull` does; a private registry without TLS (a
+ * home-lab registry on :5000) is tried over plain HTTP when HTTPS fails to connect.
  */
-export async function fetchImagePlatforms(ref: ImageRef, timeoutMs: number): Promise<ImagePlatform[]> {
+export async function inspectImage(ref: ImageRef, timeoutMs: number): Promise<ImageFacts> {
   const client = new RegistryClient(ref, timeoutMs);
-  const manifest = (await client.getJson(`manifests/${ref.reference}`, MANIFEST_TYPES)) as Manifest;
+  const body = await client.get(`manifests/${ref.reference}`, MANIFEST_TYPES);
+  // A manifest's digest is the SHA-256 of its bytes, exactly as served.
+  const digest = `sha256:${createHash('sha256').update(body).digest('hex')}`;
+  const manifest = JSON.parse(body.toString('utf8')) as Manifest;
   if (manifest.manifests) {
     // Attestation manifests (buildx provenance) are listed as unknown/unknown.
-    return manifest.manifests.flatMap((m) => (m.platform && m.platform.architecture !== 'unknown' ? [m.platform] : []));
+    return { digest, platforms: manifest.manifests.flatMap((m) => (m.platform && m.platform.architecture !== 'unknown' ? [m.platform] : [])) };
   }
   if (!manifest.config) throw new PiswarmError(`The registry's manifest for ${ref.repository}:${ref.reference} has neither a platform list nor a config.`);
-  const config = (await client.getJson(`blobs/${manifest.config.digest}`, '*/*')) as { os?: string; architecture?: string; variant?: string };
-  return [{ os: config.os ?? 'linux', architecture: config.architecture ?? 'unknown', ...(config.variant ? { variant: config.variant } : {}) }];
+  const config = JSON.parse((await client.get(`blobs/${manifest.config.digest}`, '*/*')).toString('utf8')) as { os?: string; architecture?: string; variant?: string };
+  return { digest, platforms: [{ os: config.os ?? 'linux', architecture: config.architecture ?? 'unknown', ...(config.variant ? { variant: config.variant } : {}) }] };
 }
 
 class RegistryClient {
@@ -45,7 +49,7 @@ class RegistryClient {
     this.base = ref.registry === 'docker.io' ? 'https://registry-1.docker.io' : `https://${ref.registry}`;
   }
 
-  async getJson(path: string, accept: string): Promise<unknown> {
+  async get(path: string, accept: string): Promise<Buffer> {
     const url = () => `${this.base}/v2/${this.ref.repository}/${path}`;
     let response = await this.fetch(url(), accept);
     if (response.status === 401 && !this.token) {
@@ -54,7 +58,7 @@ class RegistryClient {
     }
     if (response.status === 404) throw new PiswarmError(`${this.describe()} is not in its registry (${this.ref.registry}).`, { hint: 'Check the name and tag, and that the image was pushed.' });
     if (!response.ok) throw new PiswarmError(`${this.ref.registry} answered ${response.status} for ${this.describe()}.`);
-    return response.json();
+    return Buffer.from(await response.arrayBuffer());
   }
 
   private async fetch(url: string, accept: string): Promise<Response> {

@@ -1,5 +1,5 @@
 import { localNetworks } from '../adapters/local-networks.js';
-import { fetchImagePlatforms } from '../adapters/registry-client.js';
+import { inspectImage } from '../adapters/registry-client.js';
 import { parseImageRef } from '../core/image-ref.js';
 import { createSshProber } from '../adapters/tcp-probe.js';
 import type { Context } from '../context.js';
@@ -44,4 +44,7 @@ export async function openInventoryCluster(context: Context, inventory: Inventor
 }
 
 /** Image platforms from their registries, for the checks that compare them with node architectures. */
-export const registryPlatforms = { fetchPlatforms: (image: string) => fetchImagePlatforms(parseImageRef(image), 10_000) };
+export const registryPlatforms = {
+  inspectImage: (image: string) => inspectImage(parseImageRef(image), 10_000),
+  fetchPlatforms: async (image: string) => (await inspectImage(parseImageRef(image), 10_000)).platforms,
+};

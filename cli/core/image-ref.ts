@@ -32,3 +32,8 @@ export function parseImageRef(image: string): ImageRef {
   const repository = registry === 'docker.io' && !path.includes('/') ? `library/${path}` : path;
   return { registry, repository, reference };
 }
+
+/** A digest as people read it: its algorithm and first 12 hex digits. */
+export function shortDigest(digest: string): string {
+  return `${digest.slice(0, 19)}…`;
+}

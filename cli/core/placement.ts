@@ -28,6 +28,13 @@ export interface ImagePlatform {
 }
 
 /** The OCI platform a node runs natively: what Docker pulls for it. */
+/** What a registry says of an image without pulling it. */
+export interface ImageFacts {
+  platforms: ImagePlatform[];
+  /** The digest of the manifest (list) the tag names now: what a deploy pins the service to. */
+  digest: string;
+}
+
 export function nodePlatform(arch: string): ImagePlatform {
   switch (arch) {
     case 'x86_64':

@@ -1,3 +1,5 @@
+import { shortDigest } from './image-ref.js';
+
 /**
  * What a deploy would change in a running stack, service by service: compared from the compose
  * file (as piswarm sends it) and the services' specs (as the swarm holds them). Environment values
@@ -5,6 +7,8 @@
  */
 export interface ServiceFacts {
   image: string;
+  /** The digest the image is pinned to (running), or its tag names now (file); unknown when absent. */
+  digest?: string;
   mode: string;
   replicas?: number;
   /** KEY=value (or KEY) entries. */
@@ -27,14 +31,16 @@ export interface ServicePlan {
 type Json = Record<string, unknown>;
 
 /** The facts of a service of the (merged, normalised) compose file, as `docker stack deploy` would create it. */
-export function composeFacts(raw: Json): ServiceFacts {
+export function composeFacts(raw: Json, digests: ReadonlyMap<string, string> = new Map()): ServiceFacts {
   const deploy = (raw.deploy ?? {}) as Json;
   const resources = (deploy.resources ?? {}) as Record<string, Json | undefined>;
   const mode = (deploy.mode as string | undefined) ?? 'replicated';
   const env = Object.entries((raw.environment ?? {}) as Record<string, string | null>).map(([k, v]) => (v === null ? k : `${k}=${v}`));
   const ports = ((raw.ports ?? []) as Json[]).map((p) => portText(Number(p.published ?? 0), Number(p.target), String(p.protocol ?? 'tcp'), String(p.mode ?? 'ingress')));
+  const digest = digests.get(String(raw.image));
   return {
     image: String(raw.image),
+    ...(digest ? { digest } : {}),
     mode,
     ...(mode === 'replicated' || mode === 'replicated-job' ? { replicas: (deploy.replicas as number | undefined) ?? 1 } : {}),
     env: env.sort(),
@@ -50,8 +56,10 @@ export function specFacts(s: any, read: Pick<ServiceFacts, 'image' | 'mode' | 'r
   const spec = s.Spec ?? {};
   const task = spec.TaskTemplate ?? {};
   const limits = task.Resources?.Limits;
+  const digest = /@(sha256:[0-9a-f]{64})$/.exec(String(task.ContainerSpec?.Image ?? ''))?.[1];
   return {
     ...read,
+    ...(digest ? { digest } : {}),
     constraints: [...read.constraints].sort(),
     env: [...((task.ContainerSpec?.Env as string[] | undefined) ?? [])].sort(),
     ports: ((spec.EndpointSpec?.Ports ?? []) as any[]).map((p) => portText(p.PublishedPort ?? 0, p.TargetPort, p.Protocol ?? 'tcp', p.PublishMode ?? 'ingress')).sort(),
@@ -77,6 +85,7 @@ export function planStack(desired: ReadonlyMap<string, ServiceFacts>, current: R
 function diffFacts(have: ServiceFacts, want: ServiceFacts): string[] {
   const changes: string[] = [];
   if (have.image !== want.image) changes.push(`image ${have.image} → ${want.image}`);
+  else if (have.digest && want.digest && have.digest !== want.digest) changes.push(`image ${want.image} pushed again: ${shortDigest(have.digest)} → ${shortDigest(want.digest)}`);
   if (have.mode !== want.mode) changes.push(`mode ${have.mode} → ${want.mode}`);
   else if (have.replicas !== want.replicas) changes.push(`replicas ${have.replicas} → ${want.replicas}`);
   const keyOf = (e: string) => e.split('=')[0]!;

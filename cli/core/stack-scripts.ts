@@ -8,9 +8,9 @@ import { shq } from './shell-quote.js';
  */
 
 /**
- * `docker stack deploy` without waiting (piswarm follows convergence itself). Images are not
- * re-resolved to digests (`--resolve-image never`): each node pulls the tag for its own
- * architecture, and an offline lab does not stall on registry look-ups.
+ * `docker stack deploy` without waiting (piswarm follows convergence itself). The manager looks
+ * up no digests (`--resolve-image never`): piswarm has pinned every image whose registry it could
+ * read already, and an image out of reach (the offline lab's Docker Hub) costs no wait.
  */
 export function stackDeployScript(name: string, prune = false): string {
   return remoteScript(

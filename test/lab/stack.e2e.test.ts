@@ -47,6 +47,11 @@ describe('piswarm stack on the lab', () => {
     const answers = await hello();
     expect(answers.map((a) => a.replace(/^Hello from \w+ on /, '').trim())).toEqual(['pi-01', 'pi-02', 'pi-03']);
     expect(new Set(answers.map((a) => a.split(' ')[2])).size).toBe(3);
+    // Pinned to the digest the registry names for the tag: a tag pushed over later is not what a restarted task runs.
+    const pinned = await lab('exec', 'pi-01', '--', 'docker', 'service', 'inspect', 'hello-world_web', '--format', '{{.Spec.TaskTemplate.ContainerSpec.Image}}');
+    const digest = (await fetch(`http://${REGISTRY}/v2/hello-world/manifests/1`, { method: 'HEAD', headers: { accept: 'application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.docker.distribution.manifest.v2+json' } })).headers.get('docker-content-digest');
+    expect(digest).toMatch(/^sha256:/);
+    expect(pinned.stdout.trim()).toBe(`${REGISTRY}/hello-world:1@${digest}`);
   });
 
   it('re-deploys an unchanged stack without restarting anything', async () => {
@@ -77,7 +82,7 @@ describe('piswarm stack on the lab', () => {
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stdout).toMatch(/web\s+update\s+replicas 3 → 2/);
     expect(dry.stderr).toContain('Nothing was changed (--dry-run)');
-    expect(dry.stdout).toMatch(/hello-world:1\s+runs on x86_64 \(amd64 published\)/);
+    expect(dry.stdout).toMatch(/hello-world:1\s+runs on x86_64 \(amd64 published\), pinned to sha256:[0-9a-f]{12}…/);
     expect(await hello()).toEqual(before);
     expect((await cli(['stack', 'ls'])).stdout).toMatch(/hello-world\s+1\b/);
   });

@@ -1,6 +1,7 @@
+import type { ImageFacts } from '../../core/placement.js';
 import { nameFileObjects, objectNames, withExternalObjects, type ComposeStack } from '../../core/compose-file.js';
+import { pinImages } from '../../core/compose/pin-images.js';
 import { assessConvergence, type Convergence } from '../../core/convergence.js';
-import type { ImagePlatform } from '../../core/placement.js';
 import { createObjectScript, missingObjectsScript, stackDeployScript } from '../../core/stack-scripts.js';
 import { PiswarmError } from '../../errors.js';
 import type { NodeSession } from '../swarm/node-session.js';
@@ -22,7 +23,7 @@ export interface DeployOptions {
 }
 
 export interface DeployPorts {
-  fetchPlatforms: (image: string) => Promise<ImagePlatform[]>;
+  inspectImage: (image: string) => Promise<ImageFacts>;
   /** Reads a secret's or config's file, as the compose file names it. */
   readFile: (path: string) => Promise<string>;
 }
@@ -48,11 +49,11 @@ export interface DeployResult {
  */
 export async function deployStack(manager: NodeSession, nodes: readonly NodeSession[], stack: ComposeStack, options: DeployOptions, ports: DeployPorts, events: DeployEvents): Promise<DeployResult> {
   const swarmNodes = await readSwarmNodes(manager);
-  const checked = await preflight(stack, swarmNodes, { skipArchCheck: options.skipArchCheck, fetchPlatforms: ports.fetchPlatforms });
+  const checked = await preflight(stack, swarmNodes, { skipArchCheck: options.skipArchCheck, inspectImage: ports.inspectImage });
   for (const warning of checked.warnings) events.warn(warning);
   const nodeName = (id: string | undefined) => swarmNodes.find((n) => n.id === id)?.hostname;
   await checkExternalObjects(manager, stack);
-  const text = await createFileObjects(manager, stack, options.name, ports.readFile);
+  const text = pinImages(await createFileObjects(manager, stack, options.name, ports.readFile), checked.digests);
 
   const started = Date.now();
   const deployed = await manager.run(`deploy stack ${options.name}`, stackDeployScript(options.name, options.prune), text);

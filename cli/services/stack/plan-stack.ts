@@ -24,10 +24,10 @@ export interface DeployPlan {
  * secrets and configs it would create. `stack deploy --dry-run` and `stack diff` print it.
  */
 export async function planDeploy(manager: NodeSession, stack: ComposeStack, name: string, options: { prune: boolean; skipArchCheck: boolean }, ports: DeployPorts): Promise<DeployPlan> {
-  const checked = await preflight(stack, await readSwarmNodes(manager), { skipArchCheck: options.skipArchCheck, fetchPlatforms: ports.fetchPlatforms });
+  const checked = await preflight(stack, await readSwarmNodes(manager), { skipArchCheck: options.skipArchCheck, inspectImage: ports.inspectImage });
   const { services } = await readServices(manager, { stack: name });
   const current = new Map(services.map((s) => [s.name.startsWith(`${name}_`) ? s.name.slice(name.length + 1) : s.name, s.facts]));
-  const desired = new Map(Object.entries(stack.resolved).map(([service, raw]) => [service, composeFacts(raw)]));
+  const desired = new Map(Object.entries(stack.resolved).map(([service, raw]) => [service, composeFacts(raw, checked.digests)]));
 
   const made = await nameFileObjects(stack, name, ports.readFile);
   const absent = new Set<string>();

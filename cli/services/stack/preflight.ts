@@ -1,6 +1,7 @@
+import { shortDigest } from '../../core/image-ref.js';
 import type { ComposeStack } from '../../core/compose-file.js';
 import { mapSettled } from '../../core/parallel.js';
-import { architectureProblems, eligibleNodes, type ImagePlatform, type SwarmNodeView } from '../../core/placement.js';
+import { architectureProblems, eligibleNodes, type ImageFacts, type SwarmNodeView } from '../../core/placement.js';
 import { PiswarmError } from '../../errors.js';
 
 export interface PreflightResult {
@@ -10,6 +11,8 @@ export interface PreflightResult {
   warnings: string[];
   /** Each image's verdict: the architectures of the nodes it may run on, all served; or why it was not checked. */
   images: Array<{ image: string; verdict: string }>;
+  /** The digest each image's tag names now, for the images whose registry answered. */
+  digests: Map<string, string>;
 }
 
 /**
@@ -20,9 +23,9 @@ export interface PreflightResult {
 export async function preflight(
   stack: ComposeStack,
   nodes: readonly SwarmNodeView[],
-  options: { skipArchCheck: boolean; fetchPlatforms: (image: string) => Promise<ImagePlatform[]> },
+  options: { skipArchCheck: boolean; inspectImage: (image: string) => Promise<ImageFacts> },
 ): Promise<PreflightResult> {
-  const result: PreflightResult = { globalDesired: new Map(), warnings: [], images: [] };
+  const result: PreflightResult = { globalDesired: new Map(), warnings: [], images: [], digests: new Map() };
   const problems: string[] = [];
   const placements = stack.services.map((service) => ({ service, eligible: eligibleNodes(nodes, service.constraints) }));
   for (const { service, eligible } of placements) {
@@ -33,7 +36,11 @@ export async function preflight(
   }
   if (!options.skipArchCheck) {
     const images = [...new Set(stack.services.map((s) => s.image))];
-    const platforms = await mapSettled(images, 8, (image) => options.fetchPlatforms(image));
+    const platforms = await mapSettled(images, 8, async (image) => {
+      const facts = await options.inspectImage(image);
+      result.digests.set(image, facts.digest);
+      return facts.platforms;
+    });
     for (const { service, eligible } of placements) {
       const fetched = platforms[images.indexOf(service.image)]!;
       if (!fetched.ok) {
@@ -46,7 +53,8 @@ export async function preflight(
     for (const [i, image] of images.entries()) {
       const fetched = platforms[i]!;
       const arches = [...new Set(placements.filter((p) => p.service.image === image).flatMap((p) => p.eligible.map((n) => n.arch)))].sort();
-      result.images.push({ image, verdict: fetched.ok ? `runs on ${arches.join(', ')} (${fetched.value.map((p) => p.architecture + (p.variant ? `/${p.variant}` : '')).join(', ')} published)` : `not checked: ${fetched.error.message}` });
+      const published = fetched.ok ? fetched.value.map((p) => p.architecture + (p.variant ? `/${p.variant}` : '')).join(', ') : '';
+      result.images.push({ image, verdict: fetched.ok ? `runs on ${arches.join(', ')} (${published} published), pinned to ${shortDigest(result.digests.get(image)!)}` : `not checked: ${fetched.error.message}` });
     }
   } else result.images.push(...[...new Set(stack.services.map((s) => s.image))].map((image) => ({ image, verdict: 'not checked (--skip-arch-check)' })));
   if (problems.length > 0) {
