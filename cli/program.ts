@@ -363,6 +363,15 @@ function deployCommand(action: ActionWiring): Command {
     .addHelpText('after', '\nExamples:\n  piswarm deploy portainer\n  piswarm deploy portainer --admin-password-file ./portainer-password\n')
     .exitOverride()
     .action(action(async () => (await import('./commands/deploy-portainer.js')).deployPortainerAction));
+  deploy
+    .command('registry')
+    .description('A private registry on one node: HTTPS from a home CA every node trusts, a login, no deletes')
+    .option('--node <node>', 'the node it runs on and keeps its images on (default: the first manager)')
+    .option('--timeout <seconds>', 'how long to wait for convergence', '300')
+    .option('--dry-run', 'print the plan, change nothing', false)
+    .addHelpText('after', '\nExamples:\n  piswarm deploy registry\n  piswarm deploy registry --node manager-01 --dry-run\n')
+    .exitOverride()
+    .action(action(async () => (await import('./commands/deploy-registry.js')).deployRegistryAction));
   return deploy;
 }
 

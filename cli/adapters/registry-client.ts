@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { request } from 'node:https';
 import type { ImageRef } from '../core/image-ref.js';
 import type { ImageFacts, ImagePlatform } from '../core/placement.js';
 import { PiswarmError } from '../errors.js';
@@ -22,8 +23,8 @@ interface Manifest {
  * Anonymous bearer tokens are fetched as `docker pull` does; a private registry without TLS (a
  * home-lab registry on :5000) is tried over plain HTTP when HTTPS fails to connect.
  */
-export async function inspectImage(ref: ImageRef, timeoutMs: number): Promise<ImageFacts> {
-  const client = new RegistryClient(ref, timeoutMs);
+export async function inspectImage(ref: ImageRef, timeoutMs: number, access?: RegistryAccess): Promise<ImageFacts> {
+  const client = new RegistryClient(ref, timeoutMs, access);
   const body = await client.get(`manifests/${ref.reference}`, MANIFEST_TYPES);
   // A manifest's digest is the SHA-256 of its bytes, exactly as served.
   const digest = `sha256:${createHash('sha256').update(body).digest('hex')}`;
@@ -37,6 +38,13 @@ export async function inspectImage(ref: ImageRef, timeoutMs: number): Promise<Im
   return { digest, platforms: [{ os: config.os ?? 'linux', architecture: config.architecture ?? 'unknown', ...(config.variant ? { variant: config.variant } : {}) }] };
 }
 
+/** The home registry piswarm deployed: HTTPS from the home CA, with a login. */
+export interface RegistryAccess {
+  ca: string;
+  username: string;
+  password: string;
+}
+
 class RegistryClient {
   private base: string;
   private token?: string;
@@ -45,6 +53,7 @@ class RegistryClient {
   constructor(
     private readonly ref: ImageRef,
     private readonly timeoutMs: number,
+    private readonly access?: RegistryAccess,
   ) {
     this.base = ref.registry === 'docker.io' ? 'https://registry-1.docker.io' : `https://${ref.registry}`;
   }
@@ -64,6 +73,12 @@ class RegistryClient {
   private async fetch(url: string, accept: string): Promise<Response> {
     const headers: Record<string, string> = { accept };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
+    if (this.access) {
+      headers.authorization = `Basic ${Buffer.from(`${this.access.username}:${this.access.password}`).toString('base64')}`;
+      return trustingCa(url, headers, this.access.ca, this.timeoutMs).catch((error: Error) => {
+        throw new PiswarmError(`Can't reach the registry ${this.ref.registry} for ${this.describe()}: ${error.message}.`);
+      });
+    }
     try {
       return await fetch(url, { headers, signal: AbortSignal.timeout(this.timeoutMs), redirect: 'follow' });
     } catch (error) {
@@ -91,6 +106,25 @@ class RegistryClient {
   private describe(): string {
     return `${this.ref.repository}${this.ref.reference.startsWith('sha256:') ? '@' : ':'}${this.ref.reference}`;
   }
+}
+
+/** A GET over HTTPS that trusts `ca` (fetch takes no CA of its own); no redirects, as a registry's local storage makes none. */
+function trustingCa(url: string, headers: Record<string, string>, ca: string, timeoutMs: number): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { headers, ca, timeout: timeoutMs }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('error', reject);
+      res.on('end', () => {
+        const responseHeaders = new Headers();
+        for (const [key, value] of Object.entries(res.headers)) if (typeof value === 'string') responseHeaders.set(key, value);
+        resolve(new Response(Buffer.concat(chunks), { status: res.statusCode ?? 502, headers: responseHeaders }));
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 /**

@@ -1,4 +1,5 @@
 import { localNetworks } from '../adapters/local-networks.js';
+import { homeRegistryAccess } from '../adapters/home-registry.js';
 import { inspectImage } from '../adapters/registry-client.js';
 import { parseImageRef } from '../core/image-ref.js';
 import { createSshProber } from '../adapters/tcp-probe.js';
@@ -45,6 +46,12 @@ export async function openInventoryCluster(context: Context, inventory: Inventor
 
 /** Image platforms from their registries, for the checks that compare them with node architectures. */
 export const registryPlatforms = {
-  inspectImage: (image: string) => inspectImage(parseImageRef(image), 10_000),
-  fetchPlatforms: async (image: string) => (await inspectImage(parseImageRef(image), 10_000)).platforms,
+  inspectImage: readImage,
+  fetchPlatforms: async (image: string) => (await readImage(image)).platforms,
 };
+
+/** An image's facts from its registry; the home registry through its CA and login. */
+async function readImage(image: string) {
+  const ref = parseImageRef(image);
+  return inspectImage(ref, 10_000, await homeRegistryAccess(ref.registry));
+}

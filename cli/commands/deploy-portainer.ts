@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { ensureSecretFile } from '../adapters/secret-files.js';
 import type { Context } from '../context.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { configDir, PACKAGE_ROOT } from '../paths.js';
@@ -28,11 +28,11 @@ export async function deployPortainerAction(context: Context, flags: DeployPorta
       throw new UsageError(`Can't read the admin password file ${adminFile} (${error.code}).`, 'Give a readable file holding the password, or leave out --admin-password-file to have one generated.');
     });
     if (given.trim().length < 12) throw new UsageError(`The password in ${adminFile} is shorter than 12 characters, which Portainer refuses.`, 'Use a longer password.');
-  } else if (await created(adminFile)) {
+  } else if (await ensureSecretFile(adminFile)) {
     context.reporter.step(`Portainer admin password generated in ${adminFile} (user admin)`);
   }
   const agentFile = join(dir, 'agent-secret');
-  await created(agentFile);
+  await ensureSecretFile(agentFile);
   const env = { ...process.env, PORTAINER_ADMIN_PASSWORD_FILE: adminFile, PORTAINER_AGENT_SECRET: (await readFile(agentFile, 'utf8')).trim() };
   const code = await deployComposeFiles(context, { paths: [join(PACKAGE_ROOT, 'stacks', 'portainer.yml')], name: 'portainer', timeoutMs, windowMs: 3000, skipArchCheck: false, env });
   if (code === ExitCode.ok && !context.io.json) {
@@ -40,15 +40,4 @@ export async function deployPortainerAction(context: Context, flags: DeployPorta
     context.reporter.step(`Portainer: http://${manager?.ip ?? 'MANAGER'}:9000 — user admin, password in ${adminFile}`);
   }
   return code;
-}
-
-/** Writes a random secret to `file` unless it exists (mode 600); true when it wrote one. */
-async function created(file: string): Promise<boolean> {
-  try {
-    await writeFile(file, randomBytes(24).toString('base64url'), { mode: 0o600, flag: 'wx' });
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw error;
-  }
 }

@@ -16,7 +16,8 @@ export function stackDeployScript(name: string, prune = false): string {
   return remoteScript(
     // --detach exists since Docker 23; older CLIs always returned at once.
     'detach=; if dk stack deploy --help 2>&1 | grep -q -- --detach; then detach=--detach=true; fi',
-    `dk stack deploy $detach --resolve-image never --prune=${prune} -c - ${shq(name)}`,
+    // The manager's registry logins go with the services, so every node can pull private images.
+    `dk stack deploy $detach --with-registry-auth --resolve-image never --prune=${prune} -c - ${shq(name)}`,
   );
 }
 

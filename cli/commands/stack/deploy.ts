@@ -3,6 +3,7 @@ import { stackNameOf } from '../../core/compose-file.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import { printJson, printLines } from '../../io.js';
 import { deployStack } from '../../services/stack/deploy-stack.js';
+import type { Cluster } from '../../services/swarm/cluster.js';
 import { convergenceProgress } from '../../ui/convergence-progress.js';
 import { formatTable } from '../../ui/table.js';
 import { registryPlatforms, withCluster } from '../cluster-access.js';
@@ -46,14 +47,14 @@ export interface ComposeDeployRequest {
   env: NodeJS.ProcessEnv;
 }
 
-/** Checks, deploys and follows compose files to convergence, printing the result. */
-export async function deployComposeFiles(context: Context, request: ComposeDeployRequest): Promise<number> {
+/** Checks, deploys and follows compose files to convergence, printing the result; through `open` when the caller has the cluster open. */
+export async function deployComposeFiles(context: Context, request: ComposeDeployRequest, open?: Cluster): Promise<number> {
   const { paths, name, timeoutMs, windowMs } = request;
   // Validated before any connection: a broken file reaches no node.
   const { stack, readObject } = await readComposeInput(paths, request.env);
   for (const warning of stack.warnings) context.reporter.warn(warning);
 
-  return withCluster(context, async (cluster) => {
+  const deploy = async (cluster: Cluster) => {
     for (const down of cluster.unreachable) context.reporter.warn(`${down.node} is unreachable (${down.error}); its events are not watched.`);
     const ports = { ...registryPlatforms, readFile: readObject };
     const result = await deployStack(cluster.manager, cluster.nodes, stack, { name, timeoutMs, windowMs, failLimit: 3, skipArchCheck: request.skipArchCheck, prune: request.prune ?? false }, ports, {
@@ -68,5 +69,6 @@ export async function deployComposeFiles(context: Context, request: ComposeDeplo
       context.reporter.step(`Stack ${name} converged in ${result.seconds.toFixed(1)} s${window}`);
     }
     return ExitCode.ok;
-  });
+  };
+  return open ? deploy(open) : withCluster(context, deploy);
 }
