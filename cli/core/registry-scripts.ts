@@ -30,11 +30,16 @@ export function trustRegistryScript(names: readonly string[]): string {
   );
 }
 
-/** `docker login` to the registry under each name, the password on stdin (the client keeps it in the user's ~/.docker, 0600). */
+/**
+ * `docker login` to the registry under each name this node can resolve (a name it cannot is
+ * one no image here can be pulled by either), the password on stdin; the client keeps it in the
+ * user's ~/.docker, 0600.
+ */
 export function registryLoginScript(user: string, names: readonly string[]): string {
   assertRegistryNames(names);
   return remoteScript(
     'read -r password',
-    ...names.map((n) => `printf '%s\\n' "$password" | dk login --username ${shq(user)} --password-stdin ${shq(`${n}:${REGISTRY_PORT}`)} >/dev/null`),
+    // An address needs no look-up (getent would look for its name, which it may not have).
+    `for n in ${names.map(shq).join(' ')}; do case "$n" in *[!0-9.]*) getent hosts "$n" >/dev/null || continue ;; esac; printf '%s\\n' "$password" | dk login --username ${shq(user)} --password-stdin "$n:${REGISTRY_PORT}" >/dev/null; done`,
   );
 }
