@@ -1,5 +1,6 @@
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { configDir } from '../paths.js';
 import type { CommandRunner } from './process.js';
 
 /**
@@ -58,6 +59,11 @@ export class HomeCa {
   private async openssl(...args: string[]): Promise<void> {
     await this.runner.run('openssl', args);
   }
+}
+
+/** The CA in piswarm's config folder. */
+export function homeCa(runner: CommandRunner): HomeCa {
+  return new HomeCa(runner, join(configDir(), 'ca'));
 }
 
 /** Created empty with mode 0600 first: openssl then writes the key into it without widening it. */

@@ -3,17 +3,11 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { REGISTRY_PORT } from '../core/registry-scripts.js';
 import { configDir } from '../paths.js';
-import { HomeCa } from './home-ca.js';
-import type { CommandRunner } from './process.js';
 import type { RegistryAccess } from './registry-client.js';
 import { ensureSecretFile } from './secret-files.js';
 
 /** The registry's one user: piswarm's, whose password is generated and kept here. */
 export const REGISTRY_USER = 'piswarm';
-
-export function homeCa(runner: CommandRunner): HomeCa {
-  return new HomeCa(runner, join(configDir(), 'ca'));
-}
 
 function registryDir(): string {
   return join(configDir(), 'registry');

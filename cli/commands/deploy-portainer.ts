@@ -1,5 +1,6 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { homeCa } from '../adapters/home-ca.js';
 import { ensureSecretFile } from '../adapters/secret-files.js';
 import type { Context } from '../context.js';
 import { ExitCode, UsageError } from '../errors.js';
@@ -16,7 +17,8 @@ export interface DeployPortainerFlags {
  * Portainer with its secrets taken care of: the admin password (given, or generated once and kept
  * in piswarm's config folder, mode 600) reaches Portainer as a Docker secret through
  * --admin-password-file, so it never waits for an admin and never locks itself; the agent secret
- * is generated once and kept there too, so re-deploys keep agents and server in step.
+ * is generated once and kept there too, so re-deploys keep agents and server in step. Portainer
+ * serves HTTPS only, with a certificate from the home CA for every manager.
  */
 export async function deployPortainerAction(context: Context, flags: DeployPortainerFlags): Promise<number> {
   const timeoutMs = parseIntegerFlag('--timeout', flags.timeout, 1, 86_400) * 1000;
@@ -33,11 +35,23 @@ export async function deployPortainerAction(context: Context, flags: DeployPorta
   }
   const agentFile = join(dir, 'agent-secret');
   await ensureSecretFile(agentFile);
-  const env = { ...process.env, PORTAINER_ADMIN_PASSWORD_FILE: adminFile, PORTAINER_AGENT_SECRET: (await readFile(agentFile, 'utf8')).trim() };
+  // Portainer may run on any manager: its certificate names them all.
+  const inventory = await context.loadInventory();
+  const managers = inventory.nodes().filter((n) => n.role === 'manager' && n.ip);
+  if (managers.length === 0) throw new UsageError(`${inventory.file} names no manager with an IP address.`, 'Run `piswarm bootstrap` first.');
+  const ca = homeCa(context.runner);
+  if (await ca.ensure()) context.reporter.step(`Home CA created: ${ca.certFile} (import it in your browser to trust Portainer)`);
+  const { certificate } = await ca.issue('portainer', managers.flatMap((n) => [n.ip!, n.hostname, `${n.hostname}.local`]));
+  const env = {
+    ...process.env,
+    PORTAINER_ADMIN_PASSWORD_FILE: adminFile,
+    PORTAINER_AGENT_SECRET: (await readFile(agentFile, 'utf8')).trim(),
+    PORTAINER_TLS_CERT_FILE: certificate.certFile,
+    PORTAINER_TLS_KEY_FILE: certificate.keyFile,
+  };
   const code = await deployComposeFiles(context, { paths: [join(PACKAGE_ROOT, 'stacks', 'portainer.yml')], name: 'portainer', timeoutMs, windowMs: 3000, skipArchCheck: false, env });
   if (code === ExitCode.ok && !context.io.json) {
-    const manager = (await context.loadInventory()).nodes().find((n) => n.role === 'manager' && n.ip);
-    context.reporter.step(`Portainer: http://${manager?.ip ?? 'MANAGER'}:9000 — user admin, password in ${adminFile}`);
+    context.reporter.step(`Portainer: https://${managers[0]?.ip ?? 'MANAGER'}:9443 — user admin, password in ${adminFile}, certificate from ${ca.certFile}`);
   }
   return code;
 }

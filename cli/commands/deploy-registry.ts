@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ensureRegistryLogin, homeCa, REGISTRY_USER, saveRegistryNames } from '../adapters/home-registry.js';
+import { homeCa } from '../adapters/home-ca.js';
+import { ensureRegistryLogin, REGISTRY_USER, saveRegistryNames } from '../adapters/home-registry.js';
 import type { Context } from '../context.js';
 import type { InventoryNode } from '../core/inventory.js';
 import { REGISTRY_PORT } from '../core/registry-scripts.js';

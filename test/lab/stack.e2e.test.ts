@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -181,6 +182,16 @@ describe('piswarm stack on the lab', () => {
     const secrets = await lab('exec', 'pi-01', '--', 'docker', 'secret', 'ls', '--format', '{{.Name}}');
     expect(secrets.stdout).toMatch(/^portainer_portainer_admin_password_[0-9a-f]{10}$/m);
     expect(run.stdout + run.stderr).not.toContain(readFileSync(passwordFile, 'utf8'));
+    // HTTPS only, with a certificate from the home CA for the managers; no container can join the agents' network.
+    expect(secrets.stdout).toMatch(/^portainer_portainer_tls_key_[0-9a-f]{10}$/m);
+    const spec = await lab('exec', 'pi-01', '--', 'docker', 'service', 'inspect', 'portainer_portainer', '--format', '{{json .Spec.EndpointSpec.Ports}} {{json .Spec.TaskTemplate.ContainerSpec.Args}}');
+    expect(JSON.parse(spec.stdout.split(' ')[0]!)).toEqual([{ Protocol: 'tcp', TargetPort: 9443, PublishedPort: 9443, PublishMode: 'host' }]);
+    expect(spec.stdout).toContain('"--http-disabled"');
+    const attachable = await lab('exec', 'pi-01', '--', 'docker', 'network', 'inspect', 'portainer_agents', '--format', '{{.Attachable}}');
+    expect(attachable.stdout.trim()).toBe('false');
+    const cert = execFileSync('openssl', ['x509', '-noout', '-ext', 'subjectAltName', '-issuer', '-in', join(dir, '.config', 'piswarm', 'ca', 'portainer.crt')], { encoding: 'utf8' });
+    expect(cert).toContain('IP Address:10.87.0.11');
+    expect(cert).toContain('piswarm home lab CA');
     expect((await cli(['stack', 'rm', 'portainer'])).code).toBe(0);
   });
 
