@@ -109,6 +109,7 @@ describe('HypriotOS cards', () => {
       hostname: 'manager-01',
       users: [{ name: 'pirate', passwordHash: hash, plainPassword: undefined, lockPassword: false, groups: ['users', 'docker', 'video'], sshAuthorizedKeys: [KEY], sudo: 'ALL=(ALL) NOPASSWD:ALL' }],
       sshHostKeys: [{ type: 'ed25519', privateKey: HOST_KEY.privateKey, publicKey: HOST_KEY.publicKey }],
+      cardFiles: { 'user-data': userData },
     });
     expect(() => bootConfigFromUserData('#cloud-config\nusers: []\n', 'card.img')).toThrow('card.img: user-data sets no hostname');
   });
