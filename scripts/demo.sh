@@ -36,7 +36,9 @@ if ! (exec 3<>"/dev/tcp/127.0.0.1/5672") 2>/dev/null; then
   echo "Starting RabbitMQ (the IoT broker) on $gateway:5672..."
   bash scripts/lab-rabbitmq.sh start "$broker" 5672 iot < "$broker.password"
 fi
-export AMQP_URL="amqp://iot:$password@$gateway:5672" IOT_CONSUMER_IMAGE="$registry/iot-consumer:1" SENSOR_SIMULATOR_IMAGE="$registry/sensor-simulator:1"
+# The consumers get the broker URL (it holds the password) as a Docker secret made from this file.
+(umask 077; printf '%s' "amqp://iot:$password@$gateway:5672" > "$broker.url")
+export AMQP_URL_FILE="$broker.url" IOT_CONSUMER_IMAGE="$registry/iot-consumer:1" SENSOR_SIMULATOR_IMAGE="$registry/sensor-simulator:1"
 piswarm stack deploy stacks/iot.yml
 SENSOR_COUNT=500 piswarm stack deploy stacks/iot-simulator.yml
 
