@@ -214,10 +214,9 @@ describe('service names', () => {
 describe('the stacks in stacks/', () => {
   const dir = new URL('../../stacks/', import.meta.url);
   const env = {
-    RABBITMQ_PASSWORD: 'pw',
     PORTAINER_AGENT_SECRET: 's',
     HELLO_PORT_MODE: 'host',
-    ...Object.fromEntries(['AMQP_URL_FILE', 'PORTAINER_TLS_CERT_FILE', 'PORTAINER_TLS_KEY_FILE', 'REGISTRY_HTPASSWD_FILE', 'REGISTRY_TLS_CERT_FILE', 'REGISTRY_TLS_KEY_FILE'].map((v) => [v, `./${v.toLowerCase()}`])),
+    ...Object.fromEntries(['AMQP_URL_FILE', 'PORTAINER_TLS_CERT_FILE', 'PORTAINER_TLS_KEY_FILE', 'REGISTRY_HTPASSWD_FILE', 'REGISTRY_TLS_CERT_FILE', 'REGISTRY_TLS_KEY_FILE', 'RABBITMQ_USERS_FILE'].map((v) => [v, `./${v.toLowerCase()}`])),
   };
   const read = (file: string) => ({ path: file, text: readFileSync(new URL(file, dir), 'utf8') });
   it.each(readdirSync(dir).filter((f) => f.endsWith('.yml')))('%s passes the same checks a deploy does', (file) => {
