@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
 import { HostKeyMismatchError, PiswarmError } from '../errors.js';
 import { fingerprint, hostKeyLine, sameHostKey } from '../core/host-key.js';
@@ -54,6 +55,10 @@ export interface SshConnection {
   /** How the login succeeded. */
   readonly authMethod: AuthMethod;
   exec(command: string, options?: ExecOptions): Promise<ExecResult>;
+  /** A stream to a unix socket on the node, opened as the login user (OpenSSH streamlocal forwarding). */
+  openSocket(path: string): Promise<Duplex>;
+  /** A command's stdin and stdout as one stream (e.g. `docker system dial-stdio`); its stderr is dropped. */
+  openCommandStream(command: string): Promise<Duplex>;
   close(): void;
 }
 
@@ -127,6 +132,23 @@ function wrapConnection(client: ssh2.Client, target: SshTarget, hostKey: string,
     hostKey,
     authMethod,
     close: () => client.end(),
+    openSocket(path) {
+      return new Promise((resolve, reject) => {
+        client.openssh_forwardOutStreamLocal(path, (error, stream) => {
+          if (error) return reject(new SshError(`${target.name} refused a connection to ${path} over SSH: ${error.message}`, { cause: error }));
+          resolve(stream);
+        });
+      });
+    },
+    openCommandStream(command) {
+      return new Promise((resolve, reject) => {
+        client.exec(command, (error, stream) => {
+          if (error) return reject(new SshError(`Can't run \`${firstWord(command)}\` on ${target.name}: ${error.message}`, { cause: error }));
+          stream.stderr.resume();
+          resolve(stream);
+        });
+      });
+    },
     exec(command, options = {}) {
       return new Promise((resolve, reject) => {
         client.exec(command, (error, stream) => {

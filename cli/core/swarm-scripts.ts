@@ -77,30 +77,6 @@ export function setHostnameScript(hostname: string): string {
   );
 }
 
-/** Inits a swarm; its output (which holds the join command and token) is thrown away. */
-export function swarmInitScript(advertiseAddr: string): string {
-  return remoteScript(`dk swarm init --advertise-addr ${shq(advertiseAddr)} >/dev/null`, 'echo changed');
-}
-
-/** Prints the join token for a role; the caller keeps it in memory only. */
-export function joinTokenScript(role: 'manager' | 'worker'): string {
-  return remoteScript(`dk swarm join-token -q ${role}`);
-}
-
-/** Joins with the token read from stdin, so it is in no command line piswarm shows or logs. */
-export function swarmJoinScript(advertiseAddr: string, managerAddr: string, leaveFirst: boolean): string {
-  return remoteScript(
-    'read -r token',
-    ...(leaveFirst ? ['dk swarm leave --force >/dev/null'] : []),
-    `dk swarm join --token "$token" --advertise-addr ${shq(advertiseAddr)} ${shq(`${managerAddr}:2377`)} >/dev/null`,
-    'echo changed',
-  );
-}
-
-export function swarmLeaveScript(force: boolean): string {
-  return remoteScript(`if [ "$(dk info --format '{{.Swarm.LocalNodeState}}')" = inactive ]; then echo unchanged; exit 0; fi`, `dk swarm leave${force ? ' --force' : ''} >/dev/null`, 'echo changed');
-}
-
 /** Every swarm node (platform, role, state, manager status, labels): a JSON array from the API, or JSON lines. */
 export const NODE_INSPECT_SCRIPT = remoteScript(`if has_api; then dapi /nodes; else dk node inspect $(dk node ls -q) --format '{{json .}}'; fi`);
 

@@ -1,4 +1,6 @@
+import { openEngineApi } from '../../adapters/engine-api.js';
 import type { AuthMethod, ExecResult, SshConnection, SshConnector, SshTarget } from '../../adapters/ssh.js';
+import type { SwarmApi } from '../../core/swarm-api.js';
 import type { Inventory, InventoryNode } from '../../core/inventory.js';
 import { mapSettled } from '../../core/parallel.js';
 import { NODE_FACTS_SCRIPT, parseNodeFacts, type NodeFacts } from '../../core/node-facts.js';
@@ -15,11 +17,13 @@ export function scrubSecrets(text: string): string {
 /** One node's open SSH connection for the whole bootstrap, and what it said about itself. */
 export class NodeSession {
   facts!: NodeFacts;
+  private api?: Promise<SwarmApi>;
 
   constructor(
     private current: InventoryNode,
     private readonly connection: SshConnection,
     private readonly timeoutMs: number,
+    private readonly openApi: (connection: SshConnection) => Promise<SwarmApi> = openEngineApi,
   ) {}
 
   get node(): InventoryNode {
@@ -78,6 +82,21 @@ export class NodeSession {
     return result;
   }
 
+  /**
+   * A request to the node's engine (opened on first use over this session's SSH connection); a
+   * refusal becomes an error naming the step and the engine's own words, tokens scrubbed.
+   */
+  async engine<T>(step: string, request: (api: SwarmApi) => Promise<T>): Promise<T> {
+    this.api ??= this.openApi(this.connection);
+    try {
+      return await request(await this.api);
+    } catch (error) {
+      // The engine's message only (never the error itself as a cause: it could carry a token on).
+      const said = scrubSecrets((error as Error).message.trim());
+      throw new PiswarmError(`${this.node.hostname}: can't ${step}: ${said}`, { hint: hintFor(said) });
+    }
+  }
+
   /** Runs a script that ends by saying "changed" or "unchanged"; true when it changed something. */
   async change(step: string, script: string, input?: string): Promise<boolean> {
     const { stdout } = await this.run(step, script, input);
@@ -85,6 +104,7 @@ export class NodeSession {
   }
 
   close(): void {
+    void this.api?.then((api) => api.close(), () => undefined);
     this.connection.close();
   }
 }

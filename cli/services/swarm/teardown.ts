@@ -1,5 +1,5 @@
 import type { SshConnector } from '../../adapters/ssh.js';
-import { nodeCommandScript, REMOVE_WORKLOADS_SCRIPT, swarmLeaveScript } from '../../core/swarm-scripts.js';
+import { nodeCommandScript, REMOVE_WORKLOADS_SCRIPT } from '../../core/swarm-scripts.js';
 import type { Inventory, InventoryNode } from '../../core/inventory.js';
 import { mapSettled } from '../../core/parallel.js';
 import { PiswarmError } from '../../errors.js';
@@ -83,13 +83,13 @@ export async function teardownSwarm(
       options.concurrency,
       async (s) => {
         ports.events.step(s.node.hostname, 'leaving the swarm');
-        await s.run('leave the swarm', swarmLeaveScript(false));
+        await s.engine('leave the swarm', (api) => api.swarmLeave(false));
         settle(s.node, 'left');
       },
     );
     left.forEach((s) => !s.ok && fail(s.item.node, s.error));
     ports.events.step(leader.node.hostname, 'leaving the swarm (last)');
-    await leader.run('leave the swarm', swarmLeaveScript(true));
+    await leader.engine('leave the swarm', (api) => api.swarmLeave(true));
     settle(leader.node, 'left (last)');
     // With the leader gone the swarm is gone, even if an unreachable node still thinks otherwise.
     inventory.forgetSwarm();

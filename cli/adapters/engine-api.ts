@@ -1,0 +1,133 @@
+import Docker from 'dockerode';
+import { Agent, type ClientRequestArgs } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { EngineError, type SwarmApi } from '../core/swarm-api.js';
+import type { SwarmRole } from '../core/swarm-plan.js';
+import type { SshConnection } from './ssh.js';
+
+/** The newest Engine API piswarm speaks; an older engine (HypriotOS 1.12's 19.03: 1.40) is met at its own. */
+const MAX_API = '1.43';
+const SOCKET = '/var/run/docker.sock';
+/** For a login user outside group docker: the docker CLI as a stream to the engine, through passwordless sudo. */
+const SUDO_DIAL = 'sudo -n docker system dial-stdio';
+
+/**
+ * HTTP over streams the node's SSH connection opens: its Docker socket forwarded (as the login
+ * user), or when that user may not use the socket, `sudo -n docker system dial-stdio`. The
+ * connection's host key was checked when it was made; no other connection is opened.
+ */
+class SshStreamAgent extends Agent {
+  private useSudo = false;
+
+  constructor(private readonly connection: SshConnection) {
+    super({ keepAlive: true, maxSockets: 4 });
+  }
+
+  override createConnection(_options: ClientRequestArgs, callback?: (error: Error | null, socket: Duplex) => void): Socket | undefined {
+    this.open().then(
+      (stream) => callback?.(null, asSocket(stream)),
+      (error: Error) => callback?.(error, undefined as unknown as Duplex),
+    );
+    return undefined;
+  }
+
+  private async open(): Promise<Duplex> {
+    if (!this.useSudo) {
+      try {
+        return await this.connection.openSocket(SOCKET);
+      } catch {
+        this.useSudo = true;
+      }
+    }
+    return this.connection.openCommandStream(SUDO_DIAL);
+  }
+}
+
+/** http's client calls socket methods an SSH channel does not have; they mean nothing for it. */
+function asSocket(stream: Duplex): Duplex {
+  const socket = stream as Duplex & Record<string, unknown>;
+  for (const method of ['setTimeout', 'setNoDelay', 'setKeepAlive', 'ref', 'unref']) {
+    if (typeof socket[method] !== 'function') socket[method] = () => socket;
+  }
+  return socket;
+}
+
+/** The node's engine over its SSH connection, at the API version both sides speak. */
+export async function openEngineApi(connection: SshConnection): Promise<SwarmApi> {
+  const agent = new SshStreamAgent(connection);
+  const docker = new Docker({ protocol: 'http', host: 'docker', port: 80, agent } as Docker.DockerOptions);
+  const { ApiVersion } = await call(() => docker.version());
+  (docker as unknown as { modem: { version: string } }).modem.version = `v${olderOf(ApiVersion, MAX_API)}`;
+  return new EngineSwarmApi(docker, agent);
+}
+
+class EngineSwarmApi implements SwarmApi {
+  constructor(
+    private readonly docker: Docker,
+    private readonly agent: Agent,
+  ) {}
+
+  async swarmInit({ advertiseAddr }: { advertiseAddr: string }): Promise<string> {
+    return String(await call(() => this.docker.swarmInit({ ListenAddr: '0.0.0.0:2377', AdvertiseAddr: advertiseAddr })));
+  }
+
+  async swarmJoin({ token, managerAddr, advertiseAddr }: { token: string; managerAddr: string; advertiseAddr: string }): Promise<void> {
+    await call(() => this.docker.swarmJoin({ ListenAddr: '0.0.0.0:2377', AdvertiseAddr: advertiseAddr, RemoteAddrs: [`${managerAddr}:2377`], JoinToken: token }));
+  }
+
+  async swarmLeave(force: boolean): Promise<boolean> {
+    try {
+      await call(() => this.docker.swarmLeave({ force }));
+      return true;
+    } catch (error) {
+      if (error instanceof EngineError && /not part of a swarm/i.test(error.message)) return false;
+      throw error;
+    }
+  }
+
+  async joinToken(role: SwarmRole): Promise<string> {
+    const swarm = (await call(() => this.docker.swarmInspect())) as { JoinTokens: { Worker: string; Manager: string } };
+    return role === 'manager' ? swarm.JoinTokens.Manager : swarm.JoinTokens.Worker;
+  }
+
+  async nodeLabels(nodeId: string): Promise<Record<string, string>> {
+    const node = (await call(() => this.docker.getNode(nodeId).inspect())) as { Spec?: { Labels?: Record<string, string> } };
+    return node.Spec?.Labels ?? {};
+  }
+
+  async updateNode(nodeId: string, change: { role?: SwarmRole; addLabels?: Record<string, string> }): Promise<void> {
+    // The update names the version it read; one retry when another writer got there first.
+    for (let attempt = 1; ; attempt++) {
+      const node = (await call(() => this.docker.getNode(nodeId).inspect())) as { Version: { Index: number }; Spec: { Role: string; Labels?: Record<string, string> } };
+      const spec = { ...node.Spec, ...(change.role ? { Role: change.role } : {}), Labels: { ...node.Spec.Labels, ...change.addLabels } };
+      try {
+        await call(() => this.docker.getNode(nodeId).update({ version: node.Version.Index, ...spec }));
+        return;
+      } catch (error) {
+        if (attempt >= 2 || !(error instanceof EngineError && /out of sequence/i.test(error.message))) throw error;
+      }
+    }
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}
+
+/** Runs a dockerode call; the engine's refusal becomes an EngineError with its own message. */
+async function call<T>(request: () => Promise<T>): Promise<T> {
+  try {
+    return await request();
+  } catch (error) {
+    const e = error as { statusCode?: number; json?: { message?: string } | null; reason?: string; message: string };
+    if (e.statusCode) throw new EngineError(e.statusCode, e.json?.message ?? e.reason ?? e.message);
+    throw error;
+  }
+}
+
+function olderOf(a: string, b: string): string {
+  const [am, an] = a.split('.').map(Number);
+  const [bm, bn] = b.split('.').map(Number);
+  return am! < bm! || (am === bm && an! <= bn!) ? a : b;
+}

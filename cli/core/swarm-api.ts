@@ -1,0 +1,32 @@
+import type { SwarmRole } from './swarm-plan.js';
+
+/**
+ * One node's Docker Engine, as piswarm uses it: the swarm's membership and its nodes. Services
+ * depend on this, never on how it is reached (adapters/engine-api: dockerode over the node's
+ * verified SSH connection). Secrets (join tokens) travel only in request and response bodies.
+ */
+export interface SwarmApi {
+  /** Makes this engine the first manager; returns its node ID. */
+  swarmInit(options: { advertiseAddr: string }): Promise<string>;
+  /** Joins the swarm of the manager at `managerAddr` (an IP; port 2377) with a join token. */
+  swarmJoin(options: { token: string; managerAddr: string; advertiseAddr: string }): Promise<void>;
+  /** Leaves the swarm; false when the engine was in none. */
+  swarmLeave(force: boolean): Promise<boolean>;
+  /** A manager's join token for the role. */
+  joinToken(role: SwarmRole): Promise<string>;
+  /** A swarm node's labels, as its spec holds them. */
+  nodeLabels(nodeId: string): Promise<Record<string, string>>;
+  /** Changes a swarm node's spec (through a manager): its role and/or labels added. */
+  updateNode(nodeId: string, change: { role?: SwarmRole; addLabels?: Record<string, string> }): Promise<void>;
+  close(): void;
+}
+
+/** What the engine said when it refused a request: its HTTP status and message. */
+export class EngineError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
