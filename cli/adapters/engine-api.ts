@@ -2,7 +2,7 @@ import Docker from 'dockerode';
 import { Agent, type ClientRequestArgs } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { EngineError, type SwarmApi } from '../core/swarm-api.js';
+import { EngineError, type EngineJson, type SwarmApi } from '../core/swarm-api.js';
 import type { SwarmRole } from '../core/swarm-plan.js';
 import type { SshConnection } from './ssh.js';
 
@@ -108,6 +108,43 @@ class EngineSwarmApi implements SwarmApi {
         if (attempt >= 2 || !(error instanceof EngineError && /out of sequence/i.test(error.message))) throw error;
       }
     }
+  }
+
+  async nodes(): Promise<EngineJson[]> {
+    return (await call(() => this.docker.listNodes())) as EngineJson[];
+  }
+
+  async services(): Promise<EngineJson[]> {
+    return (await call(() => this.docker.listServices())) as EngineJson[];
+  }
+
+  async tasks(options: { currentOnly?: boolean } = {}): Promise<EngineJson[]> {
+    return (await call(() => this.docker.listTasks(options.currentOnly ? { filters: { 'desired-state': ['running'] } } : {}))) as EngineJson[];
+  }
+
+  async events(filter: { types: readonly string[]; actions: readonly string[]; seconds: number }, onEvent: (event: EngineJson) => void, signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return;
+    const until = Math.ceil(Date.now() / 1000 + filter.seconds);
+    const stream = (await call(() => this.docker.getEvents({ until, filters: { type: [...filter.types], event: [...filter.actions] } } as Docker.GetEventsOptions))) as NodeJS.ReadableStream & { destroy(): void };
+    let rest = '';
+    await new Promise<void>((resolve) => {
+      // Ending the response closes its SSH channel; the next request opens another.
+      const stop = () => stream.destroy();
+      signal.addEventListener('abort', stop, { once: true });
+      const end = () => {
+        signal.removeEventListener('abort', stop);
+        resolve();
+      };
+      stream.on('data', (chunk: Buffer) => {
+        const lines = (rest + chunk.toString('utf8')).split('\n');
+        rest = lines.pop()!;
+        for (const line of lines) if (line.trim()) onEvent(JSON.parse(line) as EngineJson);
+      });
+      stream.on('end', end);
+      stream.on('close', end);
+      stream.on('error', end);
+      if (signal.aborted) stop();
+    });
   }
 
   close(): void {

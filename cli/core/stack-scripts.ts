@@ -22,22 +22,6 @@ export function stackDeployScript(name: string, prune = false): string {
 }
 
 
-/**
- * The engine actions that change what piswarm shows: healthchecks alone make three exec events
- * per container per interval, which would wake every watcher all the time.
- */
-const EVENT_ACTIONS = ['start', 'die', 'oom', 'destroy', 'health_status', 'create', 'update', 'remove'];
-
-/**
- * Engine events on one node (only EVENT_ACTIONS), as JSON lines, for at most `seconds` (so a
- * stream whose SSH channel went away does not outlive its command for long).
- */
-
-export function eventsScript(seconds: number, types: readonly string[] = ['container', 'service']): string {
-  const filters = [...types.map((t) => `type=${t}`), ...EVENT_ACTIONS.map((a) => `event=${a}`)];
-  // A duration given to --until counts back from now, like --since: the end is a timestamp.
-  return endsWithStdin(`dk events --until "$(( $(date +%s) + ${Math.ceil(seconds)} ))" ${filters.map((f) => `--filter ${f}`).join(' ')} --format '{{json .}}'`);
-}
 
 export const STACK_LS_SCRIPT = remoteScript(`dk stack ls --format '{{json .}}'`);
 

@@ -18,8 +18,26 @@ export interface SwarmApi {
   nodeLabels(nodeId: string): Promise<Record<string, string>>;
   /** Changes a swarm node's spec (through a manager): its role and/or labels added. */
   updateNode(nodeId: string, change: { role?: SwarmRole; addLabels?: Record<string, string> }): Promise<void>;
+  /** Every swarm node, service or task, as the engine's JSON (a manager's view); tasks optionally only those meant to run now. */
+  nodes(): Promise<EngineJson[]>;
+  services(): Promise<EngineJson[]>;
+  tasks(options?: { currentOnly?: boolean }): Promise<EngineJson[]>;
+  /**
+   * The engine's events of these types and actions as they happen, until `signal` aborts or
+   * `seconds` pass (the engine ends the stream); resolves when it has ended.
+   */
+  events(filter: { types: readonly string[]; actions: readonly string[]; seconds: number }, onEvent: (event: EngineJson) => void, signal: AbortSignal): Promise<void>;
   close(): void;
 }
+
+/**
+ * The engine actions that change what piswarm shows: healthchecks alone make three exec events
+ * per container per interval, which would wake every watcher all the time.
+ */
+export const WATCHED_ACTIONS = ['start', 'die', 'oom', 'destroy', 'health_status', 'create', 'update', 'remove'] as const;
+
+/** An object as the Engine API returns it (the same JSON as `docker inspect`). */
+export type EngineJson = Record<string, any>;
 
 /** What the engine said when it refused a request: its HTTP status and message. */
 export class EngineError extends Error {

@@ -77,9 +77,6 @@ export function setHostnameScript(hostname: string): string {
   );
 }
 
-/** Every swarm node (platform, role, state, manager status, labels): a JSON array from the API, or JSON lines. */
-export const NODE_INSPECT_SCRIPT = remoteScript(`if has_api; then dapi /nodes; else dk node inspect $(dk node ls -q) --format '{{json .}}'; fi`);
-
 /** Prints `docker node inspect` of one node in a Go template format. */
 export function nodeInspectScript(nodeId: string, format: string): string {
   return remoteScript(`dk node inspect ${shq(nodeId)} --format ${shq(format)}`);

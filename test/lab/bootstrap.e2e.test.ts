@@ -89,6 +89,8 @@ describe('piswarm bootstrap on pristine lab Pis', () => {
   });
 
   it('3 nodes / 1 manager: secures every node and forms the swarm; the default password no longer opens it', async () => {
+    // A login user outside group docker: its engine is reached through sudo (docker system dial-stdio).
+    expect((await lab('exec', 'pi-03', '--', 'gpasswd', '-d', 'pirate', 'docker')).code).toBe(0);
     const sampler = sampleCommandLines(/SWMTKN-1-[0-9a-z]{20,}/);
     const run = await cli(small, ['bootstrap', '--nodes', `${ip(1)},${ip(2)},${ip(3)}`, '--json']);
     // The join tokens travelled in API request bodies only: no process on any node had one in its command line.

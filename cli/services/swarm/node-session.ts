@@ -1,6 +1,6 @@
 import { openEngineApi } from '../../adapters/engine-api.js';
 import type { AuthMethod, ExecResult, SshConnection, SshConnector, SshTarget } from '../../adapters/ssh.js';
-import type { SwarmApi } from '../../core/swarm-api.js';
+import { WATCHED_ACTIONS, type EngineJson, type SwarmApi } from '../../core/swarm-api.js';
 import type { Inventory, InventoryNode } from '../../core/inventory.js';
 import { mapSettled } from '../../core/parallel.js';
 import { NODE_FACTS_SCRIPT, parseNodeFacts, type NodeFacts } from '../../core/node-facts.js';
@@ -95,6 +95,14 @@ export class NodeSession {
       const said = scrubSecrets((error as Error).message.trim());
       throw new PiswarmError(`${this.node.hostname}: can't ${step}: ${said}`, { hint: hintFor(said) });
     }
+  }
+
+  /**
+   * The engine's events of these types (WATCHED_ACTIONS only) for at most `seconds`, handed over
+   * one by one until `signal` aborts; resolves when the stream ended, rejects when it could not start.
+   */
+  events(types: readonly string[], seconds: number, onEvent: (event: EngineJson) => void, signal: AbortSignal): Promise<void> {
+    return this.engine('follow the engine events', (api) => api.events({ types, actions: WATCHED_ACTIONS, seconds }, onEvent, signal));
   }
 
   /** Runs a script that ends by saying "changed" or "unchanged"; true when it changed something. */
