@@ -2,7 +2,7 @@ import Docker from 'dockerode';
 import { Agent, type ClientRequestArgs } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { EngineError, type EngineJson, type SwarmApi } from '../core/swarm-api.js';
+import { EngineError, type EngineJson, type NodeChange, type ObjectKind, type SwarmApi } from '../core/swarm-api.js';
 import type { SwarmRole } from '../core/swarm-plan.js';
 import type { SshConnection } from './ssh.js';
 
@@ -96,18 +96,40 @@ class EngineSwarmApi implements SwarmApi {
     return node.Spec?.Labels ?? {};
   }
 
-  async updateNode(nodeId: string, change: { role?: SwarmRole; addLabels?: Record<string, string> }): Promise<void> {
-    // The update names the version it read; one retry when another writer got there first.
-    for (let attempt = 1; ; attempt++) {
-      const node = (await call(() => this.docker.getNode(nodeId).inspect())) as { Version: { Index: number }; Spec: { Role: string; Labels?: Record<string, string> } };
-      const spec = { ...node.Spec, ...(change.role ? { Role: change.role } : {}), Labels: { ...node.Spec.Labels, ...change.addLabels } };
-      try {
-        await call(() => this.docker.getNode(nodeId).update({ version: node.Version.Index, ...spec }));
-        return;
-      } catch (error) {
-        if (attempt >= 2 || !(error instanceof EngineError && /out of sequence/i.test(error.message))) throw error;
-      }
-    }
+  async updateNode(nodeId: string, change: NodeChange): Promise<void> {
+    await updateVersioned(
+      () => this.docker.getNode(nodeId).inspect(),
+      (node: { Version: { Index: number }; Spec: EngineJson }) => {
+        const spec = { ...node.Spec, ...(change.role ? { Role: change.role } : {}), ...(change.availability ? { Availability: change.availability } : {}), Labels: { ...node.Spec.Labels, ...change.addLabels } };
+        return this.docker.getNode(nodeId).update({ version: node.Version.Index, ...spec });
+      },
+    );
+  }
+
+  async removeNode(nodeId: string, force: boolean): Promise<void> {
+    await call(() => this.docker.getNode(nodeId).remove({ force }));
+  }
+
+  async scaleService(serviceId: string, replicas: number): Promise<void> {
+    await updateVersioned(
+      () => this.docker.getService(serviceId).inspect(),
+      (service: { Version: { Index: number }; Spec: EngineJson }) => {
+        const spec = { ...service.Spec, Mode: { Replicated: { Replicas: replicas } } };
+        return this.docker.getService(serviceId).update({ version: service.Version.Index, ...spec });
+      },
+    );
+  }
+
+  async existingObjects(kind: ObjectKind, names: readonly string[]): Promise<Set<string>> {
+    const filters = { name: [...names] };
+    const list = (await call<unknown>(() => (kind === 'secret' ? this.docker.listSecrets({ filters }) : this.docker.listConfigs({ filters })))) as Array<{ Spec?: { Name?: string } }>;
+    // The engine's name filter matches prefixes too: keep exact names only.
+    return new Set(list.map((o) => o.Spec?.Name ?? '').filter((name) => names.includes(name)));
+  }
+
+  async createObject(kind: ObjectKind, name: string, content: string, labels: Record<string, string>): Promise<void> {
+    const spec = { Name: name, Labels: labels, Data: Buffer.from(content, 'utf8').toString('base64') };
+    await call<unknown>(() => (kind === 'secret' ? this.docker.createSecret(spec) : this.docker.createConfig(spec)));
   }
 
   async nodes(): Promise<EngineJson[]> {
@@ -149,6 +171,22 @@ class EngineSwarmApi implements SwarmApi {
 
   close(): void {
     this.agent.destroy();
+  }
+}
+
+/**
+ * Reads an object and writes it back changed, naming the version read: the engine refuses a
+ * write over a newer version (another writer got there first), which is retried once, read afresh.
+ */
+async function updateVersioned<T>(read: () => Promise<unknown>, write: (current: T) => Promise<unknown>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const current = (await call(read)) as T;
+    try {
+      await call(() => write(current));
+      return;
+    } catch (error) {
+      if (attempt >= 2 || !(error instanceof EngineError && /out of sequence/i.test(error.message))) throw error;
+    }
   }
 }
 

@@ -45,16 +45,3 @@ export function serviceLogsScript(service: string, options: { follow: boolean; s
   const flags = ['--timestamps', ...(options.follow ? ['--follow'] : []), ...(options.since ? ['--since', options.since] : []), ...(options.tail !== undefined ? ['--tail', String(options.tail)] : [])];
   return endsWithStdin(`dk service logs ${flags.map(shq).join(' ')} ${shq(service)} 2>&1`);
 }
-
-/**
- * Creates a secret or config from stdin unless one of that name exists (names carry a hash of
- * the content, so an existing one holds the same bytes). The content never appears in a command.
- */
-export function createObjectScript(kind: 'secret' | 'config', name: string, stack: string): string {
-  return remoteScript(`dk ${kind} inspect ${shq(name)} >/dev/null 2>&1 || dk ${kind} create --label com.docker.stack.namespace=${shq(stack)} ${shq(name)} - >/dev/null`);
-}
-
-/** Prints the names among these secrets or configs that do not exist in the swarm, one per line. */
-export function missingObjectsScript(kind: 'secret' | 'config', names: readonly string[]): string {
-  return remoteScript(`for n in ${names.map(shq).join(' ')}; do dk ${kind} inspect "$n" >/dev/null 2>&1 || echo "$n"; done`);
-}

@@ -16,8 +16,16 @@ export interface SwarmApi {
   joinToken(role: SwarmRole): Promise<string>;
   /** A swarm node's labels, as its spec holds them. */
   nodeLabels(nodeId: string): Promise<Record<string, string>>;
-  /** Changes a swarm node's spec (through a manager): its role and/or labels added. */
-  updateNode(nodeId: string, change: { role?: SwarmRole; addLabels?: Record<string, string> }): Promise<void>;
+  /** Changes a swarm node's spec (through a manager): its role, availability and/or labels added. */
+  updateNode(nodeId: string, change: NodeChange): Promise<void>;
+  /** Removes a node from the swarm (through a manager); `force` for one that is still up. */
+  removeNode(nodeId: string, force: boolean): Promise<void>;
+  /** Sets a replicated service's replicas, keeping the rest of its spec (what `docker service scale` does). */
+  scaleService(serviceId: string, replicas: number): Promise<void>;
+  /** The names among these secrets or configs the swarm has. */
+  existingObjects(kind: ObjectKind, names: readonly string[]): Promise<Set<string>>;
+  /** Creates a secret or config with this content (it travels in the request body only). */
+  createObject(kind: ObjectKind, name: string, content: string, labels: Record<string, string>): Promise<void>;
   /** Every swarm node, service or task, as the engine's JSON (a manager's view); tasks optionally only those meant to run now. */
   nodes(): Promise<EngineJson[]>;
   services(): Promise<EngineJson[]>;
@@ -38,6 +46,14 @@ export const WATCHED_ACTIONS = ['start', 'die', 'oom', 'destroy', 'health_status
 
 /** An object as the Engine API returns it (the same JSON as `docker inspect`). */
 export type EngineJson = Record<string, any>;
+
+export interface NodeChange {
+  role?: SwarmRole;
+  availability?: 'active' | 'pause' | 'drain';
+  addLabels?: Record<string, string>;
+}
+
+export type ObjectKind = 'secret' | 'config';
 
 /** What the engine said when it refused a request: its HTTP status and message. */
 export class EngineError extends Error {

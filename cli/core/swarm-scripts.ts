@@ -77,16 +77,6 @@ export function setHostnameScript(hostname: string): string {
   );
 }
 
-/** Prints `docker node inspect` of one node in a Go template format. */
-export function nodeInspectScript(nodeId: string, format: string): string {
-  return remoteScript(`dk node inspect ${shq(nodeId)} --format ${shq(format)}`);
-}
-
-/** One `docker node …` command run on the leader (promote, demote, update, rm). */
-export function nodeCommandScript(args: readonly string[]): string {
-  return remoteScript(`dk node ${args.map(shq).join(' ')} >/dev/null`);
-}
-
 /** Removes every stack and then every remaining service, from a manager. */
 export const REMOVE_WORKLOADS_SCRIPT = remoteScript(
   `for s in $(dk stack ls --format '{{.Name}}'); do dk stack rm "$s" >/dev/null; echo "stack $s"; done`,

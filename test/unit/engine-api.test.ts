@@ -117,4 +117,40 @@ describe('the Engine API over a node connection', () => {
     expect(opened).toEqual(['socket /var/run/docker.sock', 'command sudo -n docker system dial-stdio']);
     api.close();
   });
+
+  it("scales by writing back the service's own spec with the new count, retrying once when another writer got there first", async () => {
+    let version = 7;
+    let updates = 0;
+    const { seen, socket } = await engine('1.41', (req, res) => {
+      if (req.method === 'GET' && req.url?.includes('/services/s1')) return void res.end(JSON.stringify({ ID: 's1', Version: { Index: version }, Spec: { Name: 'web', Labels: { a: 'b' }, Mode: { Replicated: { Replicas: 3 } }, TaskTemplate: { ContainerSpec: { Image: 'hello:1' } } } }));
+      if (req.method === 'POST' && req.url?.includes('/services/s1/update')) {
+        // The first write lost a race: the service moved on to version 8 meanwhile.
+        if (updates++ === 0) {
+          version = 8;
+          return void res.writeHead(500).end(JSON.stringify({ message: 'rpc error: update out of sequence' }));
+        }
+        return void res.end('{}');
+      }
+    });
+    const api = await openEngineApi(connection(socket).conn);
+    await api.scaleService('s1', 9);
+    const writes = seen.filter((s) => s.url.includes('/services/s1/update'));
+    expect(writes.map((w) => new URL(w.url, 'http://docker').searchParams.get('version'))).toEqual(['7', '8']);
+    expect(JSON.parse(writes[1]!.body)).toMatchObject({ Name: 'web', Labels: { a: 'b' }, Mode: { Replicated: { Replicas: 9 } }, TaskTemplate: { ContainerSpec: { Image: 'hello:1' } } });
+    api.close();
+  });
+
+  it('creates a secret with its content in the body only, and finds existing ones by exact name', async () => {
+    const { seen, socket } = await engine('1.41', (req, res) => {
+      if (req.method === 'GET' && req.url?.startsWith('/v1.41/secrets')) return void res.end(JSON.stringify([{ Spec: { Name: 'app_db_1234' } }, { Spec: { Name: 'app_db_1234_old' } }]));
+      if (req.method === 'POST' && req.url?.includes('/secrets/create')) return void res.writeHead(201).end('{"ID":"x"}');
+    });
+    const api = await openEngineApi(connection(socket).conn);
+    expect([...(await api.existingObjects('secret', ['app_db_1234', 'app_key_99']))]).toEqual(['app_db_1234']);
+    await api.createObject('secret', 'app_key_99', 'hunter2', { 'com.docker.stack.namespace': 'app' });
+    const create = seen.find((s) => s.url.includes('/secrets/create'))!;
+    expect(create.url).not.toContain('hunter2');
+    expect(JSON.parse(create.body)).toEqual({ Name: 'app_key_99', Labels: { 'com.docker.stack.namespace': 'app' }, Data: Buffer.from('hunter2').toString('base64') });
+    api.close();
+  });
 });

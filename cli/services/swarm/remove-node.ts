@@ -1,7 +1,6 @@
 import { findSwarmNode } from '../../core/node-table.js';
 import type { ImagePlatform, SwarmNodeView } from '../../core/placement.js';
 import { describeStep, type RemovalPlan, type RemovalStep } from '../../core/removal-plan.js';
-import { nodeCommandScript } from '../../core/swarm-scripts.js';
 import { drainNode, type NodeOpEvents } from './drain-node.js';
 import { demoteNode, promoteNode, waitForNode } from './node-roles.js';
 import type { NodeSession } from './node-session.js';
@@ -49,7 +48,7 @@ export async function removeNode(
         break;
       case 'remove':
         events.step(describeStep(step));
-        await manager.run(`remove ${step.node} from the swarm`, nodeCommandScript(['rm', ...(step.force ? ['--force'] : []), target.id]));
+        await manager.engine(`remove ${step.node} from the swarm`, (api) => api.removeNode(target.id, step.force === true));
         break;
     }
     events.done(step);

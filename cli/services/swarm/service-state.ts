@@ -1,5 +1,5 @@
 import type { TaskState } from '../../core/convergence.js';
-import { isSelected, type ServiceSelector } from '../../core/service-scripts.js';
+import { isSelected, type ServiceSelector } from '../../core/service-selector.js';
 import { parseServiceSpec, parseTask, type ServiceSpecView } from '../../core/swarm-objects.js';
 import type { NodeSession } from './node-session.js';
 

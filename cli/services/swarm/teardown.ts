@@ -1,5 +1,5 @@
 import type { SshConnector } from '../../adapters/ssh.js';
-import { nodeCommandScript, REMOVE_WORKLOADS_SCRIPT } from '../../core/swarm-scripts.js';
+import { REMOVE_WORKLOADS_SCRIPT } from '../../core/swarm-scripts.js';
 import type { Inventory, InventoryNode } from '../../core/inventory.js';
 import { mapSettled } from '../../core/parallel.js';
 import { PiswarmError } from '../../errors.js';
@@ -76,7 +76,7 @@ export async function teardownSwarm(
     const others = reachable.filter((s) => s !== leader && isMember(s));
     for (const s of others.filter((s) => s.facts.swarm.state === 'manager')) {
       ports.events.step(s.node.hostname, 'demoting');
-      await leader.run(`demote ${s.node.hostname}`, nodeCommandScript(['demote', (s.facts.swarm as { nodeId: string }).nodeId])).catch((error: Error) => fail(s.node, error));
+      await leader.engine(`demote ${s.node.hostname}`, (api) => api.updateNode((s.facts.swarm as { nodeId: string }).nodeId, { role: 'worker' })).catch((error: Error) => fail(s.node, error));
     }
     const left = await mapSettled(
       others.filter((s) => outcomes.get(s.node.mac)!.ok),
