@@ -2,7 +2,7 @@ import Docker from 'dockerode';
 import { Agent, type ClientRequestArgs } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { EngineError, type EngineJson, type NodeChange, type ObjectKind, type SwarmApi } from '../core/swarm-api.js';
+import { EngineError, type EngineJson, type NodeChange, type ObjectKind, type SwarmApi, type SwarmObjectKind } from '../core/swarm-api.js';
 import type { SwarmRole } from '../core/swarm-plan.js';
 import type { SshConnection } from './ssh.js';
 
@@ -132,6 +132,30 @@ class EngineSwarmApi implements SwarmApi {
     await call<unknown>(() => (kind === 'secret' ? this.docker.createSecret(spec) : this.docker.createConfig(spec)));
   }
 
+  async labelled(kind: SwarmObjectKind, label: string): Promise<Array<{ id: string; name: string }>> {
+    const opts = { filters: { label: [label] } };
+    const list = (await call<unknown>(() => {
+      if (kind === 'service') return this.docker.listServices(opts);
+      if (kind === 'network') return this.docker.listNetworks(opts);
+      return kind === 'secret' ? this.docker.listSecrets(opts) : this.docker.listConfigs(opts);
+    })) as EngineJson[];
+    return list.map((o) => ({ id: String(o.ID ?? o.Id), name: String(o.Spec?.Name ?? o.Name) }));
+  }
+
+  async remove(kind: SwarmObjectKind, id: string): Promise<boolean> {
+    try {
+      await call<unknown>(() => {
+        if (kind === 'service') return this.docker.getService(id).remove();
+        if (kind === 'network') return this.docker.getNetwork(id).remove();
+        return kind === 'secret' ? this.docker.getSecret(id).remove() : this.docker.getConfig(id).remove();
+      });
+      return true;
+    } catch (error) {
+      if (error instanceof EngineError && error.status === 404) return false;
+      throw error;
+    }
+  }
+
   async nodes(): Promise<EngineJson[]> {
     return (await call(() => this.docker.listNodes())) as EngineJson[];
   }
@@ -169,8 +193,57 @@ class EngineSwarmApi implements SwarmApi {
     });
   }
 
+  async serviceLogs(serviceId: string, options: { follow: boolean; since?: string; tail?: number }, onLine: (line: string) => void, signal: AbortSignal): Promise<void> {
+    const query = { follow: options.follow, stdout: true, stderr: true, timestamps: true, details: true, ...(options.since ? { since: options.since } : {}), ...(options.tail !== undefined ? { tail: options.tail } : {}) };
+    const body = (await call<unknown>(() => this.docker.getService(serviceId).logs(query as unknown as Docker.ContainerLogsOptions & { follow: false }))) as Buffer | (NodeJS.ReadableStream & { destroy(): void });
+    const frames = new FrameSplitter(onLine);
+    if (Buffer.isBuffer(body)) return frames.push(body, true);
+    await new Promise<void>((resolve) => {
+      const stop = () => body.destroy();
+      signal.addEventListener('abort', stop, { once: true });
+      const end = () => {
+        signal.removeEventListener('abort', stop);
+        frames.push(Buffer.alloc(0), true);
+        resolve();
+      };
+      body.on('data', (chunk: Buffer) => frames.push(chunk, false));
+      body.on('end', end);
+      body.on('close', end);
+      body.on('error', end);
+      if (signal.aborted) stop();
+    });
+  }
+
   close(): void {
     this.agent.destroy();
+  }
+}
+
+/**
+ * Docker's multiplexed log stream (no TTY): frames of an 8-byte header (stream, 0, 0, 0, length)
+ * and a payload, stdout and stderr interleaved; payloads split into lines.
+ */
+class FrameSplitter {
+  private pending = Buffer.alloc(0);
+  private text = '';
+
+  constructor(private readonly onLine: (line: string) => void) {}
+
+  push(chunk: Buffer, last: boolean): void {
+    this.pending = Buffer.concat([this.pending, chunk]);
+    while (this.pending.length >= 8) {
+      const size = this.pending.readUInt32BE(4);
+      if (this.pending.length < 8 + size) break;
+      this.text += this.pending.subarray(8, 8 + size).toString('utf8');
+      this.pending = this.pending.subarray(8 + size);
+    }
+    const lines = this.text.split('\n');
+    this.text = lines.pop()!;
+    for (const line of lines) this.onLine(line);
+    if (last && this.text) {
+      this.onLine(this.text);
+      this.text = '';
+    }
   }
 }
 

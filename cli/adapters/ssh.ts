@@ -29,15 +29,7 @@ export const DEFAULT_SSH_TIMEOUTS: SshTimeouts = { connectMs: 10_000, keepaliveI
 
 export interface ExecOptions {
   timeoutMs?: number;
-  /**
-   * Ends a long-running command (an event stream) early; the result is what came so far. The
-   * command's stdin stays open until then and is closed on abort: sshd does not end a command
-   * when the channel closes, so such commands watch their stdin (remote-shell's endsWithStdin).
-   */
-  signal?: AbortSignal;
   input?: string;
-  onStdout?: (chunk: string) => void;
-  onStderr?: (chunk: string) => void;
 }
 
 export interface ExecResult {
@@ -67,9 +59,6 @@ export interface SshConnector {
 }
 
 export class SshError extends PiswarmError {}
-
-/** How long an aborted command may take to end after its stdin closed. */
-const ABORT_GRACE_MS = 2000;
 
 export function createSshConnector(timeouts: SshTimeouts = DEFAULT_SSH_TIMEOUTS): SshConnector {
   return { connect: (target) => connect(target, timeouts) };
@@ -164,36 +153,13 @@ function wrapConnection(client: ssh2.Client, target: SshTarget, hostKey: string,
           }
           stream.setEncoding('utf8');
           stream.stderr.setEncoding('utf8');
-          // A stream's lines go to onStdout only: an event stream may run for hours.
-          stream.on('data', (chunk: string) => {
-            if (options.onStdout) options.onStdout(chunk);
-            else stdout += chunk;
-          });
-          stream.stderr.on('data', (chunk: string) => {
-            stderr += chunk;
-            options.onStderr?.(chunk);
-          });
-          let grace: NodeJS.Timeout | undefined;
-          const finish = (result: ExecResult) => {
+          stream.on('data', (chunk: string) => (stdout += chunk));
+          stream.stderr.on('data', (chunk: string) => (stderr += chunk));
+          stream.on('close', (code: number | null, signal?: string) => {
             clearTimeout(timer);
-            clearTimeout(grace);
-            options.signal?.removeEventListener('abort', stop);
-            resolve(result);
-          };
-          // EOF first (the command stops itself); should it not, the channel is closed and we move on.
-          const stop = () => {
-            stream.end();
-            grace = setTimeout(() => {
-              stream.close();
-              finish({ code: 130, stdout, stderr });
-            }, ABORT_GRACE_MS);
-          };
-          stream.on('close', (code: number | null, signal?: string) => finish({ code: code ?? 255, signal: signal ?? undefined, stdout, stderr }));
-          if (options.signal) {
-            if (options.signal.aborted) stop();
-            else options.signal.addEventListener('abort', stop, { once: true });
-            if (options.input !== undefined) stream.write(options.input);
-          } else stream.end(options.input ?? '');
+            resolve({ code: code ?? 255, signal: signal ?? undefined, stdout, stderr });
+          });
+          stream.end(options.input ?? '');
         });
       });
     },

@@ -21,13 +21,3 @@ export function rootScript(...lines: string[]): string {
 export function remoteScript(...lines: string[]): string {
   return [REMOTE_HELPERS, 'set -e', ...lines].join('\n');
 }
-
-/**
- * A long-running command (docker events, logs -f) that ends when its stdin closes: sshd leaves a
- * command running when the client closes the channel, so piswarm closes stdin instead, and a
- * watcher ends the command's whole process group (sshd makes each command a session of its own).
- */
-export function endsWithStdin(...lines: string[]): string {
-  // A background job's stdin is /dev/null unless it has its own: the watcher reads a copy (fd 3).
-  return remoteScript('exec 3<&0', '(cat <&3 >/dev/null; kill -TERM 0) >/dev/null 2>&1 &', 'exec 3<&-', ...lines);
-}

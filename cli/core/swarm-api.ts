@@ -26,6 +26,10 @@ export interface SwarmApi {
   existingObjects(kind: ObjectKind, names: readonly string[]): Promise<Set<string>>;
   /** Creates a secret or config with this content (it travels in the request body only). */
   createObject(kind: ObjectKind, name: string, content: string, labels: Record<string, string>): Promise<void>;
+  /** The services, networks, secrets or configs with this label (KEY or KEY=VALUE). */
+  labelled(kind: SwarmObjectKind, label: string): Promise<Array<{ id: string; name: string }>>;
+  /** Removes a service, network, secret or config; false when it was already gone. */
+  remove(kind: SwarmObjectKind, id: string): Promise<boolean>;
   /** Every swarm node, service or task, as the engine's JSON (a manager's view); tasks optionally only those meant to run now. */
   nodes(): Promise<EngineJson[]>;
   services(): Promise<EngineJson[]>;
@@ -35,6 +39,11 @@ export interface SwarmApi {
    * `seconds` pass (the engine ends the stream); resolves when it has ended.
    */
   events(filter: { types: readonly string[]; actions: readonly string[]; seconds: number }, onEvent: (event: EngineJson) => void, signal: AbortSignal): Promise<void>;
+  /**
+   * A service's log lines from every task (stdout and stderr), each with its time and details
+   * (task and node IDs), until the logs end (or, following, `signal` aborts).
+   */
+  serviceLogs(serviceId: string, options: { follow: boolean; since?: string; tail?: number }, onLine: (line: string) => void, signal: AbortSignal): Promise<void>;
   close(): void;
 }
 
@@ -54,6 +63,7 @@ export interface NodeChange {
 }
 
 export type ObjectKind = 'secret' | 'config';
+export type SwarmObjectKind = ObjectKind | 'service' | 'network';
 
 /** What the engine said when it refused a request: its HTTP status and message. */
 export class EngineError extends Error {

@@ -2,9 +2,10 @@ import { remoteScript, rootScript } from './remote-shell.js';
 import { shq } from './shell-quote.js';
 
 /**
- * The shell scripts bootstrap, teardown and node ls run on nodes. Each prints "changed" or "unchanged" as its last
- * line, so a re-run can say it changed nothing. Secrets (passwords, join tokens) never appear in
- * a script: they arrive on standard input.
+ * The operating-system work bootstrap does on nodes (keys, passwords, sshd, hostname, the card's
+ * files); Docker is reached through the Engine API instead (core/swarm-api). Each prints
+ * "changed" or "unchanged" as its last line, so a re-run can say it changed nothing. Secrets
+ * (passwords) never appear in a script: they arrive on standard input.
  */
 
 /** Appends the key to the login user's authorized_keys unless a line already holds that key. */
@@ -76,12 +77,6 @@ export function setHostnameScript(hostname: string): string {
     'echo changed',
   );
 }
-
-/** Removes every stack and then every remaining service, from a manager. */
-export const REMOVE_WORKLOADS_SCRIPT = remoteScript(
-  `for s in $(dk stack ls --format '{{.Name}}'); do dk stack rm "$s" >/dev/null; echo "stack $s"; done`,
-  `for s in $(dk service ls --format '{{.Name}}'); do dk service rm "$s" >/dev/null; echo "service $s"; done`,
-);
 
 /** Where the running Pi mounts its card's boot partition: /boot/firmware (Ubuntu, Raspberry Pi OS) or /boot (HypriotOS). */
 export const CARD_BOOT_DIRS = ['/boot/firmware', '/boot'] as const;

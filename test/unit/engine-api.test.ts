@@ -153,4 +153,26 @@ describe('the Engine API over a node connection', () => {
     expect(JSON.parse(create.body)).toEqual({ Name: 'app_key_99', Labels: { 'com.docker.stack.namespace': 'app' }, Data: Buffer.from('hunter2').toString('base64') });
     api.close();
   });
+
+  it("splits the engine's multiplexed log frames into lines, stdout and stderr alike, a line split across frames whole", async () => {
+    const frame = (stream: number, text: string) => {
+      const payload = Buffer.from(text);
+      const header = Buffer.alloc(8);
+      header[0] = stream;
+      header.writeUInt32BE(payload.length, 4);
+      return Buffer.concat([header, payload]);
+    };
+    const { seen, socket } = await engine('1.41', (req, res) => {
+      if (!req.url?.includes('/services/s1/logs')) return;
+      res.writeHead(200, { 'content-type': 'application/vnd.docker.multiplexed-stream' });
+      res.end(Buffer.concat([frame(1, 'T a=1 first\nT a=1 sec'), frame(2, 'ond\n'), frame(1, 'T a=1 last')]));
+    });
+    const api = await openEngineApi(connection(socket).conn);
+    const lines: string[] = [];
+    await api.serviceLogs('s1', { follow: false, tail: 5 }, (line) => lines.push(line), new AbortController().signal);
+    expect(lines).toEqual(['T a=1 first', 'T a=1 second', 'T a=1 last']);
+    const query = new URL(seen.find((s) => s.url.includes('/logs'))!.url, 'http://docker').searchParams;
+    expect(Object.fromEntries(query)).toMatchObject({ stdout: 'true', stderr: 'true', timestamps: 'true', details: 'true', tail: '5' });
+    api.close();
+  });
 });

@@ -145,7 +145,6 @@ describe('bootstrap scripts', () => {
     hostname: scripts.setHostnameScript("it's-01"),
     trust: trustRegistryScript(['10.0.0.11', 'manager-01.local']),
     login: registryLoginScript('piswarm', ['10.0.0.11', 'manager-01']),
-    workloads: scripts.REMOVE_WORKLOADS_SCRIPT,
   }))('%s is valid sh', (_, script) => {
     execFileSync('sh', ['-n'], { input: script });
   });

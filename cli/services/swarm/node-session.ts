@@ -65,24 +65,6 @@ export class NodeSession {
   }
 
   /**
-   * Runs a long script, handing over its output line by line (the last line too, once the script
-   * ends), until it ends or `signal` aborts. Returns how it ended.
-   */
-  async stream(script: string, onLine: (line: string) => void, signal: AbortSignal): Promise<ExecResult> {
-    let rest = '';
-    const result = await this.connection.exec(script, {
-      signal,
-      onStdout: (chunk) => {
-        const lines = (rest + chunk).split('\n');
-        rest = lines.pop()!;
-        for (const line of lines) if (line.trim()) onLine(line);
-      },
-    });
-    if (rest.trim()) onLine(rest);
-    return result;
-  }
-
-  /**
    * A request to the node's engine (opened on first use over this session's SSH connection); a
    * refusal becomes an error naming the step and the engine's own words, tokens scrubbed.
    */
