@@ -2,7 +2,7 @@ import Docker from 'dockerode';
 import { Agent, type ClientRequestArgs } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { EngineError, type EngineJson, type NodeChange, type ObjectKind, type SwarmApi, type SwarmObjectKind } from '../core/swarm-api.js';
+import { EngineError, membershipOf, type EngineInfo, type EngineJson, type NodeChange, type ObjectKind, type SwarmApi, type SwarmObjectKind } from '../core/swarm-api.js';
 import type { SwarmRole } from '../core/swarm-plan.js';
 import type { SshConnection } from './ssh.js';
 
@@ -58,15 +58,22 @@ export async function openEngineApi(connection: SshConnection): Promise<SwarmApi
   const agent = new SshStreamAgent(connection);
   const docker = new Docker({ protocol: 'http', host: 'docker', port: 80, agent } as Docker.DockerOptions);
   const { ApiVersion } = await call(() => docker.version());
-  (docker as unknown as { modem: { version: string } }).modem.version = `v${olderOf(ApiVersion, MAX_API)}`;
-  return new EngineSwarmApi(docker, agent);
+  const apiVersion = olderOf(ApiVersion, MAX_API);
+  (docker as unknown as { modem: { version: string } }).modem.version = `v${apiVersion}`;
+  return new EngineSwarmApi(docker, agent, apiVersion);
 }
 
 class EngineSwarmApi implements SwarmApi {
   constructor(
     private readonly docker: Docker,
     private readonly agent: Agent,
+    private readonly apiVersion: string,
   ) {}
+
+  async info(): Promise<EngineInfo> {
+    const info = (await call(() => this.docker.info())) as EngineJson;
+    return { hostname: info.Name, arch: info.Architecture, serverVersion: info.ServerVersion, apiVersion: this.apiVersion, swarm: membershipOf(info.Swarm) };
+  }
 
   async swarmInit({ advertiseAddr }: { advertiseAddr: string }): Promise<string> {
     return String(await call(() => this.docker.swarmInit({ ListenAddr: '0.0.0.0:2377', AdvertiseAddr: advertiseAddr })));
@@ -169,9 +176,9 @@ class EngineSwarmApi implements SwarmApi {
   }
 
   async events(filter: { types: readonly string[]; actions: readonly string[]; seconds: number }, onEvent: (event: EngineJson) => void, signal: AbortSignal): Promise<void> {
-    if (signal.aborted) return;
     const until = Math.ceil(Date.now() / 1000 + filter.seconds);
-    const stream = (await call(() => this.docker.getEvents({ until, filters: { type: [...filter.types], event: [...filter.actions] } } as Docker.GetEventsOptions))) as NodeJS.ReadableStream & { destroy(): void };
+    const stream = await unlessAborted(call(() => this.docker.getEvents({ until, filters: { type: [...filter.types], event: [...filter.actions] } } as Docker.GetEventsOptions)) as Promise<Stream>, signal);
+    if (!stream) return;
     let rest = '';
     await new Promise<void>((resolve) => {
       // Ending the response closes its SSH channel; the next request opens another.
@@ -195,7 +202,8 @@ class EngineSwarmApi implements SwarmApi {
 
   async serviceLogs(serviceId: string, options: { follow: boolean; since?: string; tail?: number }, onLine: (line: string) => void, signal: AbortSignal): Promise<void> {
     const query = { follow: options.follow, stdout: true, stderr: true, timestamps: true, details: true, ...(options.since ? { since: options.since } : {}), ...(options.tail !== undefined ? { tail: options.tail } : {}) };
-    const body = (await call<unknown>(() => this.docker.getService(serviceId).logs(query as unknown as Docker.ContainerLogsOptions & { follow: false }))) as Buffer | (NodeJS.ReadableStream & { destroy(): void });
+    const body = await unlessAborted(call<unknown>(() => this.docker.getService(serviceId).logs(query as unknown as Docker.ContainerLogsOptions & { follow: false })) as Promise<Buffer | Stream>, signal);
+    if (!body) return;
     const frames = new FrameSplitter(onLine);
     if (Buffer.isBuffer(body)) return frames.push(body, true);
     await new Promise<void>((resolve) => {
@@ -217,6 +225,24 @@ class EngineSwarmApi implements SwarmApi {
   close(): void {
     this.agent.destroy();
   }
+}
+
+type Stream = NodeJS.ReadableStream & { destroy(): void };
+
+/**
+ * A streaming request an abort may cut short before the engine answered: the engine sends its
+ * headers with the first event or log line, so a quiet swarm keeps the request open. A stream
+ * that comes after the abort is closed at once. Undefined when aborted.
+ */
+async function unlessAborted<T>(request: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
+  if (signal.aborted) {
+    request.then((late) => (late as Partial<Stream>).destroy?.(), () => undefined);
+    return undefined;
+  }
+  const aborted = new Promise<undefined>((resolve) => signal.addEventListener('abort', () => resolve(undefined), { once: true }));
+  const first = await Promise.race([request, aborted]);
+  if (first === undefined) request.then((late) => (late as Partial<Stream>).destroy?.(), () => undefined);
+  return first;
 }
 
 /**

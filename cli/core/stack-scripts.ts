@@ -13,11 +13,14 @@ import { shq } from './shell-quote.js';
  * up no digests (`--resolve-image never`): piswarm has pinned every image whose registry it could
  * read already, and an image out of reach (the offline lab's Docker Hub) costs no wait.
  */
-export function stackDeployScript(name: string, prune = false): string {
-  return remoteScript(
-    // --detach exists since Docker 23; older CLIs always returned at once.
-    'detach=; if dk stack deploy --help 2>&1 | grep -q -- --detach; then detach=--detach=true; fi',
-    // The manager's registry logins go with the services, so every node can pull private images.
-    `dk stack deploy $detach --with-registry-auth --resolve-image never --prune=${prune} -c - ${shq(name)}`,
-  );
+export function stackDeployScript(name: string, options: { prune: boolean; detach: boolean }): string {
+  // --detach exists since Docker 23 (which waits without it); older CLIs always return at once.
+  // The manager's registry logins go with the services, so every node can pull private images.
+  return remoteScript(`dk stack deploy${options.detach ? ' --detach=true' : ''} --with-registry-auth --resolve-image never --prune=${options.prune} -c - ${shq(name)}`);
+}
+
+/** Whether the manager's docker CLI has `stack deploy --detach`: it came with Docker 23, API 1.42 (a Pi's CLI is its engine's). */
+export function hasDeployDetach(apiVersion: string | undefined): boolean {
+  const [major, minor] = (apiVersion ?? '0.0').split('.').map(Number);
+  return major! > 1 || (major === 1 && minor! >= 42);
 }

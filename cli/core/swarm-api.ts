@@ -1,3 +1,4 @@
+import type { SwarmMembership } from './node-facts.js';
 import type { SwarmRole } from './swarm-plan.js';
 
 /**
@@ -6,6 +7,8 @@ import type { SwarmRole } from './swarm-plan.js';
  * verified SSH connection). Secrets (join tokens) travel only in request and response bodies.
  */
 export interface SwarmApi {
+  /** What the engine says of itself and its swarm membership (`docker info`). */
+  info(): Promise<EngineInfo>;
   /** Makes this engine the first manager; returns its node ID. */
   swarmInit(options: { advertiseAddr: string }): Promise<string>;
   /** Joins the swarm of the manager at `managerAddr` (an IP; port 2377) with a join token. */
@@ -55,6 +58,26 @@ export const WATCHED_ACTIONS = ['start', 'die', 'oom', 'destroy', 'health_status
 
 /** An object as the Engine API returns it (the same JSON as `docker inspect`). */
 export type EngineJson = Record<string, any>;
+
+export interface EngineInfo {
+  hostname: string;
+  arch: string;
+  serverVersion: string;
+  /** The API version the two sides agreed on, e.g. "1.41". */
+  apiVersion: string;
+  swarm: SwarmMembership;
+}
+
+/** A swarm membership from the engine's info: the same reading `docker info` gives. */
+export function membershipOf(swarm: { LocalNodeState?: string; ControlAvailable?: boolean; NodeID?: string; Cluster?: { ID?: string }; RemoteManagers?: Array<{ Addr?: string }> | null } = {}): SwarmMembership {
+  const state = swarm.LocalNodeState;
+  if (state === 'active') {
+    if (swarm.ControlAvailable) return { state: 'manager', clusterId: swarm.Cluster?.ID ?? '', nodeId: swarm.NodeID ?? '' };
+    return { state: 'worker', nodeId: swarm.NodeID ?? '', managers: (swarm.RemoteManagers ?? []).flatMap((m) => (m.Addr ? [m.Addr] : [])) };
+  }
+  if (state === 'pending' || state === 'error' || state === 'locked') return { state };
+  return { state: 'none' };
+}
 
 export interface NodeChange {
   role?: SwarmRole;

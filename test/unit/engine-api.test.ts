@@ -21,7 +21,8 @@ interface Seen {
 let server: Server | undefined;
 afterEach(() => void server?.close());
 
-async function engine(apiVersion: string, handle: (req: IncomingMessage, res: ServerResponse, body: string) => void = () => undefined) {
+/** `handle` answers what it wants to; returning 'hold' keeps the response open, as an engine with nothing to say yet. */
+async function engine(apiVersion: string, handle: (req: IncomingMessage, res: ServerResponse, body: string) => unknown = () => undefined) {
   const seen: Seen[] = [];
   const socket = join(mkdtempSync(join(tmpdir(), 'piswarm-engine-')), 'docker.sock');
   server = createServer((req, res) => {
@@ -30,7 +31,7 @@ async function engine(apiVersion: string, handle: (req: IncomingMessage, res: Se
     req.on('end', () => {
       seen.push({ method: req.method!, url: req.url!, body });
       if (req.url === '/version') return void res.end(JSON.stringify({ ApiVersion: apiVersion, Version: '20.10.24' }));
-      handle(req, res, body);
+      if (handle(req, res, body) === 'hold') return;
       if (!res.writableEnded && !res.headersSent) res.end('{}');
     });
   });
@@ -173,6 +174,22 @@ describe('the Engine API over a node connection', () => {
     expect(lines).toEqual(['T a=1 first', 'T a=1 second', 'T a=1 last']);
     const query = new URL(seen.find((s) => s.url.includes('/logs'))!.url, 'http://docker').searchParams;
     expect(Object.fromEntries(query)).toMatchObject({ stdout: 'true', stderr: 'true', timestamps: 'true', details: 'true', tail: '5' });
+    api.close();
+  });
+
+  it('stops following a quiet engine at once, though it has not answered yet (it answers with the first event)', async () => {
+    const { socket } = await engine('1.41', (req, res) => {
+      // Headers held back, as Docker does until there is an event to send.
+      if (req.url?.includes('/events')) return 'hold';
+    });
+    const api = await openEngineApi(connection(socket).conn);
+    const stop = new AbortController();
+    const following = api.events({ types: ['container'], actions: ['start'], seconds: 60 }, () => undefined, stop.signal);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const stopped = Date.now();
+    stop.abort();
+    await following;
+    expect(Date.now() - stopped).toBeLessThan(500);
     api.close();
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ExecResult, SshConnection } from '../../cli/adapters/ssh.js';
+import { parseNodeFacts } from '../../cli/core/node-facts.js';
 import { EngineError, type SwarmApi } from '../../cli/core/swarm-api.js';
 import type { SwarmRole } from '../../cli/core/swarm-plan.js';
 import { applyLabels, initSwarm, JoinTokens, placeNode } from '../../cli/services/swarm/form-swarm.js';
@@ -12,7 +13,13 @@ class FakeEngine implements SwarmApi {
   calls: string[] = [];
   labels: Record<string, string> = {};
   joinError?: EngineError;
-  constructor(private readonly onChange: (state: string) => void) {}
+  constructor(
+    private readonly onChange: (state: string) => void,
+    private readonly state: () => string,
+  ) {}
+  async info() {
+    return { hostname: 'x', arch: 'aarch64', serverVersion: '20.10.24', apiVersion: '1.41', swarm: parseNodeFacts(`engine=20.10.24|${this.state()}`).swarm };
+  }
   async swarmInit({ advertiseAddr }: { advertiseAddr: string }) {
     this.calls.push(`init ${advertiseAddr}`);
     this.onChange('active|true|leader-id|cluster-1|');
@@ -44,7 +51,10 @@ class FakeEngine implements SwarmApi {
 /** A node session whose facts come from `engine` (the `docker info` line NODE_FACTS_SCRIPT prints) and whose engine is a fake. */
 function session(hostname: string, ip: string, engineState = 'inactive|false|||') {
   let state = engineState;
-  const engine = new FakeEngine((next) => (state = next));
+  const engine = new FakeEngine(
+    (next) => (state = next),
+    () => state,
+  );
   const connection: SshConnection = {
     hostKey: 'ssh-ed25519 AAAA',
     authMethod: 'publickey',

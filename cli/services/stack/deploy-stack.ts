@@ -2,7 +2,7 @@ import type { ImageFacts } from '../../core/placement.js';
 import { nameFileObjects, objectNames, withExternalObjects, type ComposeStack } from '../../core/compose-file.js';
 import { pinImages } from '../../core/compose/pin-images.js';
 import { assessConvergence, type Convergence } from '../../core/convergence.js';
-import { stackDeployScript } from '../../core/stack-scripts.js';
+import { hasDeployDetach, stackDeployScript } from '../../core/stack-scripts.js';
 import { PiswarmError } from '../../errors.js';
 import type { NodeSession } from '../swarm/node-session.js';
 import { preflight } from './preflight.js';
@@ -56,7 +56,7 @@ export async function deployStack(manager: NodeSession, nodes: readonly NodeSess
   const text = pinImages(await createFileObjects(manager, stack, options.name, ports.readFile), checked.digests);
 
   const started = Date.now();
-  const deployed = await manager.run(`deploy stack ${options.name}`, stackDeployScript(options.name, options.prune), text);
+  const deployed = await manager.run(`deploy stack ${options.name}`, stackDeployScript(options.name, { prune: options.prune, detach: hasDeployDetach(manager.apiVersion) }), text);
   events.deployed(deployed.stdout.trim());
 
   const { state, done } = await watchSwarm(nodes, options.timeoutMs, async () => {

@@ -5,9 +5,9 @@ import type { NodeSession } from './node-session.js';
 /** Inits the swarm on the leader; returns its ID. */
 export async function initSwarm(leader: NodeSession, advertiseAddr: string): Promise<string> {
   await leader.engine('init the swarm', (api) => api.swarmInit({ advertiseAddr }));
-  const facts = await leader.readFacts();
-  if (facts.swarm.state !== 'manager') throw new PiswarmError(`${leader.node.hostname}: the swarm init did not make it a manager (state ${facts.swarm.state}).`);
-  return facts.swarm.clusterId;
+  const swarm = await leader.refreshSwarm();
+  if (swarm.state !== 'manager') throw new PiswarmError(`${leader.node.hostname}: the swarm init did not make it a manager (state ${swarm.state}).`);
+  return swarm.clusterId;
 }
 
 /** Join tokens, asked of the leader once each and kept in memory only. */
@@ -48,7 +48,7 @@ export async function placeNode(
     case 'promote':
     case 'demote':
       await context.leader.engine(`${plan.action} ${session.node.hostname}`, (api) => api.updateNode((swarm as { nodeId: string }).nodeId, { role }));
-      await session.readFacts();
+      await session.refreshSwarm();
       return `${plan.action}d to ${role}`;
     case 'join':
     case 'rejoin': {
@@ -64,7 +64,7 @@ export async function placeNode(
         if (!/Timeout was reached/i.test((error as Error).message)) throw error;
         await waitUntilJoined(session, JOIN_WAIT_MS);
       }
-      await session.readFacts();
+      await session.refreshSwarm();
       return `${plan.action === 'rejoin' ? 'left its old swarm, joined' : 'joined'} as ${role}`;
     }
     case 'init':
@@ -78,7 +78,7 @@ const JOIN_WAIT_MS = 60_000;
 async function waitUntilJoined(session: NodeSession, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const { swarm } = await session.readFacts();
+    const swarm = await session.refreshSwarm();
     if (swarm.state === 'worker' || swarm.state === 'manager') return;
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }

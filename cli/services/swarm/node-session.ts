@@ -49,6 +49,24 @@ export class NodeSession {
     return this.connection.authMethod;
   }
 
+  /** The API version agreed with the engine, once its facts were read through it. */
+  apiVersion?: string;
+
+  /** Only what the engine says (hostname, architecture, version, swarm membership): one API call, no program started. */
+  async readEngineFacts(): Promise<NodeFacts> {
+    const info = await this.engine('read the engine facts', (api) => api.info());
+    this.apiVersion = info.apiVersion;
+    this.facts = { hostname: info.hostname, arch: info.arch, docker: info.serverVersion, swarm: info.swarm };
+    return this.facts;
+  }
+
+  /** The swarm membership afresh from the engine (after a join or an init), the other facts kept. */
+  async refreshSwarm(): Promise<NodeFacts['swarm']> {
+    const info = await this.engine('read the swarm state', (api) => api.info());
+    this.facts = { ...this.facts, swarm: info.swarm };
+    return info.swarm;
+  }
+
   async readFacts(): Promise<NodeFacts> {
     this.facts = parseNodeFacts((await this.run('read the node facts', NODE_FACTS_SCRIPT)).stdout);
     return this.facts;
@@ -133,6 +151,8 @@ export async function openSessions(
     concurrency: number;
     timeoutMs: number;
     acceptChangedHostKey?: boolean;
+    /** Only the engine's facts (cluster commands): none of the operating system's, no program started on the node. */
+    engineFacts?: boolean;
     events: { step(node: string, step: string): void };
   },
 ): Promise<Array<{ node: InventoryNode; error: Error }>> {
@@ -140,7 +160,7 @@ export async function openSessions(
     options.events.step(node.hostname, 'connecting');
     const session = new NodeSession(node, await options.connector.connect({ ...targetOf(node, inventory, options.acceptChangedHostKey), ...options.credentials }), options.timeoutMs);
     try {
-      await session.readFacts();
+      await (options.engineFacts ? session.readEngineFacts() : session.readFacts());
     } catch (error) {
       session.close();
       throw error;
