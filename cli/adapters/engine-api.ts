@@ -273,9 +273,12 @@ class FrameSplitter {
   }
 }
 
+/** How often a write over a newer version is tried again (a role change makes the swarm update nodes for a moment). */
+const VERSION_RETRIES = 8;
+
 /**
  * Reads an object and writes it back changed, naming the version read: the engine refuses a
- * write over a newer version (another writer got there first), which is retried once, read afresh.
+ * write over a newer version (another writer got there first), which is tried again, read afresh.
  */
 async function updateVersioned<T>(read: () => Promise<unknown>, write: (current: T) => Promise<unknown>): Promise<void> {
   for (let attempt = 1; ; attempt++) {
@@ -284,7 +287,8 @@ async function updateVersioned<T>(read: () => Promise<unknown>, write: (current:
       await call(() => write(current));
       return;
     } catch (error) {
-      if (attempt >= 2 || !(error instanceof EngineError && /out of sequence/i.test(error.message))) throw error;
+      if (attempt >= VERSION_RETRIES || !(error instanceof EngineError && /out of sequence/i.test(error.message))) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
     }
   }
 }
