@@ -51,6 +51,8 @@ export interface SshConnection {
   openSocket(path: string): Promise<Duplex>;
   /** A command's stdin and stdout as one stream (e.g. `docker system dial-stdio`); its stderr is dropped. */
   openCommandStream(command: string): Promise<Duplex>;
+  /** A file's text read over SFTP (one subsystem per connection, no program per read); undefined when it does not exist. */
+  readFile(path: string): Promise<string | undefined>;
   close(): void;
 }
 
@@ -117,6 +119,7 @@ function connect(target: SshTarget, timeouts: SshTimeouts): Promise<SshConnectio
 }
 
 function wrapConnection(client: ssh2.Client, target: SshTarget, hostKey: string, authMethod: AuthMethod): SshConnection {
+  let sftp: Promise<ssh2.SFTPWrapper> | undefined;
   return {
     hostKey,
     authMethod,
@@ -137,6 +140,20 @@ function wrapConnection(client: ssh2.Client, target: SshTarget, hostKey: string,
           resolve(stream);
         });
       });
+    },
+    readFile(path) {
+      sftp ??= new Promise((resolve, reject) => client.sftp((error, session) => (error ? reject(new SshError(`${target.name} offers no SFTP: ${error.message}`, { cause: error })) : resolve(session))));
+      return sftp.then(
+        (session) =>
+          new Promise((resolve, reject) =>
+            session.readFile(path, 'utf8', (error, data) => {
+              if (!error) return resolve(data as unknown as string);
+              // SFTP status 2: no such file.
+              if ((error as { code?: number }).code === 2) return resolve(undefined);
+              reject(new SshError(`Can't read ${path} on ${target.name}: ${error.message}`, { cause: error }));
+            }),
+          ),
+      );
     },
     exec(command, options = {}) {
       return new Promise((resolve, reject) => {

@@ -23,9 +23,9 @@ function fakeManager(hostname: string, state: { down: boolean }): NodeSession {
       if (state.down) throw new Error(`${hostname}: can't ${step}: connection lost`);
       return request({ nodes: async () => [node], services: async () => [service], tasks: async () => [task] });
     },
-    async run(step: string) {
-      if (state.down) throw new Error(`${hostname}: can't ${step}: connection lost`);
-      return { code: 0, stdout: 'cpu  1 0 1 8 0 0 0 0\nMemTotal: 100 kB\nMemAvailable: 50 kB\n', stderr: '' };
+    async readFiles() {
+      if (state.down) throw new Error(`${hostname}: connection lost`);
+      return ['cpu  1 0 1 8 0 0 0 0', 'MemTotal: 100 kB\nMemAvailable: 50 kB', undefined];
     },
     async events(_types: string[], _seconds: number, _onEvent: unknown, signal: AbortSignal) {
       await new Promise((resolve) => signal.addEventListener('abort', resolve));

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { ExecResult, SshConnection } from '../../cli/adapters/ssh.js';
 import type { EngineJson, SwarmApi } from '../../cli/core/swarm-api.js';
-import { NodeSession } from '../../cli/services/swarm/node-session.js';
 import { scaleServices } from '../../cli/services/swarm/scale-services.js';
+import { sessionOver } from '../helpers/fake-session.js';
 
 /** A one-manager swarm in memory: a scale makes that many tasks run at once, as a quick scheduler would. */
 function fakeSwarm(replicas: number) {
@@ -21,21 +20,8 @@ function fakeSwarm(replicas: number) {
       running = n;
     },
     events: async (_filter, _onEvent, signal) => new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve())),
-    close: () => undefined,
   };
-  const connection: SshConnection = {
-    hostKey: 'ssh-ed25519 AAAA',
-    authMethod: 'publickey',
-    exec: async (): Promise<ExecResult> => ({ code: 1, stdout: '', stderr: 'no shell here: everything goes through the engine' }),
-    openSocket: async () => {
-      throw new Error('not used');
-    },
-    openCommandStream: async () => {
-      throw new Error('not used');
-    },
-    close: () => undefined,
-  };
-  const session = new NodeSession({ mac: 'b8:27:eb:00:00:01', hostname: 'pi-01', ip: '10.0.0.11' }, connection, 1000, async () => api as SwarmApi);
+  const session = sessionOver(api);
   return { session, calls };
 }
 

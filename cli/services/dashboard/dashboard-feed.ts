@@ -1,4 +1,4 @@
-import { describeEvent, NODE_RESOURCES_SCRIPT, parseResources, placementGrid, type CpuSample, type DashboardEvent, type DashboardSnapshot, type NodeResources, type QueueView } from '../../core/dashboard.js';
+import { describeEvent, NODE_RESOURCE_FILES, parseResources, placementGrid, type CpuSample, type DashboardEvent, type DashboardSnapshot, type NodeResources, type QueueView } from '../../core/dashboard.js';
 import type { Inventory } from '../../core/inventory.js';
 import { nodeRows, tasksPerNode } from '../../core/node-table.js';
 import { serviceRows } from '../../core/service-table.js';
@@ -198,8 +198,8 @@ export function startDashboardFeed(open: () => Promise<Cluster>, first: Cluster,
       cluster.nodes.map(async (session) => {
         const name = session.node.hostname;
         try {
-          const { stdout } = await session.run('read CPU, memory and temperature', NODE_RESOURCES_SCRIPT);
-          const parsed = parseResources(stdout, samples.get(name));
+          const files = await session.readFiles(NODE_RESOURCE_FILES);
+          const parsed = parseResources(files.filter((f) => f !== undefined).join('\n'), samples.get(name));
           if (parsed.sample) samples.set(name, parsed.sample);
           resources.set(name, parsed.resources);
         } catch {

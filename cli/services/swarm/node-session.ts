@@ -105,6 +105,11 @@ export class NodeSession {
     return this.engine('follow the engine events', (api) => api.events({ types, actions: WATCHED_ACTIONS, seconds }, onEvent, signal));
   }
 
+  /** Files of the node read over SFTP, in order (undefined for one that does not exist): no program started. */
+  async readFiles(paths: readonly string[]): Promise<Array<string | undefined>> {
+    return Promise.all(paths.map((path) => this.connection.readFile(path)));
+  }
+
   /** Runs a script that ends by saying "changed" or "unchanged"; true when it changed something. */
   async change(step: string, script: string, input?: string): Promise<boolean> {
     const { stdout } = await this.run(step, script, input);
