@@ -273,12 +273,15 @@ class FrameSplitter {
   }
 }
 
-/** How often a write over a newer version is tried again (a role change makes the swarm update nodes for a moment). */
-const VERSION_RETRIES = 8;
+/** How often a write is tried again when Raft was busy: a role change updates nodes and may move the leader for a moment. */
+const VERSION_RETRIES = 10;
+/** Refusals that say "not now", not "no": a newer version, or a leader election in progress. */
+const TRANSIENT = /out of sequence|lost leader|no elected cluster leader|does not have a leader|leadership/i;
 
 /**
  * Reads an object and writes it back changed, naming the version read: the engine refuses a
- * write over a newer version (another writer got there first), which is tried again, read afresh.
+ * write over a newer version (another writer got there first) or while Raft elects a leader;
+ * either is tried again, read afresh.
  */
 async function updateVersioned<T>(read: () => Promise<unknown>, write: (current: T) => Promise<unknown>): Promise<void> {
   for (let attempt = 1; ; attempt++) {
@@ -287,8 +290,8 @@ async function updateVersioned<T>(read: () => Promise<unknown>, write: (current:
       await call(() => write(current));
       return;
     } catch (error) {
-      if (attempt >= VERSION_RETRIES || !(error instanceof EngineError && /out of sequence/i.test(error.message))) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+      if (attempt >= VERSION_RETRIES || !(error instanceof EngineError && TRANSIENT.test(error.message))) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
     }
   }
 }
