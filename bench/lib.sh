@@ -22,7 +22,7 @@ swarm_bench_setup() {
   on_manager() { node "$PISWARM" lab exec pi-01 --name "$NAME" -- "$@"; }
 }
 
-# start_swarm_lab NAME SUBNET COUNT REGISTRY: a lab of COUNT Pis bootstrapped into a swarm
+# start_swarm_lab NAME SUBNET COUNT REGISTRY: a lab of COUNT Pis (each held to LAB_CPU of a core when set) bootstrapped into a swarm
 # (inventory $WORK/piswarm.yaml), images/ built into its registry, and hello-world pulled on
 # every node so contenders measure scheduling, not pulls. Needs PISWARM and WORK.
 # lab_ips SUBNET COUNT: the addresses lab up gives its nodes (.11, .12, …), one per line.
@@ -33,7 +33,7 @@ start_swarm_lab() {
   ips=$(lab_ips "$subnet" "$count" | paste -sd,)
   echo "Starting a $count-node lab swarm and building hello-world..."
   node "$PISWARM" lab down --name "$name" >/dev/null 2>&1 || true
-  node "$PISWARM" lab up --name "$name" --nodes "$count" --subnet "$subnet" >"$WORK/lab.log" 2>&1 || { tail -20 "$WORK/lab.log"; exit 1; }
+  node "$PISWARM" lab up --name "$name" --nodes "$count" --subnet "$subnet" ${LAB_CPU:+--cpu "$LAB_CPU"} >"$WORK/lab.log" 2>&1 || { tail -20 "$WORK/lab.log"; exit 1; }
   node "$PISWARM" --inventory "$WORK/piswarm.yaml" bootstrap --nodes "$ips" >"$WORK/bootstrap.log" 2>&1 || { tail -20 "$WORK/bootstrap.log"; exit 1; }
   bash scripts/lab-images.sh "$name" pi-01 "$registry" >/dev/null
   for n in $(seq 1 "$count"); do node "$PISWARM" lab exec "$(printf 'pi-%02d' "$n")" --name "$name" -- docker pull -q "$registry/hello-world:1" >/dev/null; done

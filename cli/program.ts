@@ -78,7 +78,8 @@ function labCommand(action: ActionWiring): Command {
     .option('--no-install', 'fail instead of installing missing Debian packages')
     .option('--timeout <seconds>', 'how long to wait for the nodes to boot', '180')
     .option('--card <file...>', "boot one node per flashed card (image file or device), applying the card's user-data like first boot")
-    .addHelpText('after', '\nExamples:\n  # three Pis, as in a first home lab\n  sudo piswarm lab up\n  # a bigger lab on another subnet\n  sudo piswarm lab up --nodes 7 --subnet 10.78.0.0/24\n  # boot nodes from cards made by piswarm flash --output\n  sudo piswarm lab up --card manager-01.img worker-01.img worker-02.img\n')
+    .option('--cpu <fraction>', "each Pi's share of one core (e.g. 0.25), so node-side costs show as on small Pis")
+    .addHelpText('after', '\nExamples:\n  # three Pis, as in a first home lab\n  sudo piswarm lab up\n  # Pis as slow as a Pi Zero (a quarter of one core each)\n  sudo piswarm lab up --cpu 0.25\n  # a bigger lab on another subnet\n  sudo piswarm lab up --nodes 7 --subnet 10.78.0.0/24\n  # boot nodes from cards made by piswarm flash --output\n  sudo piswarm lab up --card manager-01.img worker-01.img worker-02.img\n')
     .exitOverride()
     .action(action(async () => (await import('./commands/lab/up.js')).labUpAction));
 

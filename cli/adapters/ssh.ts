@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
 import { HostKeyMismatchError, PiswarmError } from '../errors.js';
 import { fingerprint, hostKeyLine, sameHostKey } from '../core/host-key.js';
@@ -28,15 +29,7 @@ export const DEFAULT_SSH_TIMEOUTS: SshTimeouts = { connectMs: 10_000, keepaliveI
 
 export interface ExecOptions {
   timeoutMs?: number;
-  /**
-   * Ends a long-running command (an event stream) early; the result is what came so far. The
-   * command's stdin stays open until then and is closed on abort: sshd does not end a command
-   * when the channel closes, so such commands watch their stdin (remote-shell's endsWithStdin).
-   */
-  signal?: AbortSignal;
   input?: string;
-  onStdout?: (chunk: string) => void;
-  onStderr?: (chunk: string) => void;
 }
 
 export interface ExecResult {
@@ -54,6 +47,12 @@ export interface SshConnection {
   /** How the login succeeded. */
   readonly authMethod: AuthMethod;
   exec(command: string, options?: ExecOptions): Promise<ExecResult>;
+  /** A stream to a unix socket on the node, opened as the login user (OpenSSH streamlocal forwarding). */
+  openSocket(path: string): Promise<Duplex>;
+  /** A command's stdin and stdout as one stream (e.g. `docker system dial-stdio`); its stderr is dropped. */
+  openCommandStream(command: string): Promise<Duplex>;
+  /** A file's text read over SFTP (one subsystem per connection, no program per read); undefined when it does not exist. */
+  readFile(path: string): Promise<string | undefined>;
   close(): void;
 }
 
@@ -62,9 +61,6 @@ export interface SshConnector {
 }
 
 export class SshError extends PiswarmError {}
-
-/** How long an aborted command may take to end after its stdin closed. */
-const ABORT_GRACE_MS = 2000;
 
 export function createSshConnector(timeouts: SshTimeouts = DEFAULT_SSH_TIMEOUTS): SshConnector {
   return { connect: (target) => connect(target, timeouts) };
@@ -123,10 +119,42 @@ function connect(target: SshTarget, timeouts: SshTimeouts): Promise<SshConnectio
 }
 
 function wrapConnection(client: ssh2.Client, target: SshTarget, hostKey: string, authMethod: AuthMethod): SshConnection {
+  let sftp: Promise<ssh2.SFTPWrapper> | undefined;
   return {
     hostKey,
     authMethod,
     close: () => client.end(),
+    openSocket(path) {
+      return new Promise((resolve, reject) => {
+        client.openssh_forwardOutStreamLocal(path, (error, stream) => {
+          if (error) return reject(new SshError(`${target.name} refused a connection to ${path} over SSH: ${error.message}`, { cause: error }));
+          resolve(stream);
+        });
+      });
+    },
+    openCommandStream(command) {
+      return new Promise((resolve, reject) => {
+        client.exec(command, (error, stream) => {
+          if (error) return reject(new SshError(`Can't run \`${firstWord(command)}\` on ${target.name}: ${error.message}`, { cause: error }));
+          stream.stderr.resume();
+          resolve(stream);
+        });
+      });
+    },
+    readFile(path) {
+      sftp ??= new Promise((resolve, reject) => client.sftp((error, session) => (error ? reject(new SshError(`${target.name} offers no SFTP: ${error.message}`, { cause: error })) : resolve(session))));
+      return sftp.then(
+        (session) =>
+          new Promise((resolve, reject) =>
+            session.readFile(path, 'utf8', (error, data) => {
+              if (!error) return resolve(data as unknown as string);
+              // SFTP status 2: no such file.
+              if ((error as { code?: number }).code === 2) return resolve(undefined);
+              reject(new SshError(`Can't read ${path} on ${target.name}: ${error.message}`, { cause: error }));
+            }),
+          ),
+      );
+    },
     exec(command, options = {}) {
       return new Promise((resolve, reject) => {
         client.exec(command, (error, stream) => {
@@ -142,36 +170,13 @@ function wrapConnection(client: ssh2.Client, target: SshTarget, hostKey: string,
           }
           stream.setEncoding('utf8');
           stream.stderr.setEncoding('utf8');
-          // A stream's lines go to onStdout only: an event stream may run for hours.
-          stream.on('data', (chunk: string) => {
-            if (options.onStdout) options.onStdout(chunk);
-            else stdout += chunk;
-          });
-          stream.stderr.on('data', (chunk: string) => {
-            stderr += chunk;
-            options.onStderr?.(chunk);
-          });
-          let grace: NodeJS.Timeout | undefined;
-          const finish = (result: ExecResult) => {
+          stream.on('data', (chunk: string) => (stdout += chunk));
+          stream.stderr.on('data', (chunk: string) => (stderr += chunk));
+          stream.on('close', (code: number | null, signal?: string) => {
             clearTimeout(timer);
-            clearTimeout(grace);
-            options.signal?.removeEventListener('abort', stop);
-            resolve(result);
-          };
-          // EOF first (the command stops itself); should it not, the channel is closed and we move on.
-          const stop = () => {
-            stream.end();
-            grace = setTimeout(() => {
-              stream.close();
-              finish({ code: 130, stdout, stderr });
-            }, ABORT_GRACE_MS);
-          };
-          stream.on('close', (code: number | null, signal?: string) => finish({ code: code ?? 255, signal: signal ?? undefined, stdout, stderr }));
-          if (options.signal) {
-            if (options.signal.aborted) stop();
-            else options.signal.addEventListener('abort', stop, { once: true });
-            if (options.input !== undefined) stream.write(options.input);
-          } else stream.end(options.input ?? '');
+            resolve({ code: code ?? 255, signal: signal ?? undefined, stdout, stderr });
+          });
+          stream.end(options.input ?? '');
         });
       });
     },

@@ -3,12 +3,12 @@ import { amqpQueueReader } from '../adapters/amqp-queues.js';
 import type { Context } from '../context.js';
 import type { DashboardSnapshot } from '../core/dashboard.js';
 import { findSwarmNode } from '../core/node-table.js';
-import { serviceLogsScript } from '../core/stack-scripts.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { printJson, printLines } from '../io.js';
 import { startDashboardFeed, type DashboardFeed } from '../services/dashboard/dashboard-feed.js';
 import { activateNode, drainNode } from '../services/swarm/drain-node.js';
 import { scaleServices } from '../services/swarm/scale-services.js';
+import { serviceLogs } from '../services/swarm/service-logs.js';
 import type { NodeSession } from '../services/swarm/node-session.js';
 import { readSwarmNodes } from '../services/swarm/swarm-nodes.js';
 import { DashboardApp, type DashboardActions } from '../ui/dashboard/dashboard-app.js';
@@ -98,7 +98,9 @@ function dashboardActions(feed: DashboardFeed): DashboardActions {
       const manager = feed.manager();
       if (!manager) return ['no manager answers'];
       try {
-        return (await manager.run(`read the logs of ${service}`, serviceLogsScript(service, { follow: false, tail: 12 }))).stdout.split('\n').filter(Boolean).slice(-12);
+        const lines: string[] = [];
+        await serviceLogs(manager, service, { follow: false, tail: 12 }, (line) => lines.push(line), new AbortController().signal);
+        return lines.slice(-12);
       } catch (error) {
         return [(error as Error).message];
       }

@@ -1,7 +1,6 @@
 import type { Context } from '../context.js';
-import { resolveServiceName } from '../core/service-names.js';
-import { SERVICE_NAMES_SCRIPT, serviceLogsScript } from '../core/stack-scripts.js';
-import { ExitCode, PiswarmError, UsageError } from '../errors.js';
+import { ExitCode, UsageError } from '../errors.js';
+import { serviceLogs } from '../services/swarm/service-logs.js';
 import { withCluster } from './cluster-access.js';
 import { parseIntegerFlag } from './parse.js';
 
@@ -27,19 +26,8 @@ export async function logsAction(context: Context, flags: LogsFlags): Promise<nu
   process.once('SIGINT', onInterrupt);
   try {
     return await withCluster(context, async (cluster) => {
-    const names = (await cluster.manager.run('list the services', SERVICE_NAMES_SCRIPT)).stdout.split('\n').map((l) => l.trim()).filter(Boolean);
-    const service = resolveServiceName(wanted, names);
-    let last = '';
-    const result = await cluster.manager.stream(
-      serviceLogsScript(service, { follow: flags.follow, since: flags.since, tail }),
-      (line) => {
-        last = line;
-        context.io.stdout.write(`${line}\n`);
-      },
-      stop.signal,
-    );
-    if (result.code !== 0 && !stop.signal.aborted) throw new PiswarmError(`Can't read the logs of ${service}: ${last || `exit ${result.code}`}`);
-    return ExitCode.ok;
+      await serviceLogs(cluster.manager, wanted, { follow: flags.follow, since: flags.since, tail }, (line) => context.io.stdout.write(`${line}\n`), stop.signal);
+      return ExitCode.ok;
     });
   } finally {
     process.off('SIGINT', onInterrupt);

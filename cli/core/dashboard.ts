@@ -1,6 +1,5 @@
 import type { TaskState } from './convergence.js';
 import type { NodeRow } from './node-table.js';
-import { remoteScript } from './remote-shell.js';
 import type { ServiceRow } from './service-table.js';
 import type { ServiceSpecView } from './swarm-objects.js';
 
@@ -51,19 +50,15 @@ export function placementGrid(services: readonly ServiceSpecView[], tasks: reado
   };
 }
 
-/** CPU counters from /proc/stat, memory from /proc/meminfo, and the SoC temperature a Pi reports. */
-export const NODE_RESOURCES_SCRIPT = remoteScript(
-  'head -1 /proc/stat',
-  "grep -E '^(MemTotal|MemAvailable):' /proc/meminfo",
-  'cat /sys/class/thermal/thermal_zone0/temp 2>/dev/null || true',
-);
+/** CPU counters, memory, and the SoC temperature a Pi reports: the files a node's figures come from. */
+export const NODE_RESOURCE_FILES = ['/proc/stat', '/proc/meminfo', '/sys/class/thermal/thermal_zone0/temp'] as const;
 
 export interface CpuSample {
   busy: number;
   total: number;
 }
 
-/** The script's output as figures; CPU needs the previous sample (it is a share of the time between two). */
+/** Those files' text (one after another) as figures; CPU needs the previous sample (it is a share of the time between two). */
 export function parseResources(stdout: string, previous?: CpuSample): { resources: NodeResources; sample?: CpuSample } {
   const lines = stdout.split('\n');
   const resources: NodeResources = {};

@@ -4,6 +4,8 @@ import { shq } from './shell-quote.js';
 export interface NodeBootPaths {
   /** Per-node folder on the host holding etc/, home/, run/, docker/, boot/ and logs. */
   nodeDir: string;
+  /** Cgroup folders the node's init joins first, so all it starts is held to its CPU share (lab up --cpu). */
+  cpuCgroups?: readonly string[];
 }
 
 export interface NodeDaemonOptions {
@@ -22,6 +24,7 @@ export function renderBootScript(boot: BootConfig, paths: NodeBootPaths, daemon:
   return [
     '#!/bin/sh',
     'set -eu',
+    ...(paths.cpuCgroups ?? []).map((cgroup) => `echo $$ > ${shq(`${cgroup}/cgroup.procs`)}`),
     `hostname ${shq(boot.hostname)}`,
     // Whole-directory copies, not single files: chpasswd replaces /etc/shadow by renaming it.
     `mount --bind ${dir}/etc /etc`,

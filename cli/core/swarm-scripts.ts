@@ -2,9 +2,10 @@ import { remoteScript, rootScript } from './remote-shell.js';
 import { shq } from './shell-quote.js';
 
 /**
- * The shell scripts bootstrap, teardown and node ls run on nodes. Each prints "changed" or "unchanged" as its last
- * line, so a re-run can say it changed nothing. Secrets (passwords, join tokens) never appear in
- * a script: they arrive on standard input.
+ * The operating-system work bootstrap does on nodes (keys, passwords, sshd, hostname, the card's
+ * files); Docker is reached through the Engine API instead (core/swarm-api). Each prints
+ * "changed" or "unchanged" as its last line, so a re-run can say it changed nothing. Secrets
+ * (passwords) never appear in a script: they arrive on standard input.
  */
 
 /** Appends the key to the login user's authorized_keys unless a line already holds that key. */
@@ -76,49 +77,6 @@ export function setHostnameScript(hostname: string): string {
     'echo changed',
   );
 }
-
-/** Inits a swarm; its output (which holds the join command and token) is thrown away. */
-export function swarmInitScript(advertiseAddr: string): string {
-  return remoteScript(`dk swarm init --advertise-addr ${shq(advertiseAddr)} >/dev/null`, 'echo changed');
-}
-
-/** Prints the join token for a role; the caller keeps it in memory only. */
-export function joinTokenScript(role: 'manager' | 'worker'): string {
-  return remoteScript(`dk swarm join-token -q ${role}`);
-}
-
-/** Joins with the token read from stdin, so it is in no command line piswarm shows or logs. */
-export function swarmJoinScript(advertiseAddr: string, managerAddr: string, leaveFirst: boolean): string {
-  return remoteScript(
-    'read -r token',
-    ...(leaveFirst ? ['dk swarm leave --force >/dev/null'] : []),
-    `dk swarm join --token "$token" --advertise-addr ${shq(advertiseAddr)} ${shq(`${managerAddr}:2377`)} >/dev/null`,
-    'echo changed',
-  );
-}
-
-export function swarmLeaveScript(force: boolean): string {
-  return remoteScript(`if [ "$(dk info --format '{{.Swarm.LocalNodeState}}')" = inactive ]; then echo unchanged; exit 0; fi`, `dk swarm leave${force ? ' --force' : ''} >/dev/null`, 'echo changed');
-}
-
-/** Every swarm node (platform, role, state, manager status, labels): a JSON array from the API, or JSON lines. */
-export const NODE_INSPECT_SCRIPT = remoteScript(`if has_api; then dapi /nodes; else dk node inspect $(dk node ls -q) --format '{{json .}}'; fi`);
-
-/** Prints `docker node inspect` of one node in a Go template format. */
-export function nodeInspectScript(nodeId: string, format: string): string {
-  return remoteScript(`dk node inspect ${shq(nodeId)} --format ${shq(format)}`);
-}
-
-/** One `docker node …` command run on the leader (promote, demote, update, rm). */
-export function nodeCommandScript(args: readonly string[]): string {
-  return remoteScript(`dk node ${args.map(shq).join(' ')} >/dev/null`);
-}
-
-/** Removes every stack and then every remaining service, from a manager. */
-export const REMOVE_WORKLOADS_SCRIPT = remoteScript(
-  `for s in $(dk stack ls --format '{{.Name}}'); do dk stack rm "$s" >/dev/null; echo "stack $s"; done`,
-  `for s in $(dk service ls --format '{{.Name}}'); do dk service rm "$s" >/dev/null; echo "service $s"; done`,
-);
 
 /** Where the running Pi mounts its card's boot partition: /boot/firmware (Ubuntu, Raspberry Pi OS) or /boot (HypriotOS). */
 export const CARD_BOOT_DIRS = ['/boot/firmware', '/boot'] as const;

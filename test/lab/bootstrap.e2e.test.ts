@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -37,6 +37,26 @@ const inventoryOnly = (node: number) => {
   return file;
 };
 
+/**
+ * Every command line seen on this machine (lab nodes share its process table) that matches
+ * `pattern`, sampled every few milliseconds until stop().
+ */
+function sampleCommandLines(pattern: RegExp): { stop(): string[] } {
+  const seen = new Set<string>();
+  const timer = setInterval(() => {
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      try {
+        const line = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+        if (pattern.test(line)) seen.add(line.slice(0, 200));
+      } catch {
+        // The process ended between the listing and the read.
+      }
+    }
+  }, 5);
+  return { stop: () => (clearInterval(timer), [...seen]) };
+}
+
 /** Until sshd on node n answers again (it re-executes itself on SIGHUP). */
 const sshdAnswers = (n: number) => until(() => spawnSync('ssh-keyscan', ['-T', '2', ip(n)], { encoding: 'utf8' }).stdout.includes('ssh-'), 15_000, `sshd on pi-0${n}`);
 
@@ -69,7 +89,12 @@ describe('piswarm bootstrap on pristine lab Pis', () => {
   });
 
   it('3 nodes / 1 manager: secures every node and forms the swarm; the default password no longer opens it', async () => {
+    // A login user outside group docker: its engine is reached through sudo (docker system dial-stdio).
+    expect((await lab('exec', 'pi-03', '--', 'gpasswd', '-d', 'pirate', 'docker')).code).toBe(0);
+    const sampler = sampleCommandLines(/SWMTKN-1-[0-9a-z]{20,}/);
     const run = await cli(small, ['bootstrap', '--nodes', `${ip(1)},${ip(2)},${ip(3)}`, '--json']);
+    // The join tokens travelled in API request bodies only: no process on any node had one in its command line.
+    expect(sampler.stop()).toEqual([]);
     expect(run.code, run.stderr).toBe(0);
     const result = JSON.parse(run.stdout) as BootstrapResult;
     expect(result.nodes.map((n) => [n.node, n.role, n.ok])).toEqual([

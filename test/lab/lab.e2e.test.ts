@@ -171,6 +171,31 @@ describe('virtual Pi lab, end to end', () => {
     expect(labLeftovers('clash', [])).toEqual([]);
   });
 
+  it('holds a --cpu lab to its share of a core: the node and all it starts, and lab down removes its cgroup', async () => {
+    const cpuLab = (command: string, ...args: string[]) => piswarm(['lab', command, '--name', 'cpu', ...args], { env: labEnv });
+    const bad = await cpuLab('up', '--nodes', '1', '--subnet', '10.99.0.0/24', '--cpu', '0');
+    expect(bad.code).toBe(64);
+    expect(bad.stderr).toContain('--cpu 0 is not a share of a core between 0.01 and 4.');
+    try {
+      const up = await cpuLab('up', '--nodes', '1', '--subnet', '10.99.0.0/24', '--cpu', '0.25');
+      expect(up.code, up.stderr).toBe(0);
+      const cgroup = (hierarchy: string) => join('/sys/fs/cgroup', hierarchy, 'piswarm-cpu-pi-01');
+      expect(readFileSync(join(cgroup('cpu'), 'cpu.cfs_quota_us'), 'utf8').trim()).toBe('25000');
+      const sshd = readFileSync(join(TEST_LAB_ROOT, 'cpu', 'nodes', 'pi-01', 'run', 'sshd.pid'), 'utf8').trim();
+      expect(readFileSync(join(cgroup('cpu'), 'cgroup.procs'), 'utf8').split('\n')).toContain(sshd);
+      // Two seconds of a busy loop on the node get about half a second of CPU.
+      const usage = () => Number(readFileSync(join(cgroup('cpuacct'), 'cpuacct.usage'), 'utf8')) / 1e9;
+      const before = usage();
+      await cpuLab('exec', 'pi-01', '--', 'timeout', '2', 'sh', '-c', 'while :; do :; done');
+      const used = usage() - before;
+      expect(used).toBeGreaterThan(0.3);
+      expect(used).toBeLessThan(0.8);
+    } finally {
+      expect((await cpuLab('down')).code).toBe(0);
+    }
+    expect(spawnSync('test', ['-e', '/sys/fs/cgroup/cpu/piswarm-cpu-pi-01']).status).not.toBe(0);
+  });
+
   it('lab down leaves no namespace, link, rule, process, mount, cgroup or file behind', async () => {
     const state = JSON.parse(readFileSync(join(TEST_LAB_ROOT, NAME, 'state.json'), 'utf8'));
     const pids = [state.registryPid, ...status.nodes.flatMap((n) => netnsPids(n.netns))];

@@ -1,5 +1,5 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,7 +9,8 @@ import { sameHostKey } from '../../cli/core/host-key.js';
 import type { DeployResult } from '../../cli/services/stack/deploy-stack.js';
 import { piswarm } from '../helpers/cli.js';
 import { buildArmHelloWorld, pushSingleArchImage, startSwarmLab } from '../helpers/lab-images.js';
-import { labEnv, labLeftovers } from '../helpers/lab.js';
+import { labEnv, labLeftovers, TEST_LAB_ROOT } from '../helpers/lab.js';
+import { until } from '../helpers/wait.js';
 
 const NAME = 'stk';
 const REGISTRY = '10.87.0.1:5000';
@@ -86,6 +87,31 @@ describe('piswarm stack on the lab', () => {
     expect(dry.stdout).toMatch(/hello-world:1\s+runs on x86_64 \(amd64 published\), pinned to sha256:[0-9a-f]{12}…/);
     expect(await hello()).toEqual(before);
     expect((await cli(['stack', 'ls'])).stdout).toMatch(/hello-world\s+1\b/);
+  });
+
+  it('starts no program on the manager to follow a deploy: only the deploy itself, beside what sshd does for each connection', async () => {
+    const sshd = readFileSync(join(TEST_LAB_ROOT, NAME, 'nodes', 'pi-01', 'run', 'sshd.pid'), 'utf8').trim();
+    const trace = join(dir, 'execs.trace');
+    // Every program started under the manager's sshd: the connections it forks and everything they run.
+    const strace = spawn('strace', ['-f', '-qq', '-e', 'trace=execve', '-e', 'signal=none', '-o', trace, '-p', sshd], { stdio: 'ignore' });
+    await until(() => existsSync(trace), 5000, 'strace to attach');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const stack = file('counted.yml', `services:\n  web:\n    image: ${REGISTRY}/hello-world:1\n`);
+    try {
+      const run = await cli(['stack', 'deploy', stack, '--window', '10']);
+      expect(run.code, run.stderr).toBe(0);
+    } finally {
+      strace.kill('SIGINT');
+      await new Promise((resolve) => strace.once('exit', resolve));
+      await cli(['stack', 'rm', 'counted']);
+    }
+    const programs = readFileSync(trace, 'utf8').split('\n').filter((line) => /execve\(/.test(line) && /= 0$/.test(line)).map((line) => /execve\("([^"]+)"/.exec(line)![1]!);
+    // sshd's own for each connection: its re-exec, and the login's message of the day (Debian's PAM, as on a Pi).
+    const login = /^\/usr\/sbin\/sshd$|^\/bin\/sh$|^\/usr\/bin\/env$|^\/usr\/bin\/run-parts$|^\/etc\/update-motd\.d\/|^\/usr\/bin\/uname$/;
+    const ours = programs.filter((p) => !login.test(p));
+    // Was 250 with a shell and curl for every look at the swarm; now the login shell and `docker stack deploy`.
+    expect(ours, programs.join(', ')).toEqual(['/bin/bash', '/usr/local/bin/docker']);
+    expect(programs.length, programs.join(', ')).toBeLessThanOrEqual(10);
   });
 
   it('pins a host key the inventory lacks on first use, in commands that go through a manager', async () => {

@@ -4,11 +4,12 @@ import { Inventory } from '../../cli/core/inventory.js';
 import { startDashboardFeed } from '../../cli/services/dashboard/dashboard-feed.js';
 import type { Cluster } from '../../cli/services/swarm/cluster.js';
 import type { NodeSession } from '../../cli/services/swarm/node-session.js';
+import type { SwarmApi } from '../../cli/core/swarm-api.js';
 import { until } from '../helpers/wait.js';
 
 /**
- * The feed against fake manager sessions that answer the engine API scripts (one node, one
- * service) until they are told to fail: enough to see stale marking and the fallback to another
+ * The feed against fake manager sessions whose engines answer (one node, one service) until they
+ * are told to fail: enough to see stale marking and the fallback to another
  * manager without a lab (the lab tests run the real thing).
  */
 function fakeManager(hostname: string, state: { down: boolean }): NodeSession {
@@ -18,15 +19,16 @@ function fakeManager(hostname: string, state: { down: boolean }): NodeSession {
   return {
     node: { hostname, mac: `mac-${hostname}` },
     facts: { swarm: { state: 'manager', clusterId: 'c', nodeId: `id-${hostname}` } },
-    async run(step: string, script: string) {
+    async engine<T>(step: string, request: (api: Partial<SwarmApi>) => Promise<T>) {
       if (state.down) throw new Error(`${hostname}: can't ${step}: connection lost`);
-      if (script.includes('dapi /nodes')) return { code: 0, stdout: JSON.stringify([node]), stderr: '' };
-      if (script.includes('dapi /services')) return { code: 0, stdout: `${JSON.stringify([service])}\n---\n${JSON.stringify([task])}\n`, stderr: '' };
-      return { code: 0, stdout: 'cpu  1 0 1 8 0 0 0 0\nMemTotal: 100 kB\nMemAvailable: 50 kB\n', stderr: '' };
+      return request({ nodes: async () => [node], services: async () => [service], tasks: async () => [task] });
     },
-    async stream(_script: string, _onLine: (line: string) => void, signal: AbortSignal) {
+    async readFiles() {
+      if (state.down) throw new Error(`${hostname}: connection lost`);
+      return ['cpu  1 0 1 8 0 0 0 0', 'MemTotal: 100 kB\nMemAvailable: 50 kB', undefined];
+    },
+    async events(_types: string[], _seconds: number, _onEvent: unknown, signal: AbortSignal) {
       await new Promise((resolve) => signal.addEventListener('abort', resolve));
-      return { code: 0, stdout: '', stderr: '' };
     },
     close: () => undefined,
   } as unknown as NodeSession;

@@ -1,10 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { servicesStateScript } from '../../cli/core/service-scripts.js';
-import { eventsScript } from '../../cli/core/stack-scripts.js';
 import type { TaskState } from '../../cli/core/convergence.js';
 import { assessDrain, planDrain } from '../../cli/core/drain-plan.js';
 import { findSwarmNode } from '../../cli/core/node-table.js';
@@ -313,42 +307,5 @@ describe('engine JSON', () => {
     expect(findSwarmNode(swarm, inventory, '10.0.0.12').id).toBe('n2');
     expect(findSwarmNode(swarm, inventory, 'B8:27:EB:00:00:02').id).toBe('n2');
     expect(() => findSwarmNode(swarm, inventory, 'pi-09')).toThrow('No node "pi-09" in the swarm.');
-  });
-});
-
-describe('node-side scripts', () => {
-  /** Runs a script with `docker` replaced by one that prints its arguments (no engine socket, so no API). */
-  function withFakeDocker(script: string): string {
-    const bin = mkdtempSync(join(tmpdir(), 'piswarm-fake-docker-'));
-    writeFileSync(join(bin, 'docker'), '#!/bin/sh\necho "docker $*"\n');
-    chmodSync(join(bin, 'docker'), 0o755);
-    // Its own process group, as sshd gives every command: stream scripts end their group when stdin closes.
-    const run = spawnSync('sh', ['-c', script], { env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, DOCKER_HOST: 'unix:///nonexistent' }, encoding: 'utf8', detached: true });
-    return run.stdout;
-  }
-
-  it('streams events until a moment in the future (a duration would count back from now), only the actions that matter, and ends when stdin closes', async () => {
-    const bin = mkdtempSync(join(tmpdir(), 'piswarm-fake-docker-'));
-    // A docker that prints its arguments and then waits, as `docker events` does.
-    writeFileSync(join(bin, 'docker'), '#!/bin/sh\necho "docker $*"\nexec sleep 30\n');
-    chmodSync(join(bin, 'docker'), 0o755);
-    const child = spawn('sh', ['-c', eventsScript(120)], { env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, DOCKER_HOST: 'unix:///nonexistent' }, detached: true });
-    const line = await new Promise<string>((resolve) => child.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString().trim())));
-    const until = Number(/--until (\d+)/.exec(line)?.[1]);
-    expect(until).toBeGreaterThanOrEqual(Math.floor(Date.now() / 1000) + 119);
-    expect(until).toBeLessThanOrEqual(Math.floor(Date.now() / 1000) + 121);
-    expect(line).toContain('--filter type=container --filter type=service --filter event=start --filter event=die');
-    expect(line).not.toContain('exec_');
-    const started = Date.now();
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.stdin.end();
-    await exited;
-    expect(Date.now() - started).toBeLessThan(5000);
-  });
-
-  it('reads service state with the docker CLI where the engine API is out of reach, current tasks only on request', () => {
-    const out = withFakeDocker(servicesStateScript({ names: ['web'] }, true));
-    expect(out).toContain('docker service inspect web');
-    expect(out).toContain('docker service ps web -q --no-trunc --filter desired-state=running');
   });
 });

@@ -1,3 +1,4 @@
+import { registryLoginScript, trustRegistryScript } from '../../cli/core/registry-scripts.js';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -142,17 +143,20 @@ describe('bootstrap scripts', () => {
     lock: scripts.replacePasswordScript('pirate', 'lock'),
     sshd: scripts.disablePasswordLoginScript("pi'rate"),
     hostname: scripts.setHostnameScript("it's-01"),
-    init: scripts.swarmInitScript('10.0.0.11'),
-    join: scripts.swarmJoinScript('10.0.0.12', '10.0.0.11', true),
-    leave: scripts.swarmLeaveScript(true),
-    workloads: scripts.REMOVE_WORKLOADS_SCRIPT,
+    trust: trustRegistryScript(['10.0.0.11', 'manager-01.local']),
+    login: registryLoginScript('piswarm', ['10.0.0.11', 'manager-01']),
   }))('%s is valid sh', (_, script) => {
     execFileSync('sh', ['-n'], { input: script });
   });
 
-  it('never puts a secret in a script: passwords and tokens come on stdin', () => {
-    expect(scripts.swarmJoinScript('10.0.0.12', '10.0.0.11', false)).toContain('read -r token');
+  it('never puts a secret in a script: passwords come on stdin', () => {
     expect(scripts.replacePasswordScript('pirate', 'random')).toContain('as_root chpasswd');
+    expect(registryLoginScript('piswarm', ['10.0.0.11'])).toContain('read -r password');
+  });
+
+  it('refuses a registry name that could become a path outside certs.d', () => {
+    expect(() => trustRegistryScript(['../../etc'])).toThrow('"../../etc" is not a host name or IPv4 address');
+    expect(() => registryLoginScript('piswarm', ['a b'])).toThrow('is not a host name');
   });
 
   it('installs a key once, after a last line without a newline, and keeps the file private', () => {

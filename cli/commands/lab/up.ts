@@ -4,6 +4,7 @@ import { printJson, printLines } from '../../io.js';
 import { labStatus } from '../../services/lab/lab-status.js';
 import { readCardBootConfig } from '../../services/lab/lab-cards.js';
 import { labUp } from '../../services/lab/lab-up.js';
+import { UsageError } from '../../errors.js';
 import { parseIntegerFlag } from '../parse.js';
 import { formatLabStatus } from './status.js';
 
@@ -14,6 +15,7 @@ export interface LabUpFlags {
   install: boolean;
   timeout: string;
   card?: string[];
+  cpu?: string;
 }
 
 export async function labUpAction(context: Context, flags: LabUpFlags): Promise<number> {
@@ -22,6 +24,7 @@ export async function labUpAction(context: Context, flags: LabUpFlags): Promise<
     ? bootConfigs.length
     : parseIntegerFlag('--nodes', flags.nodes, 1, MAX_LAB_NODES, 'A home lab has a handful of Pis; 3 (one manager, two workers) is a good start.');
   const readyTimeoutMs = parseIntegerFlag('--timeout', flags.timeout, 1, 3600) * 1000;
+  const cpu = flags.cpu === undefined ? undefined : parseCpuShare(flags.cpu);
   const started = Date.now();
   // The first Ctrl-C stops lab up cleanly; the listener is gone after it, so a second one kills.
   const interrupt = new AbortController();
@@ -35,6 +38,7 @@ export async function labUpAction(context: Context, flags: LabUpFlags): Promise<
       installPackages: flags.install,
       readyTimeoutMs,
       bootConfigs,
+      cpu,
       signal: interrupt.signal,
     });
   } finally {
@@ -45,4 +49,11 @@ export async function labUpAction(context: Context, flags: LabUpFlags): Promise<
   if (context.io.json) printJson(context.io, status);
   else printLines(context.io, formatLabStatus(status));
   return 0;
+}
+
+/** A share of one core, as `--cpu 0.25`: at least 1% (the kernel's quota needs 1 ms in 100), at most 4 cores. */
+function parseCpuShare(text: string): number {
+  const share = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text) || share < 0.01 || share > 4) throw new UsageError(`--cpu ${text} is not a share of a core between 0.01 and 4.`, 'Give a fraction like 0.25 (a Pi Zero) or 1 (one core of a Pi 4).');
+  return share;
 }

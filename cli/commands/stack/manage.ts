@@ -1,8 +1,7 @@
 import type { Context } from '../../context.js';
-import { parseJsonLines } from '../../core/json-lines.js';
-import { STACK_LS_SCRIPT, stackPsScript, stackRmScript } from '../../core/stack-scripts.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import { printJson, printLines } from '../../io.js';
+import { listStacks, removeStack, stackTasks } from '../../services/stack/manage-stacks.js';
 import type { NodeSession } from '../../services/swarm/node-session.js';
 import { formatTable } from '../../ui/table.js';
 import { withCluster } from '../cluster-access.js';
@@ -11,25 +10,25 @@ import { withCluster } from '../cluster-access.js';
 const onManager = <T>(context: Context, work: (manager: NodeSession) => Promise<T>) => withCluster(context, (cluster) => work(cluster.manager));
 
 export async function stackLsAction(context: Context): Promise<number> {
-  const stacks = parseJsonLines<Record<string, string>>((await onManager(context, (m) => m.run('list the stacks', STACK_LS_SCRIPT))).stdout);
-  if (context.io.json) printJson(context.io, stacks.map((s) => ({ name: s.Name, services: Number(s.Services) })));
-  else printLines(context.io, stacks.length ? formatTable(['NAME', 'SERVICES'], stacks.map((s) => [s.Name!, s.Services!])) : 'No stacks deployed.');
+  const stacks = await onManager(context, listStacks);
+  if (context.io.json) printJson(context.io, stacks);
+  else printLines(context.io, stacks.length ? formatTable(['NAME', 'SERVICES'], stacks.map((s) => [s.name, String(s.services)])) : 'No stacks deployed.');
   return ExitCode.ok;
 }
 
 export async function stackPsAction(context: Context, flags: { args: string[] }): Promise<number> {
   const name = requireName(flags.args);
-  const tasks = parseJsonLines<Record<string, string>>((await onManager(context, (m) => m.run(`list the tasks of ${name}`, stackPsScript(name)))).stdout);
-  if (context.io.json) printJson(context.io, tasks.map((t) => ({ name: t.Name, node: t.Node, desired: t.DesiredState, current: t.CurrentState, error: t.Error || undefined, image: t.Image })));
-  else printLines(context.io, tasks.length ? formatTable(['TASK', 'NODE', 'DESIRED', 'CURRENT', 'ERROR'], tasks.map((t) => [t.Name!, t.Node!, t.DesiredState!, t.CurrentState!, t.Error || '-'])) : `Stack ${name} has no tasks.`);
+  const tasks = await onManager(context, (m) => stackTasks(m, name));
+  if (context.io.json) printJson(context.io, tasks);
+  else printLines(context.io, tasks.length ? formatTable(['TASK', 'NODE', 'DESIRED', 'CURRENT', 'ERROR'], tasks.map((t) => [t.name, t.node, t.desired, t.current, t.error ?? '-'])) : `Stack ${name} has no tasks.`);
   return ExitCode.ok;
 }
 
 export async function stackRmAction(context: Context, flags: { args: string[] }): Promise<number> {
   const name = requireName(flags.args);
-  const out = await onManager(context, (m) => m.run(`remove stack ${name}`, stackRmScript(name)));
-  context.reporter.debug(out.stdout.trim());
-  if (/Nothing found in stack/i.test(out.stdout + out.stderr)) {
+  const removed = await onManager(context, (m) => removeStack(m, name));
+  for (const what of removed) context.reporter.debug(`removed ${what}`);
+  if (removed.length === 0) {
     context.reporter.warn(`No stack named ${name}; nothing was removed.`);
     return ExitCode.failed;
   }

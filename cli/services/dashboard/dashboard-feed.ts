@@ -1,8 +1,7 @@
-import { describeEvent, NODE_RESOURCES_SCRIPT, parseResources, placementGrid, type CpuSample, type DashboardEvent, type DashboardSnapshot, type NodeResources, type QueueView } from '../../core/dashboard.js';
+import { describeEvent, NODE_RESOURCE_FILES, parseResources, placementGrid, type CpuSample, type DashboardEvent, type DashboardSnapshot, type NodeResources, type QueueView } from '../../core/dashboard.js';
 import type { Inventory } from '../../core/inventory.js';
 import { nodeRows, tasksPerNode } from '../../core/node-table.js';
 import { serviceRows } from '../../core/service-table.js';
-import { eventsScript } from '../../core/stack-scripts.js';
 import type { Cluster } from '../swarm/cluster.js';
 import type { NodeSession } from '../swarm/node-session.js';
 import { readServices } from '../swarm/service-state.js';
@@ -166,27 +165,27 @@ export function startDashboardFeed(open: () => Promise<Cluster>, first: Cluster,
           // Swarm-wide events (nodes, services) come from every manager: take them from the one in use.
           const types = session === manager ? ['container', 'service', 'node'] : ['container'];
           const began = Date.now();
-          const result = await session
-            .stream(
-              eventsScript(STREAM_SECONDS, types),
-              (line) => {
-                try {
-                  const event = describeEvent(JSON.parse(line), (id) => nodeNames.get(id), session.node.hostname);
-                  if (event) publish({ events: [event, ...snapshot.events].slice(0, EVENT_LIMIT) });
-                } catch {
-                  // not an event line
-                }
+          const ran = await session
+            .events(
+              types,
+              STREAM_SECONDS,
+              (raw) => {
+                const event = describeEvent(raw, (id) => nodeNames.get(id), session.node.hostname);
+                if (event) publish({ events: [event, ...snapshot.events].slice(0, EVENT_LIMIT) });
                 afterEvent();
               },
               stop.signal,
             )
-            .catch(() => undefined);
+            .then(
+              () => true,
+              () => false,
+            );
           // A stream that ran its course restarts at once; one that ended early lost its node or
           // manager: look at the swarm, and wait a little before streaming again.
           if (!stop.signal.aborted && !stopped) {
             schedule();
             const lasted = Date.now() - began > STREAM_SECONDS * 500;
-            await new Promise((resolve) => setTimeout(resolve, result && result.code === 0 && lasted ? 0 : options.retryMs));
+            await new Promise((resolve) => setTimeout(resolve, ran && lasted ? 0 : options.retryMs));
           }
         }
       }),
@@ -199,8 +198,8 @@ export function startDashboardFeed(open: () => Promise<Cluster>, first: Cluster,
       cluster.nodes.map(async (session) => {
         const name = session.node.hostname;
         try {
-          const { stdout } = await session.run('read CPU, memory and temperature', NODE_RESOURCES_SCRIPT);
-          const parsed = parseResources(stdout, samples.get(name));
+          const files = await session.readFiles(NODE_RESOURCE_FILES);
+          const parsed = parseResources(files.filter((f) => f !== undefined).join('\n'), samples.get(name));
           if (parsed.sample) samples.set(name, parsed.sample);
           resources.set(name, parsed.resources);
         } catch {

@@ -1,6 +1,8 @@
 import { isProcessAlive, type CommandRunner } from '../../adapters/process.js';
 import { PiswarmError } from '../../errors.js';
+import { shq } from '../../core/shell-quote.js';
 import { readLabState } from './lab-state.js';
+import { nodeCgroupDirs } from './processes.js';
 import { assertRoot } from './prerequisites.js';
 
 /** Runs a command inside a node's namespaces (its console), with the terminal attached. */
@@ -14,5 +16,10 @@ export async function labExec(runner: CommandRunner, options: { name: string; no
       hint: `Nodes: ${Object.keys(state.nodes).join(', ')}. \`sudo piswarm lab up\` restarts stopped ones.`,
     });
   }
-  return runner.runAttached('nsenter', ['-t', String(node.anchorPid), '--net', '--mount', '--uts', '--', ...options.command]);
+  const enter = ['nsenter', '-t', String(node.anchorPid), '--net', '--mount', '--uts', '--', ...options.command];
+  // In a --cpu lab the console's commands are the node's too: held to its share, counted with it.
+  const cgroups = await nodeCgroupDirs(node.anchorPid);
+  if (cgroups.length === 0) return runner.runAttached(enter[0]!, enter.slice(1));
+  const join = cgroups.map((dir) => `echo $$ > ${shq(`${dir}/cgroup.procs`)}`).join('; ');
+  return runner.runAttached('sh', ['-c', `${join}; exec "$@"`, 'sh', ...enter]);
 }

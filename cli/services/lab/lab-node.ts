@@ -8,7 +8,7 @@ import { renderBootScript } from '../../core/lab-boot-script.js';
 import type { LabNodePlan, LabPlan } from '../../core/lab-plan.js';
 import { netnsExists } from './lab-network.js';
 import { nodeDir } from './lab-state.js';
-import { readPidFile, removeCgroupTree, terminate } from './processes.js';
+import { limitCpu, readPidFile, removeCgroupTree, terminate } from './processes.js';
 
 /** Containers of a node's dockerd live under this cgroup, so down can find every one of them. */
 export function cgroupParent(plan: LabPlan, node: LabNodePlan): string {
@@ -24,7 +24,7 @@ export function dockerSocket(plan: LabPlan, node: LabNodePlan): string {
  * across restarts like a real card), its network namespace on the bridge, then its init script.
  * Returns the pid of the node's anchor process.
  */
-export async function startNode(runner: CommandRunner, plan: LabPlan, node: LabNodePlan, boot: BootConfig): Promise<number> {
+export async function startNode(runner: CommandRunner, plan: LabPlan, node: LabNodePlan, boot: BootConfig, cpu?: number): Promise<number> {
   const dir = nodeDir(plan.name, node.hostname);
   await Promise.all(['run', 'docker', 'home'].map((d) => mkdir(join(dir, d), { recursive: true })));
   if (!(await exists(join(dir, 'etc')))) await runner.run('cp', ['-a', '/etc', join(dir, 'etc')]);
@@ -42,8 +42,10 @@ export async function startNode(runner: CommandRunner, plan: LabPlan, node: LabN
   await inNs('link', 'set', 'lo', 'up');
   await inNs('route', 'add', 'default', 'via', plan.gateway);
 
+  // With --cpu, the node (its init, so everything it starts) joins its containers' cgroup, held to that share.
+  const cpuCgroups = cpu ? await limitCpu(cgroupParent(plan, node).slice(1), cpu) : [];
   const script = join(dir, 'boot.sh');
-  await writeFile(script, renderBootScript(boot, { nodeDir: dir }, { insecureRegistry: plan.registry, cgroupParent: cgroupParent(plan, node) }), { mode: 0o700 });
+  await writeFile(script, renderBootScript(boot, { nodeDir: dir, cpuCgroups }, { insecureRegistry: plan.registry, cgroupParent: cgroupParent(plan, node) }), { mode: 0o700 });
   // nsenter rather than `ip netns exec`: the latter remounts /sys, hiding the cgroup mounts dockerd needs.
   return runner.spawnDetached(
     'nsenter',

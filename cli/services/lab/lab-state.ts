@@ -24,6 +24,8 @@ export interface LabState {
   registryPid?: number;
   /** Set when this lab mounted binfmt_misc itself, so down unmounts it again. */
   mountedBinfmt?: boolean;
+  /** Each node's share of one core, when the lab was made with --cpu. */
+  cpu?: number;
   /** login: how the node was booted to accept logins (absent in labs made before it was kept). */
   nodes: Record<string, { anchorPid: number; startedAt: string; login?: BootLogin }>;
 }

@@ -18,6 +18,8 @@ export interface LabUpOptions {
   subnet: string;
   installPackages: boolean;
   readyTimeoutMs: number;
+  /** Each node's share of one core (cgroup CPU quota on the node and its containers); unlimited when absent. */
+  cpu?: number;
   /** What each node applies on first boot; HypriotOS defaults when absent (see `lab up --card`). */
   bootConfigs?: BootConfig[];
   /** Aborted on Ctrl-C: lab up stops between steps and undoes a lab it was creating. */
@@ -36,7 +38,7 @@ export async function labUp(runner: CommandRunner, reporter: Reporter, options: 
   await ensurePackages(runner, reporter, options.installPackages);
   if (!previous) await assertSubnetFree(runner, plan);
 
-  const state: LabState = previous ? { ...previous, plan } : { plan, createdAt: new Date().toISOString(), nodes: {} };
+  const state: LabState = previous ? { ...previous, plan } : { plan, createdAt: new Date().toISOString(), nodes: {}, ...(options.cpu ? { cpu: options.cpu } : {}) };
   try {
     await writeLabState(state);
     await bringUp(runner, reporter, state, options);
@@ -100,7 +102,7 @@ async function bringUp(runner: CommandRunner, reporter: Reporter, state: LabStat
   for (const node of toStart) {
     signal?.throwIfAborted();
     const boot = options.bootConfigs?.[node.index - 1] ?? hypriotDefaults(node.hostname);
-    const anchorPid = await startNode(runner, plan, node, boot);
+    const anchorPid = await startNode(runner, plan, node, boot, state.cpu);
     state.nodes[node.hostname] = { anchorPid, startedAt: new Date().toISOString(), login: bootLogin(boot) };
     await writeLabState(state);
   }

@@ -1,4 +1,4 @@
-import { readdir, readFile, rmdir } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rmdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isProcessAlive } from '../../adapters/process.js';
 
@@ -56,6 +56,53 @@ export async function removeCgroupTree(name: string): Promise<void> {
     // Deepest first: a cgroup can only be removed once its children are.
     for (const dir of dirs.reverse()) await rmdir(dir).catch(() => undefined);
   }
+}
+
+const CFS_PERIOD_US = 100_000;
+
+/**
+ * Makes the cgroup `name` (a lab node's own: its containers go there too) hold its processes to
+ * `share` of one core, and returns the cgroup folders a process joins to be held and counted:
+ * cgroup v2's one folder (cpu.max), or v1's cpu (the quota) and cpuacct (the count) folders.
+ */
+export async function limitCpu(name: string, share: number): Promise<string[]> {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name)) throw new Error(`Refusing the cgroup name "${name}".`);
+  const quota = Math.round(share * CFS_PERIOD_US);
+  if (await exists(join(CGROUP_ROOT, 'cgroup.controllers'))) {
+    await writeFile(join(CGROUP_ROOT, 'cgroup.subtree_control'), '+cpu').catch(() => undefined);
+    const dir = join(CGROUP_ROOT, name);
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'cpu.max'), `${quota} ${CFS_PERIOD_US}`);
+    return [dir];
+  }
+  const cpu = join(CGROUP_ROOT, 'cpu', name);
+  const cpuacct = join(CGROUP_ROOT, 'cpuacct', name);
+  await Promise.all([mkdir(cpu, { recursive: true }), mkdir(cpuacct, { recursive: true })]);
+  await writeFile(join(cpu, 'cpu.cfs_period_us'), String(CFS_PERIOD_US));
+  await writeFile(join(cpu, 'cpu.cfs_quota_us'), String(quota));
+  return [cpu, cpuacct];
+}
+
+/**
+ * The cgroup folders of a lab node's own cgroups (those --cpu made) that `pid` is in: a process
+ * that joins them is held and counted as the node's.
+ */
+export async function nodeCgroupDirs(pid: number): Promise<string[]> {
+  const lines = (await readFile(`/proc/${pid}/cgroup`, 'utf8').catch(() => '')).split('\n');
+  return lines.flatMap((line) => {
+    const [, controllers, path] = line.split(':');
+    if (!path?.startsWith('/piswarm-') || path.includes('..')) return [];
+    if (controllers === '') return [join(CGROUP_ROOT, path)];
+    const hierarchy = (controllers ?? '').split(',').find((c) => c === 'cpu' || c === 'cpuacct');
+    return hierarchy ? [join(CGROUP_ROOT, hierarchy, path)] : [];
+  });
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 async function listDirs(dir: string): Promise<string[]> {

@@ -2,7 +2,7 @@ import type { ImageFacts } from '../../core/placement.js';
 import { nameFileObjects, objectNames, withExternalObjects, type ComposeStack } from '../../core/compose-file.js';
 import { pinImages } from '../../core/compose/pin-images.js';
 import { assessConvergence, type Convergence } from '../../core/convergence.js';
-import { createObjectScript, missingObjectsScript, stackDeployScript } from '../../core/stack-scripts.js';
+import { hasDeployDetach, stackDeployScript } from '../../core/stack-scripts.js';
 import { PiswarmError } from '../../errors.js';
 import type { NodeSession } from '../swarm/node-session.js';
 import { preflight } from './preflight.js';
@@ -56,7 +56,7 @@ export async function deployStack(manager: NodeSession, nodes: readonly NodeSess
   const text = pinImages(await createFileObjects(manager, stack, options.name, ports.readFile), checked.digests);
 
   const started = Date.now();
-  const deployed = await manager.run(`deploy stack ${options.name}`, stackDeployScript(options.name, options.prune), text);
+  const deployed = await manager.run(`deploy stack ${options.name}`, stackDeployScript(options.name, { prune: options.prune, detach: hasDeployDetach(manager.apiVersion) }), text);
   events.deployed(deployed.stdout.trim());
 
   const { state, done } = await watchSwarm(nodes, options.timeoutMs, async () => {
@@ -87,7 +87,15 @@ async function createFileObjects(manager: NodeSession, stack: ComposeStack, name
   if (stack.fileObjects.length === 0) return stack.text;
   // Every file is read before any object is created: a missing one changes nothing.
   const objects = await nameFileObjects(stack, name, readFile);
-  for (const object of objects) await manager.run(`create the ${object.kind} ${object.key}`, createObjectScript(object.kind, object.name, name), object.content);
+  for (const kind of ['secret', 'config'] as const) {
+    const wanted = objects.filter((o) => o.kind === kind);
+    if (wanted.length === 0) continue;
+    // Names carry a hash of the content: one that exists holds the same bytes.
+    const existing = await manager.engine(`check the ${kind}s`, (api) => api.existingObjects(kind, wanted.map((o) => o.name)));
+    for (const object of wanted.filter((o) => !existing.has(o.name))) {
+      await manager.engine(`create the ${kind} ${object.key}`, (api) => api.createObject(kind, object.name, object.content, { 'com.docker.stack.namespace': name }));
+    }
+  }
   return withExternalObjects(stack, objectNames(objects));
 }
 
@@ -97,8 +105,8 @@ async function checkExternalObjects(manager: NodeSession, stack: ComposeStack): 
   for (const kind of ['secret', 'config'] as const) {
     const names = stack.externalObjects.filter((o) => o.kind === kind).map((o) => o.name);
     if (names.length === 0) continue;
-    const { stdout } = await manager.run(`check the ${kind}s`, missingObjectsScript(kind, names));
-    missing.push(...stdout.split('\n').filter(Boolean).map((name) => `${kind} ${name}`));
+    const existing = await manager.engine(`check the ${kind}s`, (api) => api.existingObjects(kind, names));
+    missing.push(...names.filter((n) => !existing.has(n)).map((n) => `${kind} ${n}`));
   }
   if (missing.length > 0) {
     throw new PiswarmError(`The stack needs ${missing.join(', ')}, which the swarm does not have (external: true).`, {

@@ -1,6 +1,5 @@
 import { nameFileObjects, type ComposeStack } from '../../core/compose-file.js';
 import { composeFacts, planStack, type ServicePlan } from '../../core/stack-plan.js';
-import { missingObjectsScript } from '../../core/stack-scripts.js';
 import type { NodeSession } from '../swarm/node-session.js';
 import { readServices } from '../swarm/service-state.js';
 import { readSwarmNodes } from '../swarm/swarm-nodes.js';
@@ -34,8 +33,8 @@ export async function planDeploy(manager: NodeSession, stack: ComposeStack, name
   for (const kind of ['secret', 'config'] as const) {
     const names = [...made.filter((o) => o.kind === kind).map((o) => o.name), ...stack.externalObjects.filter((o) => o.kind === kind).map((o) => o.name)];
     if (names.length === 0) continue;
-    const { stdout } = await manager.run(`check the ${kind}s`, missingObjectsScript(kind, names));
-    for (const missing of stdout.split('\n').filter(Boolean)) absent.add(`${kind}:${missing}`);
+    const existing = await manager.engine(`check the ${kind}s`, (api) => api.existingObjects(kind, names));
+    for (const missing of names.filter((n) => !existing.has(n))) absent.add(`${kind}:${missing}`);
   }
   return {
     stack: name,

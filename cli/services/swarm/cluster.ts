@@ -38,7 +38,7 @@ export async function openCluster(inventory: Inventory, ports: ClusterPorts): Pr
   const nodes = inventory.nodes().filter((n) => n.ip);
   if (nodes.length === 0) throw new PiswarmError(`${inventory.file} lists no nodes with an address.`, { hint: 'Run `piswarm discover --save` and `piswarm bootstrap` first.' });
   const sessions = new Map<string, NodeSession>();
-  const failures = await openSessions(nodes, inventory, sessions, { ...ports, concurrency: 16, events: { step: () => undefined } });
+  const failures = await openSessions(nodes, inventory, sessions, { ...ports, concurrency: 16, engineFacts: true, events: { step: () => undefined } });
   const open = nodes.flatMap((n) => sessions.get(n.mac) ?? []);
   // Trust on first use, as `run` and `bootstrap` do: a key seen now is the one every later connection must show.
   const pinned = open.filter((s) => !inventory.expectedHostKey(s.node)).map((s) => {

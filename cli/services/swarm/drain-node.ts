@@ -2,7 +2,6 @@ import type { TaskState } from '../../core/convergence.js';
 import { assessDrain, planDrain, type DrainPlan, type DrainProgress } from '../../core/drain-plan.js';
 import type { ImagePlatform, SwarmNodeView } from '../../core/placement.js';
 import type { ServiceSpecView } from '../../core/swarm-objects.js';
-import { nodeCommandScript } from '../../core/swarm-scripts.js';
 import { PiswarmError } from '../../errors.js';
 import type { NodeSession } from './node-session.js';
 import { scaleServices } from './scale-services.js';
@@ -66,13 +65,13 @@ export async function drainNode(
   const started = Date.now();
   if (surge.length > 0) {
     events.step(`pause ${target.hostname}: no new task lands on it while ${surge.map((a) => a.service).join(', ')} scale up`);
-    await manager.run(`pause ${target.hostname}`, nodeCommandScript(['update', '--availability', 'pause', target.id]));
+    await manager.engine(`pause ${target.hostname}`, (api) => api.updateNode(target.id, { availability: 'pause' }));
     events.step(`scale ${surge.map((a) => `${a.service} to ${a.replicas + a.tasks}`).join(', ')}: so they keep running while ${target.hostname} drains`);
     await scaleServices(manager, nodes, surge.map((a) => ({ name: a.service, replicas: a.replicas + a.tasks })), { timeoutMs: options.timeoutMs, windowMs: 0, failLimit: 3 }, { progress: () => undefined });
   }
 
   events.step(`drain ${target.hostname}: ${describeMoves(plan)}`);
-  await manager.run(`drain ${target.hostname}`, nodeCommandScript(['update', '--availability', 'drain', target.id]));
+  await manager.engine(`drain ${target.hostname}`, (api) => api.updateNode(target.id, { availability: 'drain' }));
   const affected = [...new Set([...plan.moves.map((m) => m.service), ...plan.blocked.map((b) => b.service)])];
   const stranded = new Map(plan.blocked.map((b) => [b.service, b.tasks]));
   if (affected.length > 0) {
@@ -136,6 +135,6 @@ async function platformsWhereNeeded(
 /** Lets the scheduler use a drained or paused node again; false when it already was active. */
 export async function activateNode(manager: NodeSession, target: SwarmNodeView): Promise<boolean> {
   if (target.availability === 'active') return false;
-  await manager.run(`activate ${target.hostname}`, nodeCommandScript(['update', '--availability', 'active', target.id]));
+  await manager.engine(`activate ${target.hostname}`, (api) => api.updateNode(target.id, { availability: 'active' }));
   return true;
 }

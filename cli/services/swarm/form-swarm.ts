@@ -1,14 +1,13 @@
-import { joinTokenScript, nodeCommandScript, nodeInspectScript, swarmInitScript, swarmJoinScript } from '../../core/swarm-scripts.js';
 import { planNode, type SwarmRole, type SwarmTarget } from '../../core/swarm-plan.js';
 import { PiswarmError } from '../../errors.js';
 import type { NodeSession } from './node-session.js';
 
 /** Inits the swarm on the leader; returns its ID. */
 export async function initSwarm(leader: NodeSession, advertiseAddr: string): Promise<string> {
-  await leader.run('init the swarm', swarmInitScript(advertiseAddr));
-  const facts = await leader.readFacts();
-  if (facts.swarm.state !== 'manager') throw new PiswarmError(`${leader.node.hostname}: the swarm init did not make it a manager (state ${facts.swarm.state}).`);
-  return facts.swarm.clusterId;
+  await leader.engine('init the swarm', (api) => api.swarmInit({ advertiseAddr }));
+  const swarm = await leader.refreshSwarm();
+  if (swarm.state !== 'manager') throw new PiswarmError(`${leader.node.hostname}: the swarm init did not make it a manager (state ${swarm.state}).`);
+  return swarm.clusterId;
 }
 
 /** Join tokens, asked of the leader once each and kept in memory only. */
@@ -20,7 +19,7 @@ export class JoinTokens {
   get(role: SwarmRole): Promise<string> {
     let token = this.tokens.get(role);
     if (!token) {
-      token = this.leader.run(`read the ${role} join token`, joinTokenScript(role)).then((r) => r.stdout.trim());
+      token = this.leader.engine(`read the ${role} join token`, (api) => api.joinToken(role));
       this.tokens.set(role, token);
     }
     return token;
@@ -48,20 +47,24 @@ export async function placeNode(
       return undefined;
     case 'promote':
     case 'demote':
-      await context.leader.run(`${plan.action} ${session.node.hostname}`, nodeCommandScript([plan.action, (swarm as { nodeId: string }).nodeId]));
-      await session.readFacts();
+      await context.leader.engine(`${plan.action} ${session.node.hostname}`, (api) => api.updateNode((swarm as { nodeId: string }).nodeId, { role }));
+      await session.refreshSwarm();
       return `${plan.action}d to ${role}`;
     case 'join':
     case 'rejoin': {
       const token = await context.tokens.get(role);
       try {
-        await session.run('join the swarm', swarmJoinScript(session.node.ip!, context.leader.node.ip!, plan.action === 'rejoin'), `${token}\n`);
+        // The token goes in the request body only: on no command line, in no file, in no log.
+        await session.engine('join the swarm', async (api) => {
+          if (plan.action === 'rejoin') await api.swarmLeave(true);
+          await api.swarmJoin({ token, managerAddr: context.leader.node.ip!, advertiseAddr: session.node.ip! });
+        });
       } catch (error) {
         // A slow join goes on in the background: wait for it rather than join twice.
         if (!/Timeout was reached/i.test((error as Error).message)) throw error;
         await waitUntilJoined(session, JOIN_WAIT_MS);
       }
-      await session.readFacts();
+      await session.refreshSwarm();
       return `${plan.action === 'rejoin' ? 'left its old swarm, joined' : 'joined'} as ${role}`;
     }
     case 'init':
@@ -75,7 +78,7 @@ const JOIN_WAIT_MS = 60_000;
 async function waitUntilJoined(session: NodeSession, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const { swarm } = await session.readFacts();
+    const swarm = await session.refreshSwarm();
     if (swarm.state === 'worker' || swarm.state === 'manager') return;
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
@@ -87,10 +90,9 @@ async function waitUntilJoined(session: NodeSession, timeoutMs: number): Promise
 /** Adds the inventory's labels a node lacks (or has with another value), through the leader. */
 export async function applyLabels(leader: NodeSession, nodeId: string, labels: Record<string, string> | undefined): Promise<boolean> {
   if (!labels || Object.keys(labels).length === 0) return false;
-  const { stdout } = await leader.run('read node labels', nodeInspectScript(nodeId, '{{json .Spec.Labels}}'));
-  const current = (JSON.parse(stdout.trim() || '{}') ?? {}) as Record<string, string>;
+  const current = await leader.engine('read node labels', (api) => api.nodeLabels(nodeId));
   const missing = Object.entries(labels).filter(([key, value]) => current[key] !== value);
   if (missing.length === 0) return false;
-  await leader.run('label the node', nodeCommandScript(['update', ...missing.flatMap(([key, value]) => ['--label-add', `${key}=${value}`]), nodeId]));
+  await leader.engine('label the node', (api) => api.updateNode(nodeId, { addLabels: Object.fromEntries(missing) }));
   return true;
 }

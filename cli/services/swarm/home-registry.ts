@@ -1,4 +1,3 @@
-import { nodeCommandScript } from '../../core/swarm-scripts.js';
 import { registryLoginScript, trustRegistryScript } from '../../core/registry-scripts.js';
 import { PiswarmError } from '../../errors.js';
 import type { Cluster } from './cluster.js';
@@ -25,7 +24,7 @@ export async function prepareRegistryNodes(cluster: Cluster, setup: RegistryNode
     throw new PiswarmError(`${setup.node} did not answer as a swarm node, so the registry cannot be pinned to it.`, { hint: 'Check it with `piswarm node ls`, or choose another node with --node.' });
   }
   const changes: string[] = [];
-  await cluster.manager.run(`label ${setup.node}`, nodeCommandScript(['update', '--label-add', `${REGISTRY_LABEL}=true`, target.swarmNodeId]));
+  await cluster.manager.engine(`label ${setup.node}`, (api) => api.updateNode(target.swarmNodeId!, { addLabels: { [REGISTRY_LABEL]: 'true' } }));
   changes.push(`${setup.node} labelled ${REGISTRY_LABEL}=true`);
   for (const session of cluster.nodes) {
     if (await session.change('trust the home CA for the registry', trustRegistryScript(setup.names), setup.caCertificate)) changes.push(`${session.node.hostname} trusts the home CA`);

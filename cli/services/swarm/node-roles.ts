@@ -1,7 +1,6 @@
 import type { SwarmNodeView } from '../../core/placement.js';
 import { checkDemotion, checkPromotion } from '../../core/quorum.js';
 import { managerViews } from '../../core/removal-plan.js';
-import { nodeCommandScript } from '../../core/swarm-scripts.js';
 import { PiswarmError } from '../../errors.js';
 import type { NodeOpEvents } from './drain-node.js';
 import type { NodeSession } from './node-session.js';
@@ -18,7 +17,7 @@ export async function promoteNode(manager: NodeSession, target: SwarmNodeView, e
   if (verdict.refusal) throw new PiswarmError(verdict.refusal, { hint: verdict.hint });
   if (verdict.warning) events.warn(verdict.warning);
   events.step(`promote ${target.hostname} to manager${why ? `: ${why}` : ` (${managers.length + 1} managers)`}`);
-  await manager.run(`promote ${target.hostname}`, nodeCommandScript(['promote', target.id]));
+  await manager.engine(`promote ${target.hostname}`, (api) => api.updateNode(target.id, { role: 'manager' }));
   await waitForNode(manager, target, (n) => n.role === 'manager' && n.reachable === true, 'a reachable manager');
   return true;
 }
@@ -37,7 +36,7 @@ export async function demoteNode(manager: NodeSession, target: SwarmNodeView, ev
   }
   if (verdict.warning) events.warn(verdict.warning);
   events.step(`demote ${target.hostname} to worker${why ? `: ${why}` : ` (${managers.length - 1} managers left)`}`);
-  await manager.run(`demote ${target.hostname}`, nodeCommandScript(['demote', target.id]));
+  await manager.engine(`demote ${target.hostname}`, (api) => api.updateNode(target.id, { role: 'worker' }));
   await waitForNode(manager, target, (n) => n.role === 'worker', 'a worker');
   return true;
 }

@@ -1,4 +1,6 @@
+import { openEngineApi } from '../../adapters/engine-api.js';
 import type { AuthMethod, ExecResult, SshConnection, SshConnector, SshTarget } from '../../adapters/ssh.js';
+import { WATCHED_ACTIONS, type EngineJson, type SwarmApi } from '../../core/swarm-api.js';
 import type { Inventory, InventoryNode } from '../../core/inventory.js';
 import { mapSettled } from '../../core/parallel.js';
 import { NODE_FACTS_SCRIPT, parseNodeFacts, type NodeFacts } from '../../core/node-facts.js';
@@ -15,11 +17,13 @@ export function scrubSecrets(text: string): string {
 /** One node's open SSH connection for the whole bootstrap, and what it said about itself. */
 export class NodeSession {
   facts!: NodeFacts;
+  private api?: Promise<SwarmApi>;
 
   constructor(
     private current: InventoryNode,
     private readonly connection: SshConnection,
     private readonly timeoutMs: number,
+    private readonly openApi: (connection: SshConnection) => Promise<SwarmApi> = openEngineApi,
   ) {}
 
   get node(): InventoryNode {
@@ -45,6 +49,24 @@ export class NodeSession {
     return this.connection.authMethod;
   }
 
+  /** The API version agreed with the engine, once its facts were read through it. */
+  apiVersion?: string;
+
+  /** Only what the engine says (hostname, architecture, version, swarm membership): one API call, no program started. */
+  async readEngineFacts(): Promise<NodeFacts> {
+    const info = await this.engine('read the engine facts', (api) => api.info());
+    this.apiVersion = info.apiVersion;
+    this.facts = { hostname: info.hostname, arch: info.arch, docker: info.serverVersion, swarm: info.swarm };
+    return this.facts;
+  }
+
+  /** The swarm membership afresh from the engine (after a join or an init), the other facts kept. */
+  async refreshSwarm(): Promise<NodeFacts['swarm']> {
+    const info = await this.engine('read the swarm state', (api) => api.info());
+    this.facts = { ...this.facts, swarm: info.swarm };
+    return info.swarm;
+  }
+
   async readFacts(): Promise<NodeFacts> {
     this.facts = parseNodeFacts((await this.run('read the node facts', NODE_FACTS_SCRIPT)).stdout);
     return this.facts;
@@ -61,21 +83,31 @@ export class NodeSession {
   }
 
   /**
-   * Runs a long script, handing over its output line by line (the last line too, once the script
-   * ends), until it ends or `signal` aborts. Returns how it ended.
+   * A request to the node's engine (opened on first use over this session's SSH connection); a
+   * refusal becomes an error naming the step and the engine's own words, tokens scrubbed.
    */
-  async stream(script: string, onLine: (line: string) => void, signal: AbortSignal): Promise<ExecResult> {
-    let rest = '';
-    const result = await this.connection.exec(script, {
-      signal,
-      onStdout: (chunk) => {
-        const lines = (rest + chunk).split('\n');
-        rest = lines.pop()!;
-        for (const line of lines) if (line.trim()) onLine(line);
-      },
-    });
-    if (rest.trim()) onLine(rest);
-    return result;
+  async engine<T>(step: string, request: (api: SwarmApi) => Promise<T>): Promise<T> {
+    this.api ??= this.openApi(this.connection);
+    try {
+      return await request(await this.api);
+    } catch (error) {
+      // The engine's message only (never the error itself as a cause: it could carry a token on).
+      const said = scrubSecrets((error as Error).message.trim());
+      throw new PiswarmError(`${this.node.hostname}: can't ${step}: ${said}`, { hint: hintFor(said) });
+    }
+  }
+
+  /**
+   * The engine's events of these types (WATCHED_ACTIONS only) for at most `seconds`, handed over
+   * one by one until `signal` aborts; resolves when the stream ended, rejects when it could not start.
+   */
+  events(types: readonly string[], seconds: number, onEvent: (event: EngineJson) => void, signal: AbortSignal): Promise<void> {
+    return this.engine('follow the engine events', (api) => api.events({ types, actions: WATCHED_ACTIONS, seconds }, onEvent, signal));
+  }
+
+  /** Files of the node read over SFTP, in order (undefined for one that does not exist): no program started. */
+  async readFiles(paths: readonly string[]): Promise<Array<string | undefined>> {
+    return Promise.all(paths.map((path) => this.connection.readFile(path)));
   }
 
   /** Runs a script that ends by saying "changed" or "unchanged"; true when it changed something. */
@@ -85,6 +117,7 @@ export class NodeSession {
   }
 
   close(): void {
+    void this.api?.then((api) => api.close(), () => undefined);
     this.connection.close();
   }
 }
@@ -123,6 +156,8 @@ export async function openSessions(
     concurrency: number;
     timeoutMs: number;
     acceptChangedHostKey?: boolean;
+    /** Only the engine's facts (cluster commands): none of the operating system's, no program started on the node. */
+    engineFacts?: boolean;
     events: { step(node: string, step: string): void };
   },
 ): Promise<Array<{ node: InventoryNode; error: Error }>> {
@@ -130,7 +165,7 @@ export async function openSessions(
     options.events.step(node.hostname, 'connecting');
     const session = new NodeSession(node, await options.connector.connect({ ...targetOf(node, inventory, options.acceptChangedHostKey), ...options.credentials }), options.timeoutMs);
     try {
-      await session.readFacts();
+      await (options.engineFacts ? session.readEngineFacts() : session.readFacts());
     } catch (error) {
       session.close();
       throw error;

@@ -1,7 +1,6 @@
 import { findSwarmNode } from '../../core/node-table.js';
 import type { ImagePlatform, SwarmNodeView } from '../../core/placement.js';
 import { describeStep, type RemovalPlan, type RemovalStep } from '../../core/removal-plan.js';
-import { nodeCommandScript, swarmLeaveScript } from '../../core/swarm-scripts.js';
 import { drainNode, type NodeOpEvents } from './drain-node.js';
 import { demoteNode, promoteNode, waitForNode } from './node-roles.js';
 import type { NodeSession } from './node-session.js';
@@ -44,12 +43,12 @@ export async function removeNode(
         break;
       case 'leave':
         events.step(describeStep(step));
-        await access.own!.run('leave the swarm', swarmLeaveScript(target.state !== 'ready'));
+        await access.own!.engine('leave the swarm', (api) => api.swarmLeave(target.state !== 'ready'));
         await waitForNode(manager, target, (n) => n.state === 'down', 'down in the swarm');
         break;
       case 'remove':
         events.step(describeStep(step));
-        await manager.run(`remove ${step.node} from the swarm`, nodeCommandScript(['rm', ...(step.force ? ['--force'] : []), target.id]));
+        await manager.engine(`remove ${step.node} from the swarm`, (api) => api.removeNode(target.id, step.force === true));
         break;
     }
     events.done(step);

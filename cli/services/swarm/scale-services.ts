@@ -1,5 +1,4 @@
 import { assessConvergence, type Convergence, type ServiceState } from '../../core/convergence.js';
-import { serviceScaleScript } from '../../core/service-scripts.js';
 import { resolveService, scaleProblem, type ScaleTarget } from '../../core/service-scale.js';
 import { PiswarmError } from '../../errors.js';
 import type { NodeSession } from './node-session.js';
@@ -32,7 +31,9 @@ export async function scaleServices(manager: NodeSession, nodes: readonly NodeSe
   if (problems.length > 0) throw new PiswarmError(problems.join('\n'), { hint: 'Nothing was changed. Scale within the limit, or add nodes (piswarm node ls).' });
 
   const started = Date.now();
-  await manager.run('scale the services', serviceScaleScript(chosen.map((c) => ({ name: c.service.name, replicas: c.replicas }))));
+  await manager.engine('scale the services', async (api) => {
+    for (const c of chosen) await api.scaleService(c.service.id, c.replicas);
+  });
   const nodeName = (id: string | undefined) => swarmNodes.find((n) => n.id === id)?.hostname;
   const down = new Set(swarmNodes.filter((n) => n.state !== 'ready').map((n) => n.id));
   const names = chosen.map((c) => c.service.id);

@@ -1,13 +1,11 @@
-import { parseJsonLines } from '../../core/json-lines.js';
 import type { SwarmNodeView } from '../../core/placement.js';
-import { NODE_INSPECT_SCRIPT } from '../../core/swarm-scripts.js';
 import type { NodeSession } from './node-session.js';
 
 /** The swarm's nodes as a manager sees them: what bootstrap, teardown, stacks and node ls work from. */
 export async function readSwarmNodes(manager: NodeSession): Promise<SwarmNodeView[]> {
-  const { stdout } = await manager.run('list the swarm nodes', NODE_INSPECT_SCRIPT);
+  const nodes = await manager.engine('list the swarm nodes', (api) => api.nodes());
   // Sorted by hostname: the API lists nodes in no particular order, and messages name them in turn.
-  return parseJsonLines(stdout).map((n): SwarmNodeView => ({
+  return nodes.map((n): SwarmNodeView => ({
     id: n.ID,
     hostname: n.Description?.Hostname ?? n.ID,
     role: n.Spec?.Role,

@@ -1,5 +1,5 @@
 import type { SshConnector } from '../../adapters/ssh.js';
-import { nodeCommandScript, REMOVE_WORKLOADS_SCRIPT, swarmLeaveScript } from '../../core/swarm-scripts.js';
+import { listStacks, removeStack } from '../stack/manage-stacks.js';
 import type { Inventory, InventoryNode } from '../../core/inventory.js';
 import { mapSettled } from '../../core/parallel.js';
 import { PiswarmError } from '../../errors.js';
@@ -67,7 +67,7 @@ export async function teardownSwarm(
     }
     const swarmId = (leader.facts.swarm as { clusterId: string }).clusterId;
     ports.events.step(leader.node.hostname, 'removing stacks and services');
-    const removed = (await leader.run('remove the stacks and services', REMOVE_WORKLOADS_SCRIPT)).stdout.split('\n').filter(Boolean);
+    const removed = await removeWorkloads(leader);
     const members = new Set((await readSwarmNodes(leader)).map((n) => n.id));
     const isMember = (s: NodeSession) => (s.facts.swarm.state === 'manager' && s.facts.swarm.clusterId === swarmId) || (s.facts.swarm.state === 'worker' && members.has(s.facts.swarm.nodeId));
     for (const s of reachable.filter((s) => !isMember(s))) settle(s.node, s.facts.swarm.state === 'none' ? 'not in a swarm' : 'in another swarm, left alone');
@@ -76,20 +76,20 @@ export async function teardownSwarm(
     const others = reachable.filter((s) => s !== leader && isMember(s));
     for (const s of others.filter((s) => s.facts.swarm.state === 'manager')) {
       ports.events.step(s.node.hostname, 'demoting');
-      await leader.run(`demote ${s.node.hostname}`, nodeCommandScript(['demote', (s.facts.swarm as { nodeId: string }).nodeId])).catch((error: Error) => fail(s.node, error));
+      await leader.engine(`demote ${s.node.hostname}`, (api) => api.updateNode((s.facts.swarm as { nodeId: string }).nodeId, { role: 'worker' })).catch((error: Error) => fail(s.node, error));
     }
     const left = await mapSettled(
       others.filter((s) => outcomes.get(s.node.mac)!.ok),
       options.concurrency,
       async (s) => {
         ports.events.step(s.node.hostname, 'leaving the swarm');
-        await s.run('leave the swarm', swarmLeaveScript(false));
+        await s.engine('leave the swarm', (api) => api.swarmLeave(false));
         settle(s.node, 'left');
       },
     );
     left.forEach((s) => !s.ok && fail(s.item.node, s.error));
     ports.events.step(leader.node.hostname, 'leaving the swarm (last)');
-    await leader.run('leave the swarm', swarmLeaveScript(true));
+    await leader.engine('leave the swarm', (api) => api.swarmLeave(true));
     settle(leader.node, 'left (last)');
     // With the leader gone the swarm is gone, even if an unreachable node still thinks otherwise.
     inventory.forgetSwarm();
@@ -97,4 +97,17 @@ export async function teardownSwarm(
   } finally {
     for (const session of sessions.values()) session.close();
   }
+}
+
+/** Every stack (with its networks, secrets and configs), then every service left; what went, as "stack NAME" / "service NAME". */
+async function removeWorkloads(leader: NodeSession): Promise<string[]> {
+  const removed: string[] = [];
+  for (const { name } of await listStacks(leader)) {
+    await removeStack(leader, name);
+    removed.push(`stack ${name}`);
+  }
+  for (const service of await leader.engine('list the services', (api) => api.services())) {
+    if (await leader.engine(`remove the service ${service.Spec.Name}`, (api) => api.remove('service', service.ID))) removed.push(`service ${service.Spec.Name}`);
+  }
+  return removed;
 }

@@ -1,4 +1,3 @@
-import { eventsScript } from '../../core/stack-scripts.js';
 import type { NodeSession } from './node-session.js';
 
 /** Between a burst of events and the look at the swarm they trigger. */
@@ -35,7 +34,7 @@ export async function watchSwarm<S>(nodes: readonly NodeSession[], timeoutMs: nu
     wake();
   };
   // Event streams end by themselves a little after the deadline, should a channel outlive us.
-  const streams = nodes.map((node) => node.stream(eventsScript(timeoutMs / 1000 + 30), poke, stop.signal).catch(() => undefined));
+  const streams = nodes.map((node) => node.events(['container', 'service'], timeoutMs / 1000 + 30, poke, stop.signal).catch(() => undefined));
   const heartbeat = setInterval(poke, HEARTBEAT_MS);
   try {
     let step: WatchStep<S> | undefined;

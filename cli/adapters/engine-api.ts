@@ -1,0 +1,314 @@
+import Docker from 'dockerode';
+import { Agent, type ClientRequestArgs } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { EngineError, membershipOf, type EngineInfo, type EngineJson, type NodeChange, type ObjectKind, type SwarmApi, type SwarmObjectKind } from '../core/swarm-api.js';
+import type { SwarmRole } from '../core/swarm-plan.js';
+import type { SshConnection } from './ssh.js';
+
+/** The newest Engine API piswarm speaks; an older engine (HypriotOS 1.12's 19.03: 1.40) is met at its own. */
+const MAX_API = '1.43';
+const SOCKET = '/var/run/docker.sock';
+/** For a login user outside group docker: the docker CLI as a stream to the engine, through passwordless sudo. */
+const SUDO_DIAL = 'sudo -n docker system dial-stdio';
+
+/**
+ * HTTP over streams the node's SSH connection opens: its Docker socket forwarded (as the login
+ * user), or when that user may not use the socket, `sudo -n docker system dial-stdio`. The
+ * connection's host key was checked when it was made; no other connection is opened.
+ */
+class SshStreamAgent extends Agent {
+  private useSudo = false;
+
+  constructor(private readonly connection: SshConnection) {
+    super({ keepAlive: true, maxSockets: 4 });
+  }
+
+  override createConnection(_options: ClientRequestArgs, callback?: (error: Error | null, socket: Duplex) => void): Socket | undefined {
+    this.open().then(
+      (stream) => callback?.(null, asSocket(stream)),
+      (error: Error) => callback?.(error, undefined as unknown as Duplex),
+    );
+    return undefined;
+  }
+
+  private async open(): Promise<Duplex> {
+    if (!this.useSudo) {
+      try {
+        return await this.connection.openSocket(SOCKET);
+      } catch {
+        this.useSudo = true;
+      }
+    }
+    return this.connection.openCommandStream(SUDO_DIAL);
+  }
+}
+
+/** http's client calls socket methods an SSH channel does not have; they mean nothing for it. */
+function asSocket(stream: Duplex): Duplex {
+  const socket = stream as Duplex & Record<string, unknown>;
+  for (const method of ['setTimeout', 'setNoDelay', 'setKeepAlive', 'ref', 'unref']) {
+    if (typeof socket[method] !== 'function') socket[method] = () => socket;
+  }
+  return socket;
+}
+
+/** The node's engine over its SSH connection, at the API version both sides speak. */
+export async function openEngineApi(connection: SshConnection): Promise<SwarmApi> {
+  const agent = new SshStreamAgent(connection);
+  const docker = new Docker({ protocol: 'http', host: 'docker', port: 80, agent } as Docker.DockerOptions);
+  const { ApiVersion } = await call(() => docker.version());
+  const apiVersion = olderOf(ApiVersion, MAX_API);
+  (docker as unknown as { modem: { version: string } }).modem.version = `v${apiVersion}`;
+  return new EngineSwarmApi(docker, agent, apiVersion);
+}
+
+class EngineSwarmApi implements SwarmApi {
+  constructor(
+    private readonly docker: Docker,
+    private readonly agent: Agent,
+    private readonly apiVersion: string,
+  ) {}
+
+  async info(): Promise<EngineInfo> {
+    const info = (await call(() => this.docker.info())) as EngineJson;
+    return { hostname: info.Name, arch: info.Architecture, serverVersion: info.ServerVersion, apiVersion: this.apiVersion, swarm: membershipOf(info.Swarm) };
+  }
+
+  async swarmInit({ advertiseAddr }: { advertiseAddr: string }): Promise<string> {
+    return String(await call(() => this.docker.swarmInit({ ListenAddr: '0.0.0.0:2377', AdvertiseAddr: advertiseAddr })));
+  }
+
+  async swarmJoin({ token, managerAddr, advertiseAddr }: { token: string; managerAddr: string; advertiseAddr: string }): Promise<void> {
+    await call(() => this.docker.swarmJoin({ ListenAddr: '0.0.0.0:2377', AdvertiseAddr: advertiseAddr, RemoteAddrs: [`${managerAddr}:2377`], JoinToken: token }));
+  }
+
+  async swarmLeave(force: boolean): Promise<boolean> {
+    try {
+      await call(() => this.docker.swarmLeave({ force }));
+      return true;
+    } catch (error) {
+      if (error instanceof EngineError && /not part of a swarm/i.test(error.message)) return false;
+      throw error;
+    }
+  }
+
+  async joinToken(role: SwarmRole): Promise<string> {
+    const swarm = (await call(() => this.docker.swarmInspect())) as { JoinTokens: { Worker: string; Manager: string } };
+    return role === 'manager' ? swarm.JoinTokens.Manager : swarm.JoinTokens.Worker;
+  }
+
+  async nodeLabels(nodeId: string): Promise<Record<string, string>> {
+    const node = (await call(() => this.docker.getNode(nodeId).inspect())) as { Spec?: { Labels?: Record<string, string> } };
+    return node.Spec?.Labels ?? {};
+  }
+
+  async updateNode(nodeId: string, change: NodeChange): Promise<void> {
+    await updateVersioned(
+      () => this.docker.getNode(nodeId).inspect(),
+      (node: { Version: { Index: number }; Spec: EngineJson }) => {
+        const spec = { ...node.Spec, ...(change.role ? { Role: change.role } : {}), ...(change.availability ? { Availability: change.availability } : {}), Labels: { ...node.Spec.Labels, ...change.addLabels } };
+        return this.docker.getNode(nodeId).update({ version: node.Version.Index, ...spec });
+      },
+    );
+  }
+
+  async removeNode(nodeId: string, force: boolean): Promise<void> {
+    await call(() => this.docker.getNode(nodeId).remove({ force }));
+  }
+
+  async scaleService(serviceId: string, replicas: number): Promise<void> {
+    await updateVersioned(
+      () => this.docker.getService(serviceId).inspect(),
+      (service: { Version: { Index: number }; Spec: EngineJson }) => {
+        const spec = { ...service.Spec, Mode: { Replicated: { Replicas: replicas } } };
+        return this.docker.getService(serviceId).update({ version: service.Version.Index, ...spec });
+      },
+    );
+  }
+
+  async existingObjects(kind: ObjectKind, names: readonly string[]): Promise<Set<string>> {
+    const filters = { name: [...names] };
+    const list = (await call<unknown>(() => (kind === 'secret' ? this.docker.listSecrets({ filters }) : this.docker.listConfigs({ filters })))) as Array<{ Spec?: { Name?: string } }>;
+    // The engine's name filter matches prefixes too: keep exact names only.
+    return new Set(list.map((o) => o.Spec?.Name ?? '').filter((name) => names.includes(name)));
+  }
+
+  async createObject(kind: ObjectKind, name: string, content: string, labels: Record<string, string>): Promise<void> {
+    const spec = { Name: name, Labels: labels, Data: Buffer.from(content, 'utf8').toString('base64') };
+    await call<unknown>(() => (kind === 'secret' ? this.docker.createSecret(spec) : this.docker.createConfig(spec)));
+  }
+
+  async labelled(kind: SwarmObjectKind, label: string): Promise<Array<{ id: string; name: string }>> {
+    const opts = { filters: { label: [label] } };
+    const list = (await call<unknown>(() => {
+      if (kind === 'service') return this.docker.listServices(opts);
+      if (kind === 'network') return this.docker.listNetworks(opts);
+      return kind === 'secret' ? this.docker.listSecrets(opts) : this.docker.listConfigs(opts);
+    })) as EngineJson[];
+    return list.map((o) => ({ id: String(o.ID ?? o.Id), name: String(o.Spec?.Name ?? o.Name) }));
+  }
+
+  async remove(kind: SwarmObjectKind, id: string): Promise<boolean> {
+    try {
+      await call<unknown>(() => {
+        if (kind === 'service') return this.docker.getService(id).remove();
+        if (kind === 'network') return this.docker.getNetwork(id).remove();
+        return kind === 'secret' ? this.docker.getSecret(id).remove() : this.docker.getConfig(id).remove();
+      });
+      return true;
+    } catch (error) {
+      if (error instanceof EngineError && error.status === 404) return false;
+      throw error;
+    }
+  }
+
+  async nodes(): Promise<EngineJson[]> {
+    return (await call(() => this.docker.listNodes())) as EngineJson[];
+  }
+
+  async services(): Promise<EngineJson[]> {
+    return (await call(() => this.docker.listServices())) as EngineJson[];
+  }
+
+  async tasks(options: { currentOnly?: boolean } = {}): Promise<EngineJson[]> {
+    return (await call(() => this.docker.listTasks(options.currentOnly ? { filters: { 'desired-state': ['running'] } } : {}))) as EngineJson[];
+  }
+
+  async events(filter: { types: readonly string[]; actions: readonly string[]; seconds: number }, onEvent: (event: EngineJson) => void, signal: AbortSignal): Promise<void> {
+    const until = Math.ceil(Date.now() / 1000 + filter.seconds);
+    const stream = await unlessAborted(call(() => this.docker.getEvents({ until, filters: { type: [...filter.types], event: [...filter.actions] } } as Docker.GetEventsOptions)) as Promise<Stream>, signal);
+    if (!stream) return;
+    let rest = '';
+    await new Promise<void>((resolve) => {
+      // Ending the response closes its SSH channel; the next request opens another.
+      const stop = () => stream.destroy();
+      signal.addEventListener('abort', stop, { once: true });
+      const end = () => {
+        signal.removeEventListener('abort', stop);
+        resolve();
+      };
+      stream.on('data', (chunk: Buffer) => {
+        const lines = (rest + chunk.toString('utf8')).split('\n');
+        rest = lines.pop()!;
+        for (const line of lines) if (line.trim()) onEvent(JSON.parse(line) as EngineJson);
+      });
+      stream.on('end', end);
+      stream.on('close', end);
+      stream.on('error', end);
+      if (signal.aborted) stop();
+    });
+  }
+
+  async serviceLogs(serviceId: string, options: { follow: boolean; since?: string; tail?: number }, onLine: (line: string) => void, signal: AbortSignal): Promise<void> {
+    const query = { follow: options.follow, stdout: true, stderr: true, timestamps: true, details: true, ...(options.since ? { since: options.since } : {}), ...(options.tail !== undefined ? { tail: options.tail } : {}) };
+    const body = await unlessAborted(call<unknown>(() => this.docker.getService(serviceId).logs(query as unknown as Docker.ContainerLogsOptions & { follow: false })) as Promise<Buffer | Stream>, signal);
+    if (!body) return;
+    const frames = new FrameSplitter(onLine);
+    if (Buffer.isBuffer(body)) return frames.push(body, true);
+    await new Promise<void>((resolve) => {
+      const stop = () => body.destroy();
+      signal.addEventListener('abort', stop, { once: true });
+      const end = () => {
+        signal.removeEventListener('abort', stop);
+        frames.push(Buffer.alloc(0), true);
+        resolve();
+      };
+      body.on('data', (chunk: Buffer) => frames.push(chunk, false));
+      body.on('end', end);
+      body.on('close', end);
+      body.on('error', end);
+      if (signal.aborted) stop();
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}
+
+type Stream = NodeJS.ReadableStream & { destroy(): void };
+
+/**
+ * A streaming request an abort may cut short before the engine answered: the engine sends its
+ * headers with the first event or log line, so a quiet swarm keeps the request open. A stream
+ * that comes after the abort is closed at once. Undefined when aborted.
+ */
+async function unlessAborted<T>(request: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
+  if (signal.aborted) {
+    request.then((late) => (late as Partial<Stream>).destroy?.(), () => undefined);
+    return undefined;
+  }
+  const aborted = new Promise<undefined>((resolve) => signal.addEventListener('abort', () => resolve(undefined), { once: true }));
+  const first = await Promise.race([request, aborted]);
+  if (first === undefined) request.then((late) => (late as Partial<Stream>).destroy?.(), () => undefined);
+  return first;
+}
+
+/**
+ * Docker's multiplexed log stream (no TTY): frames of an 8-byte header (stream, 0, 0, 0, length)
+ * and a payload, stdout and stderr interleaved; payloads split into lines.
+ */
+class FrameSplitter {
+  private pending = Buffer.alloc(0);
+  private text = '';
+
+  constructor(private readonly onLine: (line: string) => void) {}
+
+  push(chunk: Buffer, last: boolean): void {
+    this.pending = Buffer.concat([this.pending, chunk]);
+    while (this.pending.length >= 8) {
+      const size = this.pending.readUInt32BE(4);
+      if (this.pending.length < 8 + size) break;
+      this.text += this.pending.subarray(8, 8 + size).toString('utf8');
+      this.pending = this.pending.subarray(8 + size);
+    }
+    const lines = this.text.split('\n');
+    this.text = lines.pop()!;
+    for (const line of lines) this.onLine(line);
+    if (last && this.text) {
+      this.onLine(this.text);
+      this.text = '';
+    }
+  }
+}
+
+/** How often a write is tried again when Raft was busy: a role change updates nodes and may move the leader for a moment. */
+const VERSION_RETRIES = 10;
+/** Refusals that say "not now", not "no": a newer version, or a leader election in progress. */
+const TRANSIENT = /out of sequence|lost leader|no elected cluster leader|does not have a leader|leadership/i;
+
+/**
+ * Reads an object and writes it back changed, naming the version read: the engine refuses a
+ * write over a newer version (another writer got there first) or while Raft elects a leader;
+ * either is tried again, read afresh.
+ */
+async function updateVersioned<T>(read: () => Promise<unknown>, write: (current: T) => Promise<unknown>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const current = (await call(read)) as T;
+    try {
+      await call(() => write(current));
+      return;
+    } catch (error) {
+      if (attempt >= VERSION_RETRIES || !(error instanceof EngineError && TRANSIENT.test(error.message))) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+    }
+  }
+}
+
+/** Runs a dockerode call; the engine's refusal becomes an EngineError with its own message. */
+async function call<T>(request: () => Promise<T>): Promise<T> {
+  try {
+    return await request();
+  } catch (error) {
+    const e = error as { statusCode?: number; json?: { message?: string } | null; reason?: string; message: string };
+    if (e.statusCode) throw new EngineError(e.statusCode, e.json?.message ?? e.reason ?? e.message);
+    throw error;
+  }
+}
+
+function olderOf(a: string, b: string): string {
+  const [am, an] = a.split('.').map(Number);
+  const [bm, bn] = b.split('.').map(Number);
+  return am! < bm! || (am === bm && an! <= bn!) ? a : b;
+}
