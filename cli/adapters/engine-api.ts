@@ -8,6 +8,8 @@ import type { SshConnection } from './ssh.js';
 
 /** The newest Engine API piswarm speaks; an older engine (HypriotOS 1.12's 19.03: 1.40) is met at its own. */
 const MAX_API = '1.43';
+/** An engine that has not answered a request in this long is stuck: a swarm join on a slow Pi takes seconds. */
+const REQUEST_TIMEOUT_MS = 120_000;
 const SOCKET = '/var/run/docker.sock';
 /** For a login user outside group docker: the docker CLI as a stream to the engine, through passwordless sudo. */
 const SUDO_DIAL = 'sudo -n docker system dial-stdio';
@@ -21,7 +23,9 @@ class SshStreamAgent extends Agent {
   private useSudo = false;
 
   constructor(private readonly connection: SshConnection) {
-    super({ keepAlive: true, maxSockets: 4 });
+    // No cap on sockets: each is a channel of the one SSH connection, and a capped pool would
+    // queue a request behind a stream whose channel the node has not closed yet.
+    super({ keepAlive: true });
   }
 
   override createConnection(_options: ClientRequestArgs, callback?: (error: Error | null, socket: Duplex) => void): Socket | undefined {
@@ -54,13 +58,13 @@ function asSocket(stream: Duplex): Duplex {
 }
 
 /** The node's engine over its SSH connection, at the API version both sides speak. */
-export async function openEngineApi(connection: SshConnection): Promise<SwarmApi> {
+export async function openEngineApi(connection: SshConnection, timeoutMs = REQUEST_TIMEOUT_MS): Promise<SwarmApi> {
   const agent = new SshStreamAgent(connection);
   const docker = new Docker({ protocol: 'http', host: 'docker', port: 80, agent } as Docker.DockerOptions);
-  const { ApiVersion } = await call(() => docker.version());
+  const { ApiVersion } = await call((abortSignal) => withOptions<Docker.DockerVersion>(docker, 'version', { abortSignal }), AbortSignal.timeout(timeoutMs), timeoutMs);
   const apiVersion = olderOf(ApiVersion, MAX_API);
   (docker as unknown as { modem: { version: string } }).modem.version = `v${apiVersion}`;
-  return new EngineSwarmApi(docker, agent, apiVersion);
+  return new EngineSwarmApi(docker, agent, apiVersion, timeoutMs);
 }
 
 class EngineSwarmApi implements SwarmApi {
@@ -68,24 +72,28 @@ class EngineSwarmApi implements SwarmApi {
     private readonly docker: Docker,
     private readonly agent: Agent,
     private readonly apiVersion: string,
+    private readonly timeoutMs: number,
   ) {}
 
+  /** One request, given up when the engine has not answered in time. */
+  private readonly request = <T>(send: (abortSignal: AbortSignal) => Promise<T>): Promise<T> => call(send, AbortSignal.timeout(this.timeoutMs), this.timeoutMs);
+
   async info(): Promise<EngineInfo> {
-    const info = (await call(() => this.docker.info())) as EngineJson;
+    const info = (await this.request((abortSignal) => withOptions<EngineJson>(this.docker, 'info', { abortSignal }))) as EngineJson;
     return { hostname: info.Name, arch: info.Architecture, serverVersion: info.ServerVersion, apiVersion: this.apiVersion, swarm: membershipOf(info.Swarm) };
   }
 
   async swarmInit({ advertiseAddr }: { advertiseAddr: string }): Promise<string> {
-    return String(await call(() => this.docker.swarmInit({ ListenAddr: '0.0.0.0:2377', AdvertiseAddr: advertiseAddr })));
+    return String(await this.request((abortSignal) => this.docker.swarmInit({ ListenAddr: '0.0.0.0:2377', AdvertiseAddr: advertiseAddr, abortSignal })));
   }
 
   async swarmJoin({ token, managerAddr, advertiseAddr }: { token: string; managerAddr: string; advertiseAddr: string }): Promise<void> {
-    await call(() => this.docker.swarmJoin({ ListenAddr: '0.0.0.0:2377', AdvertiseAddr: advertiseAddr, RemoteAddrs: [`${managerAddr}:2377`], JoinToken: token }));
+    await this.request((abortSignal) => this.docker.swarmJoin({ ListenAddr: '0.0.0.0:2377', AdvertiseAddr: advertiseAddr, RemoteAddrs: [`${managerAddr}:2377`], JoinToken: token, abortSignal }));
   }
 
   async swarmLeave(force: boolean): Promise<boolean> {
     try {
-      await call(() => this.docker.swarmLeave({ force }));
+      await this.request((abortSignal) => this.docker.swarmLeave({ force, abortSignal }));
       return true;
     } catch (error) {
       if (error instanceof EngineError && /not part of a swarm/i.test(error.message)) return false;
@@ -94,54 +102,56 @@ class EngineSwarmApi implements SwarmApi {
   }
 
   async joinToken(role: SwarmRole): Promise<string> {
-    const swarm = (await call(() => this.docker.swarmInspect())) as { JoinTokens: { Worker: string; Manager: string } };
+    const swarm = (await this.request((abortSignal) => withOptions<unknown>(this.docker, 'swarmInspect', { abortSignal }))) as { JoinTokens: { Worker: string; Manager: string } };
     return role === 'manager' ? swarm.JoinTokens.Manager : swarm.JoinTokens.Worker;
   }
 
   async nodeLabels(nodeId: string): Promise<Record<string, string>> {
-    const node = (await call(() => this.docker.getNode(nodeId).inspect())) as { Spec?: { Labels?: Record<string, string> } };
+    const node = (await this.request((abortSignal) => this.docker.getNode(nodeId).inspect({ abortSignal }))) as { Spec?: { Labels?: Record<string, string> } };
     return node.Spec?.Labels ?? {};
   }
 
   async updateNode(nodeId: string, change: NodeChange): Promise<void> {
     await updateVersioned(
-      () => this.docker.getNode(nodeId).inspect(),
-      (node: { Version: { Index: number }; Spec: EngineJson }) => {
+      this.request,
+      (abortSignal) => this.docker.getNode(nodeId).inspect({ abortSignal }),
+      (node: { Version: { Index: number }; Spec: EngineJson }, abortSignal) => {
         const spec = { ...node.Spec, ...(change.role ? { Role: change.role } : {}), ...(change.availability ? { Availability: change.availability } : {}), Labels: { ...node.Spec.Labels, ...change.addLabels } };
-        return this.docker.getNode(nodeId).update({ version: node.Version.Index, ...spec });
+        return this.docker.getNode(nodeId).update({ version: node.Version.Index, ...spec, abortSignal });
       },
     );
   }
 
   async removeNode(nodeId: string, force: boolean): Promise<void> {
-    await call(() => this.docker.getNode(nodeId).remove({ force }));
+    await this.request((abortSignal) => this.docker.getNode(nodeId).remove({ force, abortSignal }));
   }
 
   async scaleService(serviceId: string, replicas: number): Promise<void> {
     await updateVersioned(
-      () => this.docker.getService(serviceId).inspect(),
-      (service: { Version: { Index: number }; Spec: EngineJson }) => {
+      this.request,
+      (abortSignal) => this.docker.getService(serviceId).inspect({ abortSignal }),
+      (service: { Version: { Index: number }; Spec: EngineJson }, abortSignal) => {
         const spec = { ...service.Spec, Mode: { Replicated: { Replicas: replicas } } };
-        return this.docker.getService(serviceId).update({ version: service.Version.Index, ...spec });
+        return this.docker.getService(serviceId).update({ version: service.Version.Index, ...spec, abortSignal });
       },
     );
   }
 
   async existingObjects(kind: ObjectKind, names: readonly string[]): Promise<Set<string>> {
-    const filters = { name: [...names] };
-    const list = (await call<unknown>(() => (kind === 'secret' ? this.docker.listSecrets({ filters }) : this.docker.listConfigs({ filters })))) as Array<{ Spec?: { Name?: string } }>;
+    const opts = { filters: { name: [...names] } };
+    const list = (await this.request<unknown>((abortSignal) => (kind === 'secret' ? this.docker.listSecrets({ ...opts, abortSignal }) : this.docker.listConfigs({ ...opts, abortSignal })))) as Array<{ Spec?: { Name?: string } }>;
     // The engine's name filter matches prefixes too: keep exact names only.
     return new Set(list.map((o) => o.Spec?.Name ?? '').filter((name) => names.includes(name)));
   }
 
   async createObject(kind: ObjectKind, name: string, content: string, labels: Record<string, string>): Promise<void> {
     const spec = { Name: name, Labels: labels, Data: Buffer.from(content, 'utf8').toString('base64') };
-    await call<unknown>(() => (kind === 'secret' ? this.docker.createSecret(spec) : this.docker.createConfig(spec)));
+    await this.request<unknown>((abortSignal) => (kind === 'secret' ? this.docker.createSecret({ ...spec, abortSignal }) : this.docker.createConfig({ ...spec, abortSignal })));
   }
 
   async labelled(kind: SwarmObjectKind, label: string): Promise<Array<{ id: string; name: string }>> {
-    const opts = { filters: { label: [label] } };
-    const list = (await call<unknown>(() => {
+    const list = (await this.request<unknown>((abortSignal) => {
+      const opts = { filters: { label: [label] }, abortSignal };
       if (kind === 'service') return this.docker.listServices(opts);
       if (kind === 'network') return this.docker.listNetworks(opts);
       return kind === 'secret' ? this.docker.listSecrets(opts) : this.docker.listConfigs(opts);
@@ -151,10 +161,11 @@ class EngineSwarmApi implements SwarmApi {
 
   async remove(kind: SwarmObjectKind, id: string): Promise<boolean> {
     try {
-      await call<unknown>(() => {
-        if (kind === 'service') return this.docker.getService(id).remove();
-        if (kind === 'network') return this.docker.getNetwork(id).remove();
-        return kind === 'secret' ? this.docker.getSecret(id).remove() : this.docker.getConfig(id).remove();
+      await this.request<unknown>((abortSignal) => {
+        const opts = { abortSignal };
+        if (kind === 'service') return this.docker.getService(id).remove(opts);
+        if (kind === 'network') return this.docker.getNetwork(id).remove(opts);
+        return kind === 'secret' ? this.docker.getSecret(id).remove(opts) : this.docker.getConfig(id).remove(opts);
       });
       return true;
     } catch (error) {
@@ -164,62 +175,37 @@ class EngineSwarmApi implements SwarmApi {
   }
 
   async nodes(): Promise<EngineJson[]> {
-    return (await call(() => this.docker.listNodes())) as EngineJson[];
+    return (await this.request((abortSignal) => this.docker.listNodes({ abortSignal }))) as EngineJson[];
   }
 
   async services(): Promise<EngineJson[]> {
-    return (await call(() => this.docker.listServices())) as EngineJson[];
+    return (await this.request((abortSignal) => this.docker.listServices({ abortSignal }))) as EngineJson[];
   }
 
   async tasks(options: { currentOnly?: boolean } = {}): Promise<EngineJson[]> {
-    return (await call(() => this.docker.listTasks(options.currentOnly ? { filters: { 'desired-state': ['running'] } } : {}))) as EngineJson[];
+    return (await this.request((abortSignal) => this.docker.listTasks({ ...(options.currentOnly ? { filters: { 'desired-state': ['running'] } } : {}), abortSignal }))) as EngineJson[];
   }
 
   async events(filter: { types: readonly string[]; actions: readonly string[]; seconds: number }, onEvent: (event: EngineJson) => void, signal: AbortSignal): Promise<void> {
     const until = Math.ceil(Date.now() / 1000 + filter.seconds);
-    const stream = await unlessAborted(call(() => this.docker.getEvents({ until, filters: { type: [...filter.types], event: [...filter.actions] } } as Docker.GetEventsOptions)) as Promise<Stream>, signal);
+    const query = { until, filters: { type: [...filter.types], event: [...filter.actions] } };
+    const stream = await openStream((abortSignal) => this.docker.getEvents({ ...query, abortSignal } as Docker.GetEventsOptions) as Promise<Stream>, signal);
     if (!stream) return;
     let rest = '';
-    await new Promise<void>((resolve) => {
-      // Ending the response closes its SSH channel; the next request opens another.
-      const stop = () => stream.destroy();
-      signal.addEventListener('abort', stop, { once: true });
-      const end = () => {
-        signal.removeEventListener('abort', stop);
-        resolve();
-      };
-      stream.on('data', (chunk: Buffer) => {
-        const lines = (rest + chunk.toString('utf8')).split('\n');
-        rest = lines.pop()!;
-        for (const line of lines) if (line.trim()) onEvent(JSON.parse(line) as EngineJson);
-      });
-      stream.on('end', end);
-      stream.on('close', end);
-      stream.on('error', end);
-      if (signal.aborted) stop();
+    await follow(stream, signal, (chunk) => {
+      const lines = (rest + chunk.toString('utf8')).split('\n');
+      rest = lines.pop()!;
+      for (const line of lines) if (line.trim()) onEvent(JSON.parse(line) as EngineJson);
     });
   }
 
   async serviceLogs(serviceId: string, options: { follow: boolean; since?: string; tail?: number }, onLine: (line: string) => void, signal: AbortSignal): Promise<void> {
     const query = { follow: options.follow, stdout: true, stderr: true, timestamps: true, details: true, ...(options.since ? { since: options.since } : {}), ...(options.tail !== undefined ? { tail: options.tail } : {}) };
-    const body = await unlessAborted(call<unknown>(() => this.docker.getService(serviceId).logs(query as unknown as Docker.ContainerLogsOptions & { follow: false })) as Promise<Buffer | Stream>, signal);
+    const body = await openStream((abortSignal) => this.docker.getService(serviceId).logs({ ...query, abortSignal } as unknown as Docker.ContainerLogsOptions & { follow: false }) as Promise<Buffer | Stream>, signal);
     if (!body) return;
     const frames = new FrameSplitter(onLine);
-    if (Buffer.isBuffer(body)) return frames.push(body, true);
-    await new Promise<void>((resolve) => {
-      const stop = () => body.destroy();
-      signal.addEventListener('abort', stop, { once: true });
-      const end = () => {
-        signal.removeEventListener('abort', stop);
-        frames.push(Buffer.alloc(0), true);
-        resolve();
-      };
-      body.on('data', (chunk: Buffer) => frames.push(chunk, false));
-      body.on('end', end);
-      body.on('close', end);
-      body.on('error', end);
-      if (signal.aborted) stop();
-    });
+    if (!Buffer.isBuffer(body)) await follow(body, signal, (chunk) => frames.push(chunk, false));
+    frames.push(Buffer.isBuffer(body) ? body : Buffer.alloc(0), true);
   }
 
   close(): void {
@@ -230,19 +216,41 @@ class EngineSwarmApi implements SwarmApi {
 type Stream = NodeJS.ReadableStream & { destroy(): void };
 
 /**
- * A streaming request an abort may cut short before the engine answered: the engine sends its
- * headers with the first event or log line, so a quiet swarm keeps the request open. A stream
- * that comes after the abort is closed at once. Undefined when aborted.
+ * A streaming request (events, followed logs), cut short when `signal` aborts: the engine sends
+ * its headers with the first event or log line, so on a quiet swarm the request stays open until
+ * then. No time limit: it lasts as long as the caller follows. Undefined when aborted.
  */
-async function unlessAborted<T>(request: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
-  if (signal.aborted) {
-    request.then((late) => (late as Partial<Stream>).destroy?.(), () => undefined);
-    return undefined;
+async function openStream<T>(request: (abortSignal: AbortSignal) => Promise<T>, signal: AbortSignal): Promise<T | undefined> {
+  try {
+    return await call(request, signal);
+  } catch (error) {
+    if (signal.aborted) return undefined;
+    throw error;
   }
-  const aborted = new Promise<undefined>((resolve) => signal.addEventListener('abort', () => resolve(undefined), { once: true }));
-  const first = await Promise.race([request, aborted]);
-  if (first === undefined) request.then((late) => (late as Partial<Stream>).destroy?.(), () => undefined);
-  return first;
+}
+
+/**
+ * Hands a response's chunks over until it ends or `signal` aborts. An abort closes the SSH
+ * channel and returns at once: the node confirms the close in its own time, and nothing here
+ * may wait on that (a node that never does would hold the command open).
+ */
+function follow(stream: Stream, signal: AbortSignal, onData: (chunk: Buffer) => void): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const stop = () => {
+      stream.destroy();
+      resolve();
+    };
+    if (signal.aborted) return stop();
+    signal.addEventListener('abort', stop, { once: true });
+    const end = () => {
+      signal.removeEventListener('abort', stop);
+      resolve();
+    };
+    stream.on('data', onData);
+    stream.on('end', end);
+    stream.on('close', end);
+    stream.on('error', end);
+  });
 }
 
 /**
@@ -283,11 +291,15 @@ const TRANSIENT = /out of sequence|lost leader|no elected cluster leader|does no
  * write over a newer version (another writer got there first) or while Raft elects a leader;
  * either is tried again, read afresh.
  */
-async function updateVersioned<T>(read: () => Promise<unknown>, write: (current: T) => Promise<unknown>): Promise<void> {
+async function updateVersioned<T>(
+  request: <R>(send: (abortSignal: AbortSignal) => Promise<R>) => Promise<R>,
+  read: (abortSignal: AbortSignal) => Promise<unknown>,
+  write: (current: T, abortSignal: AbortSignal) => Promise<unknown>,
+): Promise<void> {
   for (let attempt = 1; ; attempt++) {
-    const current = (await call(read)) as T;
+    const current = (await request(read)) as T;
     try {
-      await call(() => write(current));
+      await request((abortSignal) => write(current, abortSignal));
       return;
     } catch (error) {
       if (attempt >= VERSION_RETRIES || !(error instanceof EngineError && TRANSIENT.test(error.message))) throw error;
@@ -296,15 +308,24 @@ async function updateVersioned<T>(read: () => Promise<unknown>, write: (current:
   }
 }
 
-/** Runs a dockerode call; the engine's refusal becomes an EngineError with its own message. */
-async function call<T>(request: () => Promise<T>): Promise<T> {
+/**
+ * Runs a dockerode call, cut off when `signal` aborts; the engine's refusal becomes an
+ * EngineError with its own message, and so does its silence past `timeoutMs` (a timeout signal).
+ */
+async function call<T>(request: (abortSignal: AbortSignal) => Promise<T>, signal: AbortSignal, timeoutMs?: number): Promise<T> {
   try {
-    return await request();
+    return await request(signal);
   } catch (error) {
     const e = error as { statusCode?: number; json?: { message?: string } | null; reason?: string; message: string };
     if (e.statusCode) throw new EngineError(e.statusCode, e.json?.message ?? e.reason ?? e.message);
+    if ((signal.reason as Error | undefined)?.name === 'TimeoutError') throw new EngineError(504, `the engine did not answer within ${(timeoutMs ?? 0) / 1000} s`);
     throw error;
   }
+}
+
+/** dockerode takes options (the abort signal) on these calls too; its typings do not say so. */
+function withOptions<R>(target: object, method: 'version' | 'info' | 'swarmInspect', options: object): Promise<R> {
+  return (target as Record<string, (options: object) => Promise<R>>)[method]!(options);
 }
 
 function olderOf(a: string, b: string): string {

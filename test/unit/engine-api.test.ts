@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openEngineApi } from '../../cli/adapters/engine-api.js';
 import type { SshConnection } from '../../cli/adapters/ssh.js';
 import { EngineError } from '../../cli/core/swarm-api.js';
+import { until } from '../helpers/wait.js';
 
 /**
  * The dockerode adapter against an engine-shaped HTTP server on a unix socket, reached the way a
@@ -190,6 +191,34 @@ describe('the Engine API over a node connection', () => {
     stop.abort();
     await following;
     expect(Date.now() - stopped).toBeLessThan(500);
+    api.close();
+  });
+
+  it('stops following at once when the node never confirms the closed channel', async () => {
+    const { socket } = await engine('1.41', (req, res) => {
+      if (!req.url?.includes('/events')) return;
+      res.write(`${JSON.stringify({ Type: 'container', Action: 'start' })}\n`);
+      return 'hold';
+    });
+    const { conn } = connection(socket);
+    // As an ssh2 channel: destroy() asks the node to close and 'close' waits for its answer; here none comes.
+    conn.openSocket = async () => Object.assign(connect(socket), { destroy() { return this; } });
+    const api = await openEngineApi(conn);
+    const stop = new AbortController();
+    const seen: string[] = [];
+    const following = api.events({ types: ['container'], actions: ['start'], seconds: 60 }, (event) => void seen.push(String(event.Action)), stop.signal);
+    await until(() => seen.length > 0, 2000, 'the first event');
+    const stopped = Date.now();
+    stop.abort();
+    await following;
+    expect(Date.now() - stopped).toBeLessThan(500);
+    api.close();
+  });
+
+  it('gives up on a request the engine does not answer, saying so', async () => {
+    const { socket } = await engine('1.41', (req) => (req.url?.includes('/nodes') ? 'hold' : undefined));
+    const api = await openEngineApi(connection(socket).conn, 300);
+    await expect(api.nodes()).rejects.toThrow(new EngineError(504, 'the engine did not answer within 0.3 s'));
     api.close();
   });
 });
