@@ -67,6 +67,18 @@ export async function openEngineApi(connection: SshConnection, timeoutMs = REQUE
   return new EngineSwarmApi(docker, agent, apiVersion, timeoutMs);
 }
 
+/** The engine's facts over the connection, the API closed after; undefined when there is no engine to ask (Docker missing or not running, or not ours to use). */
+export async function readEngineInfo(connection: SshConnection, timeoutMs = REQUEST_TIMEOUT_MS): Promise<EngineInfo | undefined> {
+  const api = await openEngineApi(connection, timeoutMs).catch(() => undefined);
+  try {
+    return await api?.info();
+  } catch {
+    return undefined;
+  } finally {
+    api?.close();
+  }
+}
+
 class EngineSwarmApi implements SwarmApi {
   constructor(
     private readonly docker: Docker,

@@ -1,7 +1,7 @@
 import { normaliseMac } from './mac-address.js';
-import { REMOTE_HELPERS } from './remote-shell.js';
+import type { EngineInfo } from './swarm-api.js';
 
-/** What `discover --login` learns about a Pi from one SSH command. */
+/** What piswarm learns about a Pi when it logs in: the operating system's facts from one command, the engine's from one API call. */
 export interface NodeFacts {
   hostname: string;
   /** /proc/device-tree/model, e.g. "Raspberry Pi 4 Model B Rev 1.4"; absent off a Pi. */
@@ -23,12 +23,14 @@ export type SwarmMembership =
   | { state: 'manager'; clusterId: string; nodeId: string }
   | { state: 'worker'; nodeId: string; managers: string[] };
 
+/** The facts of the operating system, read by NODE_FACTS_SCRIPT. */
+export type OsFacts = Omit<NodeFacts, 'docker' | 'swarm'>;
+
 /**
- * One line per fact, `key=value`, so a missing tool (no Docker, no device tree) only blanks its own
- * line. Go templates guard against the fields a worker or a non-swarm node does not have.
+ * One line per fact, `key=value`, so a missing tool (no device tree, no ip) only blanks its own
+ * line. Docker is not asked here: its facts come from the engine itself.
  */
 export const NODE_FACTS_SCRIPT = [
-  REMOTE_HELPERS,
   `printf 'hostname=%s\\n' "$(hostname)"`,
   `printf 'model=%s\\n' "$(tr -d '\\000' < /proc/device-tree/model 2>/dev/null)"`,
   `printf 'arch=%s\\n' "$(uname -m)"`,
@@ -40,18 +42,15 @@ export const NODE_FACTS_SCRIPT = [
   `case "$addr" in *" dynamic "*) echo dhcp=yes ;; *) echo dhcp=no ;; esac`,
   // From ip, not /sys/class/net: sysfs shows the namespace that mounted it, ip the one we are in.
   `printf 'mac=%s\\n' "$(ip -o link show "$ifc" 2>/dev/null | sed -n 's|.*link/ether \\([0-9a-f:]*\\).*|\\1|p')"`,
-  // One docker call for all engine facts: "version|state|control|node|cluster|managers".
-  `printf 'engine=%s\\n' "$(dk info --format '{{.ServerVersion}}|{{.Swarm.LocalNodeState}}|{{.Swarm.ControlAvailable}}|{{.Swarm.NodeID}}|{{if .Swarm.Cluster}}{{.Swarm.Cluster.ID}}{{end}}|{{range .Swarm.RemoteManagers}}{{.Addr}} {{end}}' 2>/dev/null)"`,
 ].join('\n');
 
-export function parseNodeFacts(output: string): NodeFacts {
+export function parseNodeFacts(output: string): OsFacts {
   const facts = new Map<string, string>();
   for (const line of output.split('\n')) {
     const at = line.indexOf('=');
     if (at > 0) facts.set(line.slice(0, at), line.slice(at + 1).trim());
   }
   const value = (key: string) => facts.get(key) || undefined;
-  const engine = (value('engine') ?? '').split('|');
   return {
     hostname: value('hostname') ?? '',
     model: value('model'),
@@ -59,18 +58,12 @@ export function parseNodeFacts(output: string): NodeFacts {
     os: value('os'),
     mac: normaliseMac(value('mac') ?? ''),
     dhcp: value('dhcp') === undefined ? undefined : value('dhcp') === 'yes',
-    docker: engine[0] || undefined,
-    swarm: parseSwarm(engine.slice(1)),
   };
 }
 
-function parseSwarm([state, control, nodeId, clusterId, managers]: string[]): SwarmMembership {
-  if (state === 'active') {
-    if (control === 'true') return { state: 'manager', clusterId: clusterId ?? '', nodeId: nodeId ?? '' };
-    return { state: 'worker', nodeId: nodeId ?? '', managers: (managers ?? '').split(' ').filter(Boolean) };
-  }
-  if (state === 'pending' || state === 'error' || state === 'locked') return { state };
-  return { state: 'none' };
+/** The operating system's facts with the engine's; no engine (Docker missing or not running) is no Docker and no swarm. */
+export function withEngine(os: OsFacts, engine: EngineInfo | undefined): NodeFacts {
+  return { ...os, docker: engine?.serverVersion, swarm: engine?.swarm ?? { state: 'none' } };
 }
 
 /** "manager (4f2kq0c5b1xz)" with the cluster ID, "worker (10.0.0.11:2377)" with its managers, or the state. */

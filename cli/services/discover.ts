@@ -6,7 +6,8 @@ import { sameHostKey } from '../core/host-key.js';
 import type { Inventory } from '../core/inventory.js';
 import { formatIpv4, hostAddresses, parseIpv4 } from '../core/ipv4.js';
 import { raspberryPiVendor } from '../core/mac-address.js';
-import { NODE_FACTS_SCRIPT, parseNodeFacts, type NodeFacts } from '../core/node-facts.js';
+import { readEngineInfo } from '../adapters/engine-api.js';
+import { NODE_FACTS_SCRIPT, parseNodeFacts, withEngine, type NodeFacts } from '../core/node-facts.js';
 import { mapSettled } from '../core/parallel.js';
 import { parseSshBanner, type SshBanner } from '../core/ssh-banner.js';
 import type { SweepPlan } from '../core/sweep-plan.js';
@@ -102,7 +103,7 @@ export async function identifyPis(connector: SshConnector, inventory: Inventory,
       pinnedHostKey: node ? inventory.expectedHostKey(node) : undefined,
     };
   });
-  const settled = await runOnNodes(connector, targets, (connection) => connection.exec(NODE_FACTS_SCRIPT, { timeoutMs: options.timeoutMs }), {
+  const settled = await runOnNodes(connector, targets, (connection) => Promise.all([connection.exec(NODE_FACTS_SCRIPT, { timeoutMs: options.timeoutMs }), readEngineInfo(connection, options.timeoutMs)]), {
     concurrency: options.concurrency,
   });
   settled.forEach((outcome, i) => {
@@ -112,10 +113,10 @@ export async function identifyPis(connector: SshConnector, inventory: Inventory,
       host.loginError = hint ? `${outcome.error.message} ${hint}` : outcome.error.message;
       return;
     }
-    const { value, hostKey } = outcome.value;
+    const { value: [os, engine], hostKey } = outcome.value;
     host.hostKey = hostKey;
-    if (value.code !== 0) host.loginError = `the identification command failed (exit ${value.code}): ${value.stderr.trim()}`;
-    else host.facts = parseNodeFacts(value.stdout);
+    if (os.code !== 0) host.loginError = `the identification command failed (exit ${os.code}): ${os.stderr.trim()}`;
+    else host.facts = withEngine(parseNodeFacts(os.stdout), engine);
   });
 }
 

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -7,7 +7,8 @@ import { mergeDiscovered } from '../../cli/core/discovery-merge.js';
 import { Inventory } from '../../cli/core/inventory.js';
 import { contains, formatCidr, hostAddresses, parseCidr, parseIpv4 } from '../../cli/core/ipv4.js';
 import { normaliseMac, raspberryPiVendor } from '../../cli/core/mac-address.js';
-import { describeSwarm, NODE_FACTS_SCRIPT, parseNodeFacts } from '../../cli/core/node-facts.js';
+import { describeSwarm, NODE_FACTS_SCRIPT, parseNodeFacts, withEngine } from '../../cli/core/node-facts.js';
+import { membershipOf } from '../../cli/core/swarm-api.js';
 import { RASPBERRY_PI_OUIS } from '../../cli/core/raspberry-pi-ouis.js';
 import { parseSshBanner } from '../../cli/core/ssh-banner.js';
 import { planSweep } from '../../cli/core/sweep-plan.js';
@@ -110,10 +111,9 @@ describe('what discover sweeps', () => {
 });
 
 describe('node facts from --login', () => {
-  it('reads a manager, a worker and a Pi without Docker', () => {
-    const manager = parseNodeFacts(
-      'hostname=manager-01\nmodel=Raspberry Pi 4 Model B Rev 1.4\narch=aarch64\nos=Debian GNU/Linux 12 (bookworm)\ndhcp=yes\nmac=DC:A6:32:01:02:03\nengine=24.0.5|active|true|nodeid1|clusterid123456789|10.0.0.11:2377 \n',
-    );
+  it("reads the operating system's facts, and the engine's swarm membership of a manager, a worker and a Pi without Docker", () => {
+    const os = parseNodeFacts('hostname=manager-01\nmodel=Raspberry Pi 4 Model B Rev 1.4\narch=aarch64\nos=Debian GNU/Linux 12 (bookworm)\ndhcp=yes\nmac=DC:A6:32:01:02:03\n');
+    const manager = withEngine(os, { hostname: 'manager-01', arch: 'aarch64', serverVersion: '24.0.5', apiVersion: '1.43', swarm: membershipOf({ LocalNodeState: 'active', ControlAvailable: true, NodeID: 'nodeid1', Cluster: { ID: 'clusterid123456789' } }) });
     expect(manager).toEqual({
       hostname: 'manager-01',
       model: 'Raspberry Pi 4 Model B Rev 1.4',
@@ -125,13 +125,13 @@ describe('node facts from --login', () => {
       swarm: { state: 'manager', clusterId: 'clusterid123456789', nodeId: 'nodeid1' },
     });
     expect(describeSwarm(manager.swarm)).toBe('manager (clusterid123)');
-    const worker = parseNodeFacts('hostname=w\narch=armv7l\nengine=20.10.24|active|false|nodeid2||10.0.0.11:2377 10.0.0.12:2377 \n');
-    expect(worker.swarm).toEqual({ state: 'worker', nodeId: 'nodeid2', managers: ['10.0.0.11:2377', '10.0.0.12:2377'] });
-    const bare = parseNodeFacts('hostname=p\nmodel=\narch=armv6l\nos=\ndhcp=no\nmac=\nengine=\n');
+    const worker = membershipOf({ LocalNodeState: 'active', ControlAvailable: false, NodeID: 'nodeid2', RemoteManagers: [{ Addr: '10.0.0.11:2377' }, { Addr: '10.0.0.12:2377' }] });
+    expect(worker).toEqual({ state: 'worker', nodeId: 'nodeid2', managers: ['10.0.0.11:2377', '10.0.0.12:2377'] });
+    const bare = withEngine(parseNodeFacts('hostname=p\nmodel=\narch=armv6l\nos=\ndhcp=no\nmac=\n'), undefined);
     expect(bare).toEqual({ hostname: 'p', model: undefined, arch: 'armv6l', os: undefined, mac: undefined, dhcp: false, docker: undefined, swarm: { state: 'none' } });
   });
 
-  it('runs in sh: the MAC and DHCP flag of the interface the session came in on, one docker call', () => {
+  it('runs in sh: the MAC and DHCP flag of the interface the session came in on, and never the docker CLI', () => {
     // Stand-ins for ip and docker, printing what they print on a Pi with wlan0 and eth0.
     const bin = mkdtempSync(join(tmpdir(), 'piswarm-facts-'));
     const stub = (name: string, body: string) => {
@@ -144,14 +144,14 @@ describe('node facts from --login', () => {
       '  "-o link show eth0") printf "2: eth0: <BROADCAST,MULTICAST,UP> mtu 1500 qdisc mq state UP mode DEFAULT group default qlen 1000\\\\    link/ether dc:a6:32:aa:bb:cc brd ff:ff:ff:ff:ff:ff\\n" ;;',
       'esac',
     ].join('\n'));
-    stub('docker', 'echo "$*" >> "$(dirname "$0")/calls"; echo "24.0.7|inactive|false|||"');
+    stub('docker', 'echo "$*" >> "$(dirname "$0")/calls"');
     const out = execFileSync('sh', ['-c', NODE_FACTS_SCRIPT], {
-      env: { PATH: `${bin}:/usr/bin:/bin`, SSH_CONNECTION: '192.168.1.5 50000 192.168.1.21 22', DOCKER_HOST: 'unix:///var/run/docker.sock' },
+      env: { PATH: `${bin}:/usr/bin:/bin`, SSH_CONNECTION: '192.168.1.5 50000 192.168.1.21 22' },
       encoding: 'utf8',
     });
     const facts = parseNodeFacts(out);
-    expect([facts.mac, facts.dhcp, facts.docker, facts.swarm]).toEqual(['dc:a6:32:aa:bb:cc', true, '24.0.7', { state: 'none' }]);
-    expect(readFileSync(join(bin, 'calls'), 'utf8').trim().split('\n')).toHaveLength(1);
+    expect([facts.mac, facts.dhcp]).toEqual(['dc:a6:32:aa:bb:cc', true]);
+    expect(existsSync(join(bin, 'calls'))).toBe(false);
   });
 });
 

@@ -1,12 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import type { ExecResult, SshConnection } from '../../cli/adapters/ssh.js';
-import { parseNodeFacts } from '../../cli/core/node-facts.js';
-import { EngineError, type SwarmApi } from '../../cli/core/swarm-api.js';
+import { EngineError, membershipOf, type SwarmApi } from '../../cli/core/swarm-api.js';
 import type { SwarmRole } from '../../cli/core/swarm-plan.js';
 import { applyLabels, initSwarm, JoinTokens, placeNode } from '../../cli/services/swarm/form-swarm.js';
 import { NodeSession } from '../../cli/services/swarm/node-session.js';
 
 const TOKEN = { worker: 'SWMTKN-1-abcdefghijklmnopqrstuvwxyz0123456789-worker', manager: 'SWMTKN-1-abcdefghijklmnopqrstuvwxyz0123456789-manager' };
+
+/** "state|control|node|cluster|managers", as the engine's info has them. */
+function membership(line: string) {
+  const [state, control, nodeId, clusterId, managers] = line.split('|');
+  return membershipOf({ LocalNodeState: state, ControlAvailable: control === 'true', NodeID: nodeId, Cluster: clusterId ? { ID: clusterId } : undefined, RemoteManagers: (managers ?? '').split(' ').filter(Boolean).map((Addr) => ({ Addr })) });
+}
 
 /** A recording engine: every call is logged (tokens included, to check where they went); answers from its state. */
 class FakeEngine implements SwarmApi {
@@ -18,7 +23,7 @@ class FakeEngine implements SwarmApi {
     private readonly state: () => string,
   ) {}
   async info() {
-    return { hostname: 'x', arch: 'aarch64', serverVersion: '20.10.24', apiVersion: '1.41', swarm: parseNodeFacts(`engine=20.10.24|${this.state()}`).swarm };
+    return { hostname: 'x', arch: 'aarch64', serverVersion: '20.10.24', apiVersion: '1.41', swarm: membership(this.state()) };
   }
   async swarmInit({ advertiseAddr }: { advertiseAddr: string }) {
     this.calls.push(`init ${advertiseAddr}`);
@@ -48,7 +53,7 @@ class FakeEngine implements SwarmApi {
   close() {}
 }
 
-/** A node session whose facts come from `engine` (the `docker info` line NODE_FACTS_SCRIPT prints) and whose engine is a fake. */
+/** A node session whose engine is a fake, its swarm state `engineState` to begin with. */
 function session(hostname: string, ip: string, engineState = 'inactive|false|||') {
   let state = engineState;
   const engine = new FakeEngine(
@@ -58,7 +63,7 @@ function session(hostname: string, ip: string, engineState = 'inactive|false|||'
   const connection: SshConnection = {
     hostKey: 'ssh-ed25519 AAAA',
     authMethod: 'publickey',
-    exec: async (): Promise<ExecResult> => ({ code: 0, stdout: `hostname=${hostname}\narch=aarch64\nengine=20.10.24|${state}\n`, stderr: '' }),
+    exec: async (): Promise<ExecResult> => ({ code: 0, stdout: `hostname=${hostname}\narch=aarch64\n`, stderr: '' }),
     openSocket: async () => {
       throw new Error('not used');
     },

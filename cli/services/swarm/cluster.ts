@@ -1,6 +1,6 @@
 import type { SshConnector } from '../../adapters/ssh.js';
 import { fingerprint } from '../../core/host-key.js';
-import type { Inventory } from '../../core/inventory.js';
+import type { Inventory, InventoryNode } from '../../core/inventory.js';
 import { PiswarmError } from '../../errors.js';
 import type { Reporter } from '../../io.js';
 import { relocateMovedNodes, type LocatorPorts, type NodeMove } from '../node-locator.js';
@@ -11,7 +11,7 @@ export interface ClusterPorts {
   connector: SshConnector;
   credentials: SshCredentials;
   timeoutMs: number;
-  /** To follow nodes whose address changed (by MAC) before connecting; off when absent. */
+  /** To follow nodes that no longer answer at their saved address (by MAC); off when absent. */
   locator?: LocatorPorts;
   reporter: Reporter;
 }
@@ -34,11 +34,19 @@ export interface Cluster {
  * inventory's managers first) to work through.
  */
 export async function openCluster(inventory: Inventory, ports: ClusterPorts): Promise<Cluster> {
-  const moved = await followMovedNodes(inventory, ports);
   const nodes = inventory.nodes().filter((n) => n.ip);
   if (nodes.length === 0) throw new PiswarmError(`${inventory.file} lists no nodes with an address.`, { hint: 'Run `piswarm discover --save` and `piswarm bootstrap` first.' });
   const sessions = new Map<string, NodeSession>();
-  const failures = await openSessions(nodes, inventory, sessions, { ...ports, concurrency: 16, engineFacts: true, events: { step: () => undefined } });
+  const connect = (some: readonly InventoryNode[]) => openSessions(some, inventory, sessions, { ...ports, concurrency: 16, engineFacts: true, events: { step: () => undefined } });
+  let failures = await connect(nodes);
+  // Only nodes that did not answer at their saved address are looked for by MAC, and then tried
+  // again there: a probe ahead of every connection would cost each Pi a login process of its own.
+  const moved = ports.locator && failures.length > 0 ? await relocateMovedNodes(inventory, failures.map((f) => f.node), ports.locator, ports.reporter) : [];
+  if (moved.length > 0) {
+    const found = (f: { node: InventoryNode }) => moved.some((m) => m.hostname === f.node.hostname);
+    const again = await connect(failures.filter(found).map((f) => inventory.findNode(f.node.hostname)!));
+    failures = [...failures.filter((f) => !found(f)), ...again];
+  }
   const open = nodes.flatMap((n) => sessions.get(n.mac) ?? []);
   // Trust on first use, as `run` and `bootstrap` do: a key seen now is the one every later connection must show.
   const pinned = open.filter((s) => !inventory.expectedHostKey(s.node)).map((s) => {

@@ -3,7 +3,7 @@ import type { AuthMethod, ExecResult, SshConnection, SshConnector, SshTarget } f
 import { WATCHED_ACTIONS, type EngineJson, type SwarmApi } from '../../core/swarm-api.js';
 import type { Inventory, InventoryNode } from '../../core/inventory.js';
 import { mapSettled } from '../../core/parallel.js';
-import { NODE_FACTS_SCRIPT, parseNodeFacts, type NodeFacts } from '../../core/node-facts.js';
+import { NODE_FACTS_SCRIPT, parseNodeFacts, withEngine, type NodeFacts } from '../../core/node-facts.js';
 import { PiswarmError } from '../../errors.js';
 import type { SshCredentials } from '../ssh-credentials.js';
 
@@ -67,8 +67,14 @@ export class NodeSession {
     return info.swarm;
   }
 
+  /** The operating system's facts (one command) and the engine's (one API call; none when Docker is missing or not running). */
   async readFacts(): Promise<NodeFacts> {
-    this.facts = parseNodeFacts((await this.run('read the node facts', NODE_FACTS_SCRIPT)).stdout);
+    const [os, engine] = await Promise.all([
+      this.run('read the node facts', NODE_FACTS_SCRIPT),
+      this.engine('read the engine facts', (api) => api.info()).catch(() => undefined),
+    ]);
+    this.apiVersion = engine?.apiVersion;
+    this.facts = withEngine(parseNodeFacts(os.stdout), engine);
     return this.facts;
   }
 
@@ -87,7 +93,11 @@ export class NodeSession {
    * refusal becomes an error naming the step and the engine's own words, tokens scrubbed.
    */
   async engine<T>(step: string, request: (api: SwarmApi) => Promise<T>): Promise<T> {
-    this.api ??= this.openApi(this.connection);
+    // An engine that could not be reached is tried afresh next time (bootstrap may have started it since).
+    this.api ??= this.openApi(this.connection).catch((error: unknown) => {
+      this.api = undefined;
+      throw error;
+    });
     try {
       return await request(await this.api);
     } catch (error) {
