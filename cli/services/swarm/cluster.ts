@@ -1,4 +1,5 @@
-import type { SshConnector } from '../../adapters/ssh.js';
+import type { SshConnection, SshConnector } from '../../adapters/ssh.js';
+import type { SwarmApi } from '../../core/swarm-api.js';
 import { fingerprint } from '../../core/host-key.js';
 import type { Inventory, InventoryNode } from '../../core/inventory.js';
 import { PiswarmError } from '../../errors.js';
@@ -14,6 +15,8 @@ export interface ClusterPorts {
   /** To follow nodes that no longer answer at their saved address (by MAC); off when absent. */
   locator?: LocatorPorts;
   reporter: Reporter;
+  /** How sessions reach their engines (the Engine API over SSH, unless a test says otherwise). */
+  openApi?: (connection: SshConnection) => Promise<SwarmApi>;
 }
 
 export interface Cluster {

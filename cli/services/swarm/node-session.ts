@@ -168,12 +168,14 @@ export async function openSessions(
     acceptChangedHostKey?: boolean;
     /** Only the engine's facts (cluster commands): none of the operating system's, no program started on the node. */
     engineFacts?: boolean;
+    /** How a session reaches its node's engine (the Engine API over the connection, unless a test says otherwise). */
+    openApi?: (connection: SshConnection) => Promise<SwarmApi>;
     events: { step(node: string, step: string): void };
   },
 ): Promise<Array<{ node: InventoryNode; error: Error }>> {
   const settled = await mapSettled(nodes, options.concurrency, async (node) => {
     options.events.step(node.hostname, 'connecting');
-    const session = new NodeSession(node, await options.connector.connect({ ...targetOf(node, inventory, options.acceptChangedHostKey), ...options.credentials }), options.timeoutMs);
+    const session = new NodeSession(node, await options.connector.connect({ ...targetOf(node, inventory, options.acceptChangedHostKey), ...options.credentials }), options.timeoutMs, options.openApi);
     try {
       await (options.engineFacts ? session.readEngineFacts() : session.readFacts());
     } catch (error) {

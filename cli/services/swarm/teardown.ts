@@ -1,4 +1,5 @@
-import type { SshConnector } from '../../adapters/ssh.js';
+import type { SshConnection, SshConnector } from '../../adapters/ssh.js';
+import type { SwarmApi } from '../../core/swarm-api.js';
 import { listStacks, removeStack } from '../stack/manage-stacks.js';
 import type { Inventory, InventoryNode } from '../../core/inventory.js';
 import { mapSettled } from '../../core/parallel.js';
@@ -36,7 +37,7 @@ export interface TeardownResult {
 export async function teardownSwarm(
   inventory: Inventory,
   options: { concurrency: number; timeoutMs: number },
-  ports: { connector: SshConnector; credentials: SshCredentials; events: BootstrapEvents; locator?: LocatorPorts; reporter: Reporter },
+  ports: { connector: SshConnector; credentials: SshCredentials; events: BootstrapEvents; locator?: LocatorPorts; reporter: Reporter; openApi?: (connection: SshConnection) => Promise<SwarmApi> },
 ): Promise<TeardownResult> {
   await followMovedNodes(inventory, ports);
   const nodes = inventory.nodes().filter((n) => n.ip);
