@@ -1,5 +1,6 @@
 import { parse } from 'yaml';
 import type { ExecResult, SshConnection, SshConnector } from '../../cli/adapters/ssh.js';
+import { NODE_FACTS_SCRIPT } from '../../cli/core/node-facts.js';
 import type { EngineJson, NodeChange, SwarmApi, SwarmObjectKind } from '../../cli/core/swarm-api.js';
 import type { NodeSession } from '../../cli/services/swarm/node-session.js';
 import { sessionOver } from './fake-session.js';
@@ -9,7 +10,9 @@ export interface FakeNode {
   role: 'manager' | 'worker';
   availability?: 'active' | 'pause' | 'drain';
   arch?: string;
-  state?: 'ready' | 'down';
+  /** 'none': its engine is in no swarm yet (it is not listed until it inits or joins). */
+  state?: 'ready' | 'down' | 'none';
+  labels?: Record<string, string>;
 }
 
 export interface FakeService {
@@ -48,20 +51,21 @@ export class FakeSwarm {
   readonly failing = new Map<string, string>();
   /** What `docker stack deploy` received on the manager: the script and the compose file. */
   readonly deploys: Array<{ script: string; input?: string }> = [];
+  private readonly left = new Set<string>();
   private tasks: FakeTask[] = [];
   private nextTask = 1;
 
   constructor(nodes: readonly FakeNode[], services: readonly FakeService[], placement: Record<string, string[]> = {}) {
-    this.nodes = nodes.map((n) => ({ availability: 'active', arch: 'aarch64', state: 'ready', ...n }));
+    this.nodes = nodes.map((n) => ({ availability: 'active', arch: 'aarch64', state: 'ready', labels: {}, ...n }));
     this.services = services.map((s) => ({ ...s }));
     // Tasks that have run for a minute already, where `placement` puts them (service ID → node IDs).
     for (const [serviceId, nodeIds] of Object.entries(placement)) nodeIds.forEach((nodeId, i) => this.tasks.push(this.task(serviceId, nodeId, i + 1, Date.now() - 60_000)));
     this.schedule();
   }
 
-  /** The session of the node `id` (a manager everything goes through, unless told otherwise). */
-  session(id = this.nodes[0]!.id): NodeSession {
-    const session = sessionOver(this.api(id), id, `10.0.0.${this.nodes.findIndex((n) => n.id === id) + 11}`, (script, options) => this.stackDeploy(script, options?.input));
+  /** The session of the node `id`; its shell runs `docker stack deploy` only, unless `exec` says otherwise. */
+  session(id = this.nodes[0]!.id, exec?: SshConnection['exec']): NodeSession {
+    const session = sessionOver(this.api(id), id, `10.0.0.${this.nodes.findIndex((n) => n.id === id) + 11}`, exec ?? ((script, options) => this.stackDeploy(script, options?.input)));
     const node = this.nodes.find((n) => n.id === id)!;
     session.facts = { hostname: id, arch: node.arch, swarm: node.role === 'manager' ? { state: 'manager', clusterId: 'c1', nodeId: id } : { state: 'worker', nodeId: id, managers: [] } };
     return session;
@@ -76,11 +80,24 @@ export class FakeSwarm {
     return {
       info: async () => {
         const node = this.nodes.find((n) => n.id === self);
-        const inSwarm = node && node.state === 'ready';
+        const inSwarm = node && node.state !== 'none' && !this.left.has(self);
         const swarm = !inSwarm ? { state: 'none' as const } : node.role === 'manager' ? { state: 'manager' as const, clusterId: 'c1', nodeId: self } : { state: 'worker' as const, nodeId: self, managers: ['m1:2377'] };
         return { hostname: self, arch: node?.arch ?? 'aarch64', serverVersion: '24.0.7', apiVersion: '1.43', swarm };
       },
-      nodes: async () => this.nodes.map((n) => this.nodeJson(n)),
+      nodes: async () => this.nodes.filter((n) => n.state !== 'none').map((n) => this.nodeJson(n)),
+      swarmInit: async ({ advertiseAddr }) => {
+        this.writes.push(`init ${self} ${advertiseAddr}`);
+        Object.assign(this.node(self), { state: 'ready', role: 'manager' });
+        return self;
+      },
+      joinToken: async (role) => `SWMTKN-1-${role}-secret`,
+      swarmJoin: async ({ token, managerAddr }) => {
+        const role = token.includes('manager') ? 'manager' : 'worker';
+        this.writes.push(`join ${self} as ${role} via ${managerAddr}`);
+        Object.assign(this.node(self), { state: 'ready', role });
+        this.schedule();
+      },
+      nodeLabels: async (id) => ({ ...this.node(id).labels }),
       services: async () => this.services.map((s) => this.serviceJson(s)),
       tasks: async ({ currentOnly } = {}) => this.tasks.filter((t) => !currentOnly || t.desired === 'running').map((t) => this.taskJson(t)),
       events: (_filter, _onEvent, signal) => new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true }))),
@@ -89,6 +106,7 @@ export class FakeSwarm {
         const node = this.node(id);
         if (change.role) node.role = change.role;
         if (change.availability) node.availability = change.availability;
+        if (change.addLabels) Object.assign(node.labels, change.addLabels);
         this.schedule();
       },
       scaleService: async (id: string, replicas: number) => {
@@ -103,7 +121,9 @@ export class FakeSwarm {
       },
       swarmLeave: async (force: boolean) => {
         this.writes.push(`leave ${self}${force ? ' --force' : ''}`);
+        // Listed as down until a manager removes it; its own engine is in no swarm.
         this.node(self).state = 'down';
+        this.left.add(self);
         this.schedule();
         return true;
       },
@@ -111,6 +131,10 @@ export class FakeSwarm {
         const [key, value] = label.split('=');
         if (kind === 'service') return this.services.filter((s) => key === 'com.docker.stack.namespace' && s.stack === value).map((s) => ({ id: s.id, name: s.name }));
         return this.objects.filter((o) => o.kind === kind && o.labels[key!] === value).map((o) => ({ id: o.id, name: o.name }));
+      },
+      // One line from each running task, as the engine sends them with details and timestamps.
+      serviceLogs: async (id, _options, onLine) => {
+        for (const t of this.running(id)) onLine(`2026-12-01T10:00:00.000000000Z com.docker.swarm.node.id=${t.nodeId},com.docker.swarm.service.id=${id},com.docker.swarm.task.id=${t.id} hello from ${t.nodeId}`);
       },
       existingObjects: async (kind, names) => new Set(this.objects.filter((o) => o.kind === kind && names.includes(o.name)).map((o) => o.name)),
       createObject: async (kind, name, _content, labels) => {
@@ -205,7 +229,7 @@ export class FakeSwarm {
     return {
       ID: n.id,
       Description: { Hostname: n.id, Platform: { Architecture: n.arch, OS: 'linux' }, Resources: { NanoCPUs: 4e9, MemoryBytes: 4e9 } },
-      Spec: { Role: n.role, Availability: n.availability, Labels: {} },
+      Spec: { Role: n.role, Availability: n.availability, Labels: { ...n.labels } },
       Status: { State: n.state },
       ...(n.role === 'manager' ? { ManagerStatus: { Reachability: n.state === 'ready' ? 'reachable' : 'unreachable', Leader: n === leader, Addr: `${n.id}:2377` } } : {}),
     };
@@ -232,9 +256,11 @@ export class FakeSwarm {
  * SSH to the fake swarm's nodes by address (`ids`: address → node ID; any other address does not
  * answer), and the engine of each connection: what openSessions takes as connector and openApi.
  */
-export function fakeConnector(fake: FakeSwarm, ids: Readonly<Record<string, string>>): { connector: SshConnector; openApi: (connection: SshConnection) => Promise<SwarmApi>; tried: string[] } {
+export function fakeConnector(fake: FakeSwarm, ids: Readonly<Record<string, string>>): { connector: SshConnector; openApi: (connection: SshConnection) => Promise<SwarmApi>; tried: string[]; scripts: string[] } {
   const apis = new Map<SshConnection, Partial<SwarmApi>>();
   const tried: string[] = [];
+  // Every script and its input, as the nodes' shells received them.
+  const scripts: string[] = [];
   const connector: SshConnector = {
     connect: async (target) => {
       tried.push(target.host);
@@ -243,7 +269,11 @@ export function fakeConnector(fake: FakeSwarm, ids: Readonly<Record<string, stri
       const connection: SshConnection = {
         hostKey: 'ssh-ed25519 AAAA',
         authMethod: 'publickey',
-        exec: async () => ({ code: 0, stdout: `hostname=${id}\narch=aarch64\n`, stderr: '' }),
+        // The facts script says who the node is; every other script (keys, sshd, card) finds nothing to change.
+        exec: async (script, options) => {
+          scripts.push(`${script}\n${options?.input ?? ''}`);
+          return { code: 0, stdout: script === NODE_FACTS_SCRIPT ? `hostname=${id}\narch=aarch64\n` : '', stderr: '' };
+        },
         openSocket: async () => Promise.reject(new Error('not used')),
         openCommandStream: async () => Promise.reject(new Error('not used')),
         readFile: async () => undefined,
@@ -253,5 +283,5 @@ export function fakeConnector(fake: FakeSwarm, ids: Readonly<Record<string, stri
       return connection;
     },
   };
-  return { connector, tried, openApi: async (connection) => ({ close: () => undefined, ...apis.get(connection) }) as SwarmApi };
+  return { connector, tried, scripts, openApi: async (connection) => ({ close: () => undefined, ...apis.get(connection) }) as SwarmApi };
 }

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { loadCompose } from '../../cli/core/compose-file.js';
 import { deployStack, type DeployOptions } from '../../cli/services/stack/deploy-stack.js';
 import { listStacks, removeStack, stackTasks } from '../../cli/services/stack/manage-stacks.js';
+import { planDeploy } from '../../cli/services/stack/plan-stack.js';
+import { serviceLogs } from '../../cli/services/swarm/service-logs.js';
 import { FakeSwarm } from '../helpers/fake-swarm.js';
 
 const DIGEST = `sha256:${'a'.repeat(64)}`;
@@ -63,5 +65,26 @@ describe('stack deploy through the engine', () => {
     expect(await removeStack(manager, 'hello')).toEqual(['service hello_web', 'secret hello_token']);
     expect(await listStacks(manager)).toEqual([{ name: 'other', services: 1 }]);
     expect(await removeStack(manager, 'hello')).toEqual([]);
+  });
+
+  it('plans a deploy against the running stack (created, updated, unchanged) and changes nothing', async () => {
+    const fake = swarm();
+    const manager = fake.session('m1');
+    await deployStack(manager, [manager], stack('services:\n  web:\n    image: registry.lan/hello:1\n  db:\n    image: registry.lan/db:1\n'), { ...options, windowMs: 0 }, ports, { warn: () => undefined, deployed: () => undefined, progress: () => undefined });
+    const writes = fake.writes.length;
+    const plan = await planDeploy(manager, stack('services:\n  web:\n    image: registry.lan/hello:1\n    deploy:\n      replicas: 3\n  db:\n    image: registry.lan/db:1\n  cache:\n    image: registry.lan/cache:1\n'), 'hello', { prune: false, skipArchCheck: false }, ports);
+    expect(plan.services.map((s) => `${s.name} ${s.action}`).sort()).toEqual(['cache create', 'db unchanged', 'web update']);
+    expect(fake.writes.length).toBe(writes);
+    expect(fake.deploys).toHaveLength(1);
+  });
+
+  it("shows a service's logs from every task, each line naming its task and node", async () => {
+    const fake = new FakeSwarm([{ id: 'm1', role: 'manager' }, { id: 'w1', role: 'worker' }], [{ id: 's1', name: 'hello_web', stack: 'hello', replicas: 2 }], { s1: ['m1', 'w1'] });
+    const lines: string[] = [];
+    await serviceLogs(fake.session('m1'), 'web', { follow: false }, (line) => void lines.push(line), new AbortController().signal);
+    expect(lines).toEqual([
+      '2026-12-01T10:00:00.000000000Z hello_web.1.t1@m1    | hello from m1',
+      '2026-12-01T10:00:00.000000000Z hello_web.2.t2@w1    | hello from w1',
+    ]);
   });
 });
