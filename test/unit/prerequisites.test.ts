@@ -60,10 +60,10 @@ describe('the package installer', () => {
   });
 
   it('updates, then installs only the missing packages, and checks they are installed', () => {
-    const apt = fakeDpkg(listed('lab').filter((p) => p !== 'sudo' && p !== 'curl'));
+    const apt = fakeDpkg(listed('lab').filter((p) => p !== 'sudo' && p !== 'passwd'));
     const result = apt.run('lab');
     expect(result.status, result.stderr).toBe(0);
-    expect(apt.log().split('\n').filter(Boolean)).toEqual(['update -qq', 'install -y -qq --no-install-recommends curl sudo']);
+    expect(apt.log().split('\n').filter(Boolean)).toEqual(['update -qq', 'install -y -qq --no-install-recommends passwd sudo']);
     expect(apt.run('--check', 'lab').status).toBe(0);
   });
 
