@@ -8,7 +8,7 @@ import type { SshConnection } from './ssh.js';
 
 /** The newest Engine API piswarm speaks; an older engine (HypriotOS 1.12's 19.03: 1.40) is met at its own. */
 const MAX_API = '1.43';
-/** An engine that has not answered a request in this long is stuck: a swarm join on a slow Pi takes seconds. */
+/** An engine that has not answered a request in this long is stuck: joining a swarm on a slow Pi takes seconds. */
 const REQUEST_TIMEOUT_MS = 120_000;
 const SOCKET = '/var/run/docker.sock';
 /** For a login user outside group docker: the docker CLI as a stream to the engine, through passwordless sudo. */
