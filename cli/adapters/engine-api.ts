@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { EngineError, membershipOf, type EngineInfo, type EngineJson, type NodeChange, type ObjectKind, type SwarmApi, type SwarmObjectKind } from '../core/swarm-api.js';
 import type { SwarmRole } from '../core/swarm-plan.js';
+import { call, follow, FrameSplitter, openStream, type Stream } from './engine-requests.js';
 import type { SshConnection } from './ssh.js';
 
 /** The newest Engine API piswarm speaks; an older engine (HypriotOS 1.12's 19.03: 1.40) is met at its own. */
@@ -61,7 +62,10 @@ function asSocket(stream: Duplex): Duplex {
 export async function openEngineApi(connection: SshConnection, timeoutMs = REQUEST_TIMEOUT_MS): Promise<SwarmApi> {
   const agent = new SshStreamAgent(connection);
   const docker = new Docker({ protocol: 'http', host: 'docker', port: 80, agent } as Docker.DockerOptions);
-  const { ApiVersion } = await call((abortSignal) => withOptions<Docker.DockerVersion>(docker, 'version', { abortSignal }), AbortSignal.timeout(timeoutMs), timeoutMs);
+  const { ApiVersion } = await call((abortSignal) => withOptions<Docker.DockerVersion>(docker, 'version', { abortSignal }), AbortSignal.timeout(timeoutMs), timeoutMs).catch((error: unknown) => {
+    agent.destroy();
+    throw error;
+  });
   const apiVersion = olderOf(ApiVersion, MAX_API);
   (docker as unknown as { modem: { version: string } }).modem.version = `v${apiVersion}`;
   return new EngineSwarmApi(docker, agent, apiVersion, timeoutMs);
@@ -225,74 +229,6 @@ class EngineSwarmApi implements SwarmApi {
   }
 }
 
-type Stream = NodeJS.ReadableStream & { destroy(): void };
-
-/**
- * A streaming request (events, followed logs), cut short when `signal` aborts: the engine sends
- * its headers with the first event or log line, so on a quiet swarm the request stays open until
- * then. No time limit: it lasts as long as the caller follows. Undefined when aborted.
- */
-async function openStream<T>(request: (abortSignal: AbortSignal) => Promise<T>, signal: AbortSignal): Promise<T | undefined> {
-  try {
-    return await call(request, signal);
-  } catch (error) {
-    if (signal.aborted) return undefined;
-    throw error;
-  }
-}
-
-/**
- * Hands a response's chunks over until it ends or `signal` aborts. An abort closes the SSH
- * channel and returns at once: the node confirms the close in its own time, and nothing here
- * may wait on that (a node that never does would hold the command open).
- */
-function follow(stream: Stream, signal: AbortSignal, onData: (chunk: Buffer) => void): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const stop = () => {
-      stream.destroy();
-      resolve();
-    };
-    if (signal.aborted) return stop();
-    signal.addEventListener('abort', stop, { once: true });
-    const end = () => {
-      signal.removeEventListener('abort', stop);
-      resolve();
-    };
-    stream.on('data', onData);
-    stream.on('end', end);
-    stream.on('close', end);
-    stream.on('error', end);
-  });
-}
-
-/**
- * Docker's multiplexed log stream (no TTY): frames of an 8-byte header (stream, 0, 0, 0, length)
- * and a payload, stdout and stderr interleaved; payloads split into lines.
- */
-class FrameSplitter {
-  private pending = Buffer.alloc(0);
-  private text = '';
-
-  constructor(private readonly onLine: (line: string) => void) {}
-
-  push(chunk: Buffer, last: boolean): void {
-    this.pending = Buffer.concat([this.pending, chunk]);
-    while (this.pending.length >= 8) {
-      const size = this.pending.readUInt32BE(4);
-      if (this.pending.length < 8 + size) break;
-      this.text += this.pending.subarray(8, 8 + size).toString('utf8');
-      this.pending = this.pending.subarray(8 + size);
-    }
-    const lines = this.text.split('\n');
-    this.text = lines.pop()!;
-    for (const line of lines) this.onLine(line);
-    if (last && this.text) {
-      this.onLine(this.text);
-      this.text = '';
-    }
-  }
-}
-
 /** How often a write is tried again when Raft was busy: a role change updates nodes and may move the leader for a moment. */
 const VERSION_RETRIES = 10;
 /** Refusals that say "not now", not "no": a newer version, or a leader election in progress. */
@@ -317,21 +253,6 @@ async function updateVersioned<T>(
       if (attempt >= VERSION_RETRIES || !(error instanceof EngineError && TRANSIENT.test(error.message))) throw error;
       await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
     }
-  }
-}
-
-/**
- * Runs a dockerode call, cut off when `signal` aborts; the engine's refusal becomes an
- * EngineError with its own message, and so does its silence past `timeoutMs` (a timeout signal).
- */
-async function call<T>(request: (abortSignal: AbortSignal) => Promise<T>, signal: AbortSignal, timeoutMs?: number): Promise<T> {
-  try {
-    return await request(signal);
-  } catch (error) {
-    const e = error as { statusCode?: number; json?: { message?: string } | null; reason?: string; message: string };
-    if (e.statusCode) throw new EngineError(e.statusCode, e.json?.message ?? e.reason ?? e.message);
-    if ((signal.reason as Error | undefined)?.name === 'TimeoutError') throw new EngineError(504, `the engine did not answer within ${(timeoutMs ?? 0) / 1000} s`);
-    throw error;
   }
 }
 
