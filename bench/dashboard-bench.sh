@@ -19,7 +19,8 @@ WINDOW=30
 SESSION=piswarm-dashboard-bench
 source bench/lib.sh
 swarm_bench_setup dashboard
-trap 'tmux kill-session -t "$SESSION" 2>/dev/null || true; node "$PISWARM" lab down --name "$NAME" >/dev/null 2>&1 || true; rm -rf "$WORK"' EXIT
+current=
+trap 'tmux kill-session -t "$current" 2>/dev/null || true; node "$PISWARM" lab down --name "$NAME" >/dev/null 2>&1 || true; rm -rf "$WORK"' EXIT
 now_ms() { date +%s%3N; }
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 hz=$(getconf CLK_TCK)
@@ -36,13 +37,17 @@ echo "Measuring the manager's dockerd without a dashboard ($WINDOW s)..."
 d0=$(ticks "$dockerd"); sleep "$WINDOW"; d1=$(ticks "$dockerd")
 idle=$(percent "$d0" "$d1")
 
-# pane PANE COMMAND: runs COMMAND in a fresh 160x50 tmux pane, its output also appended to PANE.out.
+# pane PANE COMMAND: runs COMMAND in a fresh 160x50 tmux pane, its output also appended to PANE.out;
+# the previous pane's session goes only then (killing the last session first makes tmux's server
+# exit under the next new-session: "server exited unexpectedly").
 pane() {
-  tmux kill-session -t "$SESSION" 2>/dev/null || true
-  tmux new-session -d -s "$SESSION" -x 160 -y 50 "$2"
-  tmux pipe-pane -t "$SESSION" -o "cat >> $WORK/$1.out"
+  local previous=$current
+  current="$SESSION-$1"
+  tmux new-session -d -s "$current" -x 160 -y 50 "$2"
+  tmux pipe-pane -t "$current" -o "cat >> $WORK/$1.out"
+  [ -z "$previous" ] || tmux kill-session -t "$previous" 2>/dev/null || true
 }
-screen() { tmux capture-pane -p -t "$SESSION"; }
+screen() { tmux capture-pane -p -t "$current"; }
 # steady NAME PID: CPU of PID and of the manager's dockerd, and terminal bytes, over the window.
 steady() {
   local p0 p1 d0 d1 b0 b1
