@@ -4,7 +4,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { EngineError, membershipOf, type EngineInfo, type EngineJson, type NodeChange, type ObjectKind, type SwarmApi, type SwarmObjectKind } from '../core/swarm-api.js';
 import type { SwarmRole } from '../core/swarm-plan.js';
-import { call, follow, FrameSplitter, openStream, type Stream } from './engine-requests.js';
+import { callWithin, follow, FrameSplitter, openStream, type Stream } from './engine-requests.js';
 import type { SshConnection } from './ssh.js';
 
 /** The newest Engine API piswarm speaks; an older engine (HypriotOS 1.12's 19.03: 1.40) is met at its own. */
@@ -62,7 +62,7 @@ function asSocket(stream: Duplex): Duplex {
 export async function openEngineApi(connection: SshConnection, timeoutMs = REQUEST_TIMEOUT_MS): Promise<SwarmApi> {
   const agent = new SshStreamAgent(connection);
   const docker = new Docker({ protocol: 'http', host: 'docker', port: 80, agent } as Docker.DockerOptions);
-  const { ApiVersion } = await call((abortSignal) => withOptions<Docker.DockerVersion>(docker, 'version', { abortSignal }), AbortSignal.timeout(timeoutMs), timeoutMs).catch((error: unknown) => {
+  const { ApiVersion } = await callWithin(timeoutMs, (abortSignal) => withOptions<Docker.DockerVersion>(docker, 'version', { abortSignal })).catch((error: unknown) => {
     agent.destroy();
     throw error;
   });
@@ -92,7 +92,7 @@ class EngineSwarmApi implements SwarmApi {
   ) {}
 
   /** One request, given up when the engine has not answered in time. */
-  private readonly request = <T>(send: (abortSignal: AbortSignal) => Promise<T>): Promise<T> => call(send, AbortSignal.timeout(this.timeoutMs), this.timeoutMs);
+  private readonly request = <T>(send: (abortSignal: AbortSignal) => Promise<T>): Promise<T> => callWithin(this.timeoutMs, send);
 
   async info(): Promise<EngineInfo> {
     const info = (await this.request((abortSignal) => withOptions<EngineJson>(this.docker, 'info', { abortSignal }))) as EngineJson;

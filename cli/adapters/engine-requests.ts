@@ -3,6 +3,20 @@ import { EngineError } from '../core/swarm-api.js';
 /** How the adapter makes its Engine API requests: each one cut off in time, streams followed and stopped. */
 
 /**
+ * A request given up after `timeoutMs` without an answer. Its timer is cleared when the answer
+ * comes, rather than leaving a two-minute timer behind every request.
+ */
+export async function callWithin<T>(timeoutMs: number, request: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new DOMException('timed out', 'TimeoutError')), timeoutMs);
+  try {
+    return await call(request, controller.signal, timeoutMs);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
  * Runs a dockerode call, cut off when `signal` aborts; the engine's refusal becomes an
  * EngineError with its own message, and so does its silence past `timeoutMs` (a timeout signal).
  */
