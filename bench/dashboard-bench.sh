@@ -31,7 +31,7 @@ echo "Creating $SERVICES services..."
 on_manager sh -c "for i in \$(seq 1 $SERVICES); do docker service create -d --quiet --name s\$i --replicas 1 $REGISTRY/hello-world:1 >/dev/null; done
   until [ \"\$(docker service ls --format '{{.Replicas}}' | grep -c '^1/1\$')\" = $SERVICES ]; do sleep 1; done"
 sleep 5
-dockerd=$(cat "$PISWARM_LAB_ROOT/$NAME/nodes/pi-01/run/docker.pid")
+dockerd=$(host_pid pi-01 docker.pid)
 
 echo "Measuring the manager's dockerd without a dashboard ($WINDOW s)..."
 d0=$(ticks "$dockerd"); sleep "$WINDOW"; d1=$(ticks "$dockerd")

@@ -22,6 +22,18 @@ swarm_bench_setup() {
   on_manager() { node "$PISWARM" lab exec pi-01 --name "$NAME" -- "$@"; }
 }
 
+# host_pid NODE PIDFILE: this machine's pid of the lab $NAME's node daemon whose pid file
+# (run/sshd.pid, run/docker.pid) holds its pid in the node's own PID namespace.
+host_pid() {
+  local inner net p
+  inner=$(cat "$PISWARM_LAB_ROOT/$NAME/nodes/$1/run/$2")
+  net=$(stat -L -c %i "/run/netns/$NAME-$1")
+  for p in $(ip netns pids "$NAME-$1"); do
+    if [ "$(awk '/^NSpid:/ { print $NF }' "/proc/$p/status" 2>/dev/null)" = "$inner" ] && [ "$(stat -L -c %i "/proc/$p/ns/net")" = "$net" ]; then echo "$p"; return; fi
+  done
+  echo "no process of $1 has pid $inner in the node" >&2; return 1
+}
+
 # start_swarm_lab NAME SUBNET COUNT REGISTRY: a lab of COUNT Pis (each held to LAB_CPU of a core when set) bootstrapped into a swarm
 # (inventory $WORK/piswarm.yaml), images/ built into its registry, and hello-world pulled on
 # every node so contenders measure scheduling, not pulls. Needs PISWARM and WORK.

@@ -27,7 +27,7 @@ ln -s "$PWD/node_modules" "$OLD/node_modules"
 (cd "$OLD" && npm run --silent build >/dev/null)
 
 LAB_CPU=1 start_swarm_lab "$NAME" "$SUBNET" 3 "$REGISTRY"
-sshd=$(cat "$PISWARM_LAB_ROOT/$NAME/nodes/pi-01/run/sshd.pid")
+sshd=$(host_pid pi-01 sshd.pid)
 usage_file=/sys/fs/cgroup/cpuacct/piswarm-$NAME-pi-01/cpuacct.usage
 [ -f "$usage_file" ] || usage_file=/sys/fs/cgroup/piswarm-$NAME-pi-01/cpu.stat
 

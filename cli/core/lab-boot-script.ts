@@ -14,8 +14,8 @@ export interface NodeDaemonOptions {
 }
 
 /**
- * The script a simulated Pi runs as its "init", inside its own network, mount and UTS
- * namespaces. It gives the node its own /etc, /home, /run and /var/lib/docker, applies first-boot
+ * The script a simulated Pi runs as its "init", inside its own network, mount, UTS and PID
+ * namespaces (started by renderPowerScript). It gives the node its own /etc, /home, /run and /var/lib/docker, applies first-boot
  * configuration once (like cloud-init on a fresh card), starts dockerd and sshd, then stays
  * alive as the node's anchor process.
  */
@@ -31,18 +31,50 @@ export function renderBootScript(boot: BootConfig, paths: NodeBootPaths, daemon:
     `mount --bind ${dir}/home /home`,
     `mount --bind ${dir}/docker /var/lib/docker`,
     `mount --bind ${dir}/run /run`,
+    // Empty at every boot, as a Pi's /run (a tmpfs) is: a pid file left by the last power-off would name another process now.
+    'find /run -mindepth 1 -maxdepth 1 -exec rm -rf {} +',
     // The card's boot partition; also keeps this machine's own /boot out of the node's reach.
     `mount --bind ${dir}/boot /boot`,
     'mkdir -p /run/sshd',
-    // A Pi runs its distro's docker CLI: this machine's own (/usr/local/bin comes first on PATH) must not stand in for it.
-    'if [ -e /usr/local/bin/docker ] && [ -x /usr/bin/docker ]; then mount --bind /usr/bin/docker /usr/local/bin/docker; fi',
+    // This machine's programs and package state, read-only to the node: a package upgrade run in
+    // it fails there instead of changing this machine.
+    `for d in ${READ_ONLY.join(' ')}; do if [ -d "$d" ]; then mount --bind "$d" "$d" && mount -o remount,bind,ro "$d"; fi; done`,
+    // A Pi runs its distro's docker CLI: this machine's own (/usr/local/bin comes first on PATH) must
+    // not stand in for it. Bound after /usr went read-only, and read-only itself.
+    'if [ -e /usr/local/bin/docker ] && [ -x /usr/bin/docker ]; then mount --bind /usr/bin/docker /usr/local/bin/docker && mount -o remount,bind,ro /usr/local/bin/docker; fi',
     'if [ ! -e /etc/piswarm-lab-first-boot-done ]; then',
     ...firstBoot(boot).map((line) => `  ${line}`),
     '  touch /etc/piswarm-lab-first-boot-done',
     'fi',
     `dockerd --insecure-registry ${shq(daemon.insecureRegistry)} --cgroup-parent ${shq(daemon.cgroupParent)} >>${dir}/dockerd.log 2>&1 &`,
     `/usr/sbin/sshd -E ${dir}/sshd.log`,
-    'exec sleep infinity',
+    // The node's init (PID 1 of its namespace) stays, reaping orphans; a stop ends it, and the node with it.
+    "trap 'exit 0' TERM",
+    'while :; do sleep 3600 & wait $!; done',
+    '',
+  ].join('\n');
+}
+
+/** Folders of this machine a node sees read-only: its programs and the package manager's state. */
+const READ_ONLY = ['/usr', '/var/lib/dpkg', '/var/lib/apt', '/var/cache/apt'];
+
+/** The exit status of the node's namespace when its init was ended by a restart (as by SIGHUP). */
+const NODE_REBOOTED = 129;
+
+/**
+ * The node's power switch, run in its network namespace: the boot script becomes the init of
+ * the node's own PID, mount and UTS namespaces, so a reboot(2) run in the node (reboot -f,
+ * systemctl reboot -ff, busybox reboot) ends that PID namespace only, never this machine. A
+ * restart boots the node again; a halt or power off leaves it off until `lab up`.
+ */
+export function renderPowerScript(bootScript: string): string {
+  return [
+    '#!/bin/sh',
+    'while :; do',
+    `  unshare --mount --uts --pid --fork --mount-proc --propagation private sh ${shq(bootScript)}`,
+    '  status=$?',
+    `  [ "$status" -eq ${NODE_REBOOTED} ] || exit "$status"`,
+    'done',
     '',
   ].join('\n');
 }

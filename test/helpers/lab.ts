@@ -7,6 +7,15 @@ import { isProcessAlive } from '../../cli/adapters/process.js';
 export const TEST_LAB_ROOT = '/var/lib/piswarm/test-labs';
 export const labEnv = { PISWARM_LAB_ROOT: TEST_LAB_ROOT };
 
+/** This machine's pid of a lab node's daemon, from its pid file (which holds its pid in the node's PID namespace). */
+export async function daemonHostPid(lab: string, node: string, pidFile: 'sshd.pid' | 'docker.pid'): Promise<number> {
+  const { hostPidOf } = await import('../../cli/services/lab/processes.js');
+  const inNode = Number(readFileSync(join(TEST_LAB_ROOT, lab, 'nodes', node, 'run', pidFile), 'utf8').trim());
+  const pid = await hostPidOf(`${lab}-${node}`, inNode);
+  if (!pid) throw new Error(`${node}'s ${pidFile} names ${inNode}, which no process of the node has`);
+  return pid;
+}
+
 export function netnsPids(netns: string): number[] {
   try {
     return execFileSync('ip', ['netns', 'pids', netns], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,8 +7,9 @@ import { fingerprint, sameHostKey } from '../../cli/core/host-key.js';
 import { Inventory } from '../../cli/core/inventory.js';
 import type { LabStatus } from '../../cli/services/lab/lab-status.js';
 import type { NodeRunResult } from '../../cli/services/run-command.js';
+import { nodeInitPid } from '../../cli/services/lab/processes.js';
 import { piswarm } from '../helpers/cli.js';
-import { labEnv, labLeftovers, netnsPids, TEST_LAB_ROOT } from '../helpers/lab.js';
+import { daemonHostPid, labEnv, labLeftovers, netnsPids, TEST_LAB_ROOT } from '../helpers/lab.js';
 import { until } from '../helpers/wait.js';
 
 const NAME = 'e2e';
@@ -171,6 +172,32 @@ describe('virtual Pi lab, end to end', () => {
     expect(labLeftovers('clash', [])).toEqual([]);
   });
 
+  it("keeps this machine out of a node's reach: reboot restarts that node only, power off stops it, packages are read-only", async () => {
+    const bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8');
+    const anchor = (JSON.parse(readFileSync(join(TEST_LAB_ROOT, NAME, 'state.json'), 'utf8')) as { nodes: Record<string, { anchorPid: number }> }).nodes['pi-02']!.anchorPid;
+    const init = await nodeInitPid(anchor);
+    // Only once the node is seen to be its own PID namespace (its PID 1 is its boot script) is it told to reboot.
+    const pid1 = await lab('exec', 'pi-02', '--', 'cat', '/proc/1/cmdline');
+    expect(pid1.stdout.replace(/\0/g, ' ')).toContain(`nodes/pi-02/boot.sh`);
+
+    const install = await lab('exec', 'pi-02', '--', 'sh', '-c', 'touch /usr/piswarm-was-here; echo "bc hold" | dpkg --set-selections');
+    expect(install.code).not.toBe(0);
+    expect(install.stderr).toContain('Read-only file system');
+    expect(existsSync('/usr/piswarm-was-here')).toBe(false);
+
+    expect((await lab('exec', 'pi-02', '--', 'reboot', '-ff')).code).toBe(0);
+    await until(async () => ((await nodeInitPid(anchor)) ?? init) !== init && (await lab('exec', 'pi-02', '--', 'docker', 'info', '--format', '{{.ID}}')).code === 0, 60_000, 'pi-02 to boot again');
+    expect((await runOnLab(['--node', 'pi-02', '--', 'hostname'])).code).toBe(0);
+
+    expect((await lab('exec', 'pi-03', '--', 'poweroff', '-ff')).code).toBe(0);
+    await until(async () => (JSON.parse((await lab('status', '--json')).stdout) as LabStatus).nodes.find((n) => n.name === 'pi-03')?.sshd === 'down', 30_000, 'pi-03 to be off');
+    expect(readFileSync('/proc/sys/kernel/random/boot_id', 'utf8')).toBe(bootId);
+    // lab up boots it again, its files as they were.
+    const up = await lab('up', '--nodes', '3', '--subnet', SUBNET);
+    expect(up.code, up.stderr).toBe(0);
+    expect((await runOnLab(['--node', 'pi-03', '--', 'hostname'], null)).code).toBe(0);
+  });
+
   it('holds a --cpu lab to its share of a core: the node and all it starts, and lab down removes its cgroup', async () => {
     const cpuLab = (command: string, ...args: string[]) => piswarm(['lab', command, '--name', 'cpu', ...args], { env: labEnv });
     const bad = await cpuLab('up', '--nodes', '1', '--subnet', '10.99.0.0/24', '--cpu', '0');
@@ -181,7 +208,7 @@ describe('virtual Pi lab, end to end', () => {
       expect(up.code, up.stderr).toBe(0);
       const cgroup = (hierarchy: string) => join('/sys/fs/cgroup', hierarchy, 'piswarm-cpu-pi-01');
       expect(readFileSync(join(cgroup('cpu'), 'cpu.cfs_quota_us'), 'utf8').trim()).toBe('25000');
-      const sshd = readFileSync(join(TEST_LAB_ROOT, 'cpu', 'nodes', 'pi-01', 'run', 'sshd.pid'), 'utf8').trim();
+      const sshd = String(await daemonHostPid('cpu', 'pi-01', 'sshd.pid'));
       expect(readFileSync(join(cgroup('cpu'), 'cgroup.procs'), 'utf8').split('\n')).toContain(sshd);
       // Two seconds of a busy loop on the node get about half a second of CPU.
       const usage = () => Number(readFileSync(join(cgroup('cpuacct'), 'cpuacct.usage'), 'utf8')) / 1e9;

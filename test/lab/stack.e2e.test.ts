@@ -9,7 +9,7 @@ import { sameHostKey } from '../../cli/core/host-key.js';
 import type { DeployResult } from '../../cli/services/stack/deploy-stack.js';
 import { piswarm } from '../helpers/cli.js';
 import { buildArmHelloWorld, pushSingleArchImage, startSwarmLab } from '../helpers/lab-images.js';
-import { labEnv, labLeftovers, TEST_LAB_ROOT } from '../helpers/lab.js';
+import { daemonHostPid, labEnv, labLeftovers } from '../helpers/lab.js';
 import { until } from '../helpers/wait.js';
 
 const NAME = 'stk';
@@ -90,7 +90,7 @@ describe('piswarm stack on the lab', () => {
   });
 
   it('starts no program on the manager to follow a deploy: one connection, its shell and the deploy itself, beside the login message of the day', async () => {
-    const sshd = readFileSync(join(TEST_LAB_ROOT, NAME, 'nodes', 'pi-01', 'run', 'sshd.pid'), 'utf8').trim();
+    const sshd = String(await daemonHostPid(NAME, 'pi-01', 'sshd.pid'));
     const trace = join(dir, 'execs.trace');
     // Every program started under the manager's sshd: the connections it forks and everything they run.
     const strace = spawn('strace', ['-f', '-qq', '-e', 'trace=execve', '-e', 'signal=none', '-o', trace, '-p', sshd], { stdio: 'ignore' });

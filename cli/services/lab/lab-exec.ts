@@ -2,7 +2,7 @@ import { isProcessAlive, type CommandRunner } from '../../adapters/process.js';
 import { PiswarmError } from '../../errors.js';
 import { shq } from '../../core/shell-quote.js';
 import { readLabState } from './lab-state.js';
-import { nodeCgroupDirs } from './processes.js';
+import { nodeCgroupDirs, nodeInitPid } from './processes.js';
 import { assertRoot } from './prerequisites.js';
 
 /** Runs a command inside a node's namespaces (its console), with the terminal attached. */
@@ -16,9 +16,12 @@ export async function labExec(runner: CommandRunner, options: { name: string; no
       hint: `Nodes: ${Object.keys(state.nodes).join(', ')}. \`sudo piswarm lab up\` restarts stopped ones.`,
     });
   }
-  const enter = ['nsenter', '-t', String(node.anchorPid), '--net', '--mount', '--uts', '--', ...options.command];
+  const init = await nodeInitPid(node.anchorPid);
+  if (!init) throw new PiswarmError(`Lab node ${options.node} is rebooting.`, { hint: 'Try again in a moment.' });
+  // Every namespace of the node, its PID namespace too: a reboot typed at the console is the node's.
+  const enter = ['nsenter', '-t', String(init), '--net', '--mount', '--uts', '--pid', '--', ...options.command];
   // In a --cpu lab the console's commands are the node's too: held to its share, counted with it.
-  const cgroups = await nodeCgroupDirs(node.anchorPid);
+  const cgroups = await nodeCgroupDirs(init);
   if (cgroups.length === 0) return runner.runAttached(enter[0]!, enter.slice(1));
   const join = cgroups.map((dir) => `echo $$ > ${shq(`${dir}/cgroup.procs`)}`).join('; ');
   return runner.runAttached('sh', ['-c', `${join}; exec "$@"`, 'sh', ...enter]);

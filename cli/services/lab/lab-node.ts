@@ -4,11 +4,11 @@ import type { CommandRunner } from '../../adapters/process.js';
 import { pingDocker } from '../../adapters/probe.js';
 import { createSshProber } from '../../adapters/tcp-probe.js';
 import type { BootConfig } from '../../core/boot-config.js';
-import { renderBootScript } from '../../core/lab-boot-script.js';
+import { renderBootScript, renderPowerScript } from '../../core/lab-boot-script.js';
 import type { LabNodePlan, LabPlan } from '../../core/lab-plan.js';
 import { netnsExists } from './lab-network.js';
 import { nodeDir } from './lab-state.js';
-import { limitCpu, readPidFile, removeCgroupTree, terminate } from './processes.js';
+import { hostPidOf, limitCpu, readPidFile, removeCgroupTree, terminate } from './processes.js';
 
 /** Containers of a node's dockerd live under this cgroup, so down can find every one of them. */
 export function cgroupParent(plan: LabPlan, node: LabNodePlan): string {
@@ -22,7 +22,7 @@ export function dockerSocket(plan: LabPlan, node: LabNodePlan): string {
 /**
  * Boots one simulated Pi: its folder (a copy of /etc the first time, so it keeps its identity
  * across restarts like a real card), its network namespace on the bridge, then its init script.
- * Returns the pid of the node's anchor process.
+ * Returns the pid of the node's anchor process (its power script, which outlives a reboot).
  */
 export async function startNode(runner: CommandRunner, plan: LabPlan, node: LabNodePlan, boot: BootConfig, cpu?: number): Promise<number> {
   const dir = nodeDir(plan.name, node.hostname);
@@ -46,12 +46,10 @@ export async function startNode(runner: CommandRunner, plan: LabPlan, node: LabN
   const cpuCgroups = cpu ? await limitCpu(cgroupParent(plan, node).slice(1), cpu) : [];
   const script = join(dir, 'boot.sh');
   await writeFile(script, renderBootScript(boot, { nodeDir: dir, cpuCgroups }, { insecureRegistry: plan.registry, cgroupParent: cgroupParent(plan, node) }), { mode: 0o700 });
+  const power = join(dir, 'power.sh');
+  await writeFile(power, renderPowerScript(script), { mode: 0o700 });
   // nsenter rather than `ip netns exec`: the latter remounts /sys, hiding the cgroup mounts dockerd needs.
-  return runner.spawnDetached(
-    'nsenter',
-    [`--net=/run/netns/${node.netns}`, 'unshare', '--mount', '--uts', '--propagation', 'private', 'sh', script],
-    join(dir, 'boot.log'),
-  );
+  return runner.spawnDetached('nsenter', [`--net=/run/netns/${node.netns}`, 'sh', power], join(dir, 'boot.log'));
 }
 
 /**
@@ -82,7 +80,9 @@ export async function probeNode(plan: LabPlan, node: LabNodePlan): Promise<NodeH
 export async function stopNode(runner: CommandRunner, plan: LabPlan, node: LabNodePlan, anchorPid?: number): Promise<void> {
   const containers = cgroupParent(plan, node).slice(1);
   await removeCgroupTree(containers);
-  const dockerd = await readPidFile(join(nodeDir(plan.name, node.hostname), 'run', 'docker.pid'));
+  // Its pid file names dockerd by its pid in the node's own PID namespace.
+  const inNode = await readPidFile(join(nodeDir(plan.name, node.hostname), 'run', 'docker.pid'));
+  const dockerd = inNode && (await hostPidOf(node.netns, inNode));
   // A swarm member's dockerd takes ~15 s to leave Raft politely; its data is deleted next anyway.
   if (dockerd) await terminate([dockerd], 1000);
   await removeNetns(runner, node);

@@ -87,6 +87,33 @@ export async function limitCpu(name: string, share: number): Promise<string[]> {
  * The cgroup folders of a lab node's own cgroups (those --cpu made) that `pid` is in: a process
  * that joins them is held and counted as the node's.
  */
+/**
+ * The node's init (PID 1 of its namespaces) under its power script: the script's `unshare`, then
+ * that one's child. Undefined while the node is between a reboot and its next boot.
+ */
+export async function nodeInitPid(anchorPid: number): Promise<number | undefined> {
+  const children = async (pid: number) => (await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '')).split(' ').filter(Boolean).map(Number);
+  const [unshare] = await children(anchorPid);
+  return unshare ? (await children(unshare))[0] : undefined;
+}
+
+/**
+ * This machine's pid of a node's process known by its pid in the node (what its pid files say):
+ * the process in the node's network namespace whose innermost pid that is.
+ */
+export async function hostPidOf(netns: string, nodePid: number): Promise<number | undefined> {
+  const inode = async (path: string) => (await stat(path).catch(() => undefined))?.ino;
+  const wanted = await inode(`/run/netns/${netns}`);
+  if (wanted === undefined) return undefined;
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const status = await readFile(`/proc/${entry}/status`, 'utf8').catch(() => '');
+    const nspid = /^NSpid:\s+(.+)$/m.exec(status)?.[1]?.trim().split(/\s+/);
+    if (nspid && nspid.length > 1 && Number(nspid.at(-1)) === nodePid && (await inode(`/proc/${entry}/ns/net`)) === wanted) return Number(entry);
+  }
+  return undefined;
+}
+
 export async function nodeCgroupDirs(pid: number): Promise<string[]> {
   const lines = (await readFile(`/proc/${pid}/cgroup`, 'utf8').catch(() => '')).split('\n');
   return lines.flatMap((line) => {
