@@ -1,4 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
+import type { NodeFault } from './services/lab/lab-power.js';
 import { createContext, type Context, type GlobalOptions } from './context.js';
 import { describeError, ExitCode } from './errors.js';
 
@@ -98,6 +99,25 @@ function labCommand(action: ActionWiring): Command {
     .addHelpText('after', '\nExamples:\n  sudo piswarm lab down\n  sudo piswarm lab down --name big\n')
     .exitOverride()
     .action(action(async () => (await import('./commands/lab/down.js')).labDownAction));
+
+  // Faults to rehearse on purpose, and their ends: a node's power and its network cable.
+  const faults: Array<[NodeFault, string, string]> = [
+    ['stop', 'Power a lab node off: every process of it gone, its disk kept (to rehearse a dead Pi). Needs root.', '\nExamples:\n  # a worker dies during a drain\n  sudo piswarm lab stop pi-03\n  sudo piswarm lab start pi-03\n'],
+    ['start', 'Power a stopped lab node on again; waits until its sshd and dockerd answer. Needs root.', '\nExamples:\n  sudo piswarm lab start pi-03\n'],
+    ['cut', 'Unplug a lab node\'s network cable: it runs on, unreachable. Needs root.', '\nExamples:\n  # a manager drops off the LAN\n  sudo piswarm lab cut pi-01\n  sudo piswarm lab heal pi-01\n'],
+    ['heal', 'Plug a lab node\'s network cable back in. Needs root.', '\nExamples:\n  sudo piswarm lab heal pi-01\n'],
+  ];
+  for (const [fault, description, examples] of faults) {
+    lab
+      .command(fault)
+      .description(description)
+      .argument('<node>', 'node hostname, e.g. pi-02')
+      .addOption(nameOption())
+      .option('--timeout <seconds>', 'how long a start waits for the node to boot', '180')
+      .addHelpText('after', examples)
+      .exitOverride()
+      .action(action(async () => (await import('./commands/lab/fault.js')).labFaultAction(fault)));
+  }
 
   lab
     .command('exec')

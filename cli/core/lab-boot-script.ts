@@ -46,13 +46,22 @@ export function renderBootScript(boot: BootConfig, paths: NodeBootPaths, daemon:
     ...firstBoot(boot).map((line) => `  ${line}`),
     '  touch /etc/piswarm-lab-first-boot-done',
     'fi',
-    `dockerd --insecure-registry ${shq(daemon.insecureRegistry)} --cgroup-parent ${shq(daemon.cgroupParent)} >>${dir}/dockerd.log 2>&1 &`,
-    `/usr/sbin/sshd -E ${dir}/sshd.log`,
+    ...Object.values(daemonCommands(paths.nodeDir, daemon)),
     // The node's init (PID 1 of its namespace) stays, reaping orphans; a stop ends it, and the node with it.
     "trap 'exit 0' TERM",
     'while :; do sleep 3600 & wait $!; done',
     '',
   ].join('\n');
+}
+
+/** How a node starts its daemons, at boot and when `lab up` repairs one that died (as systemd would restart it). */
+export function daemonCommands(nodeDir: string, daemon: NodeDaemonOptions): { dockerd: string; sshd: string } {
+  const dir = shq(nodeDir);
+  return {
+    // A pid file left by a dockerd that died would stop the next one.
+    dockerd: `rm -f /run/docker.pid; dockerd --insecure-registry ${shq(daemon.insecureRegistry)} --cgroup-parent ${shq(daemon.cgroupParent)} >>${dir}/dockerd.log 2>&1 &`,
+    sshd: `/usr/sbin/sshd -E ${dir}/sshd.log`,
+  };
 }
 
 /** Folders of this machine a node sees read-only: its programs and the package manager's state. */

@@ -198,6 +198,37 @@ describe('virtual Pi lab, end to end', () => {
     expect((await runOnLab(['--node', 'pi-03', '--', 'hostname'], null)).code).toBe(0);
   });
 
+  it('rehearses faults on purpose: a node powered off and on, its cable cut and plugged back, a killed sshd started again by lab up', async () => {
+    const stop = await lab('stop', 'pi-02', '--json');
+    expect(stop.code, stop.stderr).toBe(0);
+    expect(JSON.parse(stop.stdout)).toEqual({ node: 'pi-02', action: 'stop', changed: true });
+    expect(netnsPids(`${NAME}-pi-02`)).toEqual([]);
+    expect((await runOnLab(['--node', 'pi-02', '--', 'true'])).code).not.toBe(0);
+    expect((await lab('stop', 'pi-02')).stderr).toContain('pi-02 was already off');
+    const start = await lab('start', 'pi-02');
+    expect(start.code, start.stderr).toBe(0);
+    expect(start.stderr).toContain('pi-02 booted again');
+    expect((await runOnLab(['--node', 'pi-02', '--', 'hostname'])).code).toBe(0);
+
+    expect((await lab('cut', 'pi-02')).code).toBe(0);
+    expect((await runOnLab(['--node', 'pi-02', '--', 'true'])).code).not.toBe(0);
+    // Unplugged, not off: its console still answers.
+    expect((await lab('exec', 'pi-02', '--', 'hostname')).stdout.trim()).toBe('pi-02');
+    expect((await lab('heal', 'pi-02')).code).toBe(0);
+    expect((await runOnLab(['--node', 'pi-02', '--', 'hostname'])).code).toBe(0);
+    const unknown = await lab('stop', 'pi-09');
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toContain('Lab e2e has no node pi-09.');
+
+    expect((await lab('exec', 'pi-03', '--', 'sh', '-c', 'kill $(cat /run/sshd.pid)')).code).toBe(0);
+    await until(async () => (JSON.parse((await lab('status', '--json')).stdout) as LabStatus).nodes.find((n) => n.name === 'pi-03')?.sshd === 'down', 10_000, 'sshd on pi-03 to stop');
+    // Repaired within 30 s, or lab up fails.
+    const up = await lab('up', '--nodes', '3', '--subnet', SUBNET, '--timeout', '30');
+    expect(up.code, up.stderr).toBe(0);
+    expect(up.stderr).toContain('pi-03: sshd had stopped; started again');
+    expect((await runOnLab(['--node', 'pi-03', '--', 'hostname'], null)).code).toBe(0);
+  });
+
   it('holds a --cpu lab to its share of a core: the node and all it starts, and lab down removes its cgroup', async () => {
     const cpuLab = (command: string, ...args: string[]) => piswarm(['lab', command, '--name', 'cpu', ...args], { env: labEnv });
     const bad = await cpuLab('up', '--nodes', '1', '--subnet', '10.99.0.0/24', '--cpu', '0');

@@ -1,8 +1,7 @@
 import { isProcessAlive, type CommandRunner } from '../../adapters/process.js';
 import { PiswarmError } from '../../errors.js';
-import { shq } from '../../core/shell-quote.js';
 import { readLabState } from './lab-state.js';
-import { nodeCgroupDirs, nodeInitPid } from './processes.js';
+import { joinCgroupLines, nodeCgroupDirs, nodeInitPid } from './processes.js';
 import { assertRoot } from './prerequisites.js';
 
 /** Runs a command inside a node's namespaces (its console), with the terminal attached. */
@@ -23,6 +22,6 @@ export async function labExec(runner: CommandRunner, options: { name: string; no
   // In a --cpu lab the console's commands are the node's too: held to its share, counted with it.
   const cgroups = await nodeCgroupDirs(init);
   if (cgroups.length === 0) return runner.runAttached(enter[0]!, enter.slice(1));
-  const join = cgroups.map((dir) => `echo $$ > ${shq(`${dir}/cgroup.procs`)}`).join('; ');
+  const join = joinCgroupLines(cgroups).join('; ');
   return runner.runAttached('sh', ['-c', `${join}; exec "$@"`, 'sh', ...enter]);
 }

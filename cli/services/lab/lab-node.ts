@@ -1,14 +1,14 @@
 import { mkdir, writeFile, access } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { CommandRunner } from '../../adapters/process.js';
+import { isProcessAlive, type CommandRunner } from '../../adapters/process.js';
 import { pingDocker } from '../../adapters/probe.js';
 import { createSshProber } from '../../adapters/tcp-probe.js';
 import type { BootConfig } from '../../core/boot-config.js';
-import { renderBootScript, renderPowerScript } from '../../core/lab-boot-script.js';
+import { daemonCommands, renderBootScript, renderPowerScript } from '../../core/lab-boot-script.js';
 import type { LabNodePlan, LabPlan } from '../../core/lab-plan.js';
 import { netnsExists } from './lab-network.js';
 import { nodeDir } from './lab-state.js';
-import { hostPidOf, limitCpu, readPidFile, removeCgroupTree, terminate } from './processes.js';
+import { hostPidOf, joinCgroupLines, limitCpu, nodeCgroupDirs, nodeInitPid, readPidFile, removeCgroupTree, terminate } from './processes.js';
 
 /** Containers of a node's dockerd live under this cgroup, so down can find every one of them. */
 export function cgroupParent(plan: LabPlan, node: LabNodePlan): string {
@@ -90,6 +90,29 @@ export async function stopNode(runner: CommandRunner, plan: LabPlan, node: LabNo
   await removeCgroupTree(containers);
 }
 
+/**
+ * Starts again whichever of a running node's sshd and dockerd stopped answering, inside the node
+ * (as a Pi's systemd restarts a daemon that died). Returns the daemons restarted.
+ */
+export async function repairNode(runner: CommandRunner, plan: LabPlan, node: LabNodePlan, anchorPid: number): Promise<string[]> {
+  const health = await probeNode(plan, node);
+  const dead = (['sshd', 'dockerd'] as const).filter((daemon) => health[daemon] === 'down');
+  const init = await nodeInitPid(anchorPid);
+  // Between a reboot and its boot script's end there is nothing to repair: the boot starts both.
+  if (dead.length === 0 || !init) return [];
+  const commands = daemonCommands(nodeDir(plan.name, node.hostname), { insecureRegistry: plan.registry, cgroupParent: cgroupParent(plan, node) });
+  const script = [...joinCgroupLines(await nodeCgroupDirs(init)), ...dead.map((d) => commands[d])].join('\n');
+  await runner.run('nsenter', ['-t', String(init), '--net', '--mount', '--uts', '--pid', '--', 'sh', '-c', script]);
+  return dead;
+}
+
+/** Powers a node off: its init ends, and every process of the node with it; its disk (its folder) stays. */
+export async function powerOffNode(anchorPid: number): Promise<void> {
+  const init = await nodeInitPid(anchorPid);
+  if (init) await terminate([init], 5000);
+  await terminate([anchorPid], 2000);
+}
+
 /** A node that is still booting forks while it is being stopped: look again this many times. */
 const KILL_ROUNDS = 5;
 
@@ -115,5 +138,25 @@ async function exists(path: string): Promise<boolean> {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** Waits until the node's sshd and dockerd answer; fails early when its power script is gone. */
+export async function waitForNode(plan: LabPlan, node: LabNodePlan, bootPid: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let health = await probeNode(plan, node);
+  while (health.sshd !== 'running' || health.dockerd !== 'running') {
+    signal?.throwIfAborted();
+    // The boot script lives on as the node's anchor; if it is gone, the node will never come up.
+    if (!isProcessAlive(bootPid)) {
+      const dir = nodeDir(plan.name, node.hostname);
+      throw new Error(`${node.hostname}: its boot script stopped (see ${dir}/boot.log, sshd.log and dockerd.log)`);
+    }
+    if (Date.now() > deadline) {
+      const down = [health.sshd !== 'running' && 'sshd', health.dockerd !== 'running' && 'dockerd'].filter(Boolean).join(' and ');
+      throw new Error(`${node.hostname}: ${down} not answering after ${timeoutMs / 1000} s`);
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    health = await probeNode(plan, node);
   }
 }

@@ -6,9 +6,9 @@ import { mapSettled } from '../../core/parallel.js';
 import { ExitCode, PiswarmError } from '../../errors.js';
 import type { Reporter } from '../../io.js';
 import { assertSubnetFree, ensureArmEmulation, ensureBridge, netnsExists } from './lab-network.js';
-import { probeNode, startNode } from './lab-node.js';
+import { repairNode, startNode, waitForNode } from './lab-node.js';
 import { isRegistryUp, spawnRegistry, waitForRegistry } from './lab-registry.js';
-import { labDir, nodeDir, readLabState, writeLabState, type LabState } from './lab-state.js';
+import { labDir, readLabState, writeLabState, type LabState } from './lab-state.js';
 import { labDown } from './lab-down.js';
 import { assertRoot, ensurePackages } from './prerequisites.js';
 
@@ -96,8 +96,13 @@ async function bringUp(runner: CommandRunner, reporter: Reporter, state: LabStat
   const toStart = [];
   for (const node of plan.nodes) {
     const known = state.nodes[node.hostname];
-    if (known && isProcessAlive(known.anchorPid) && (await netnsExists(node.netns))) reporter.debug(`${node.hostname} already running`);
-    else toStart.push(node);
+    if (!known || !isProcessAlive(known.anchorPid) || !(await netnsExists(node.netns))) {
+      toStart.push(node);
+      continue;
+    }
+    const restarted = await repairNode(runner, plan, node, known.anchorPid);
+    if (restarted.length > 0) reporter.step(`${node.hostname}: ${restarted.join(' and ')} had stopped; started again`);
+    else reporter.debug(`${node.hostname} already running`);
   }
   for (const node of toStart) {
     signal?.throwIfAborted();
@@ -117,24 +122,5 @@ async function bringUp(runner: CommandRunner, reporter: Reporter, state: LabStat
     throw new PiswarmError(`${failed.length} of ${plan.nodes.length} lab nodes did not come up: ${failed.map((r) => (r.ok ? '' : r.error.message)).join('; ')}`, {
       hint: `Look at the node logs under ${labDir(plan.name)}/nodes/, then try again.`,
     });
-  }
-}
-
-async function waitForNode(plan: LabPlan, node: LabPlan['nodes'][number], bootPid: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let health = await probeNode(plan, node);
-  while (health.sshd !== 'running' || health.dockerd !== 'running') {
-    signal?.throwIfAborted();
-    // The boot script lives on as the node's anchor; if it is gone, the node will never come up.
-    if (!isProcessAlive(bootPid)) {
-      const dir = nodeDir(plan.name, node.hostname);
-      throw new Error(`${node.hostname}: its boot script stopped (see ${dir}/boot.log, sshd.log and dockerd.log)`);
-    }
-    if (Date.now() > deadline) {
-      const down = [health.sshd !== 'running' && 'sshd', health.dockerd !== 'running' && 'dockerd'].filter(Boolean).join(' and ');
-      throw new Error(`${node.hostname}: ${down} not answering after ${timeoutMs / 1000} s`);
-    }
-    await new Promise((r) => setTimeout(r, 300));
-    health = await probeNode(plan, node);
   }
 }

@@ -1,6 +1,7 @@
 import { mkdir, readdir, readFile, rmdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isProcessAlive } from '../../adapters/process.js';
+import { shq } from '../../core/shell-quote.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -112,6 +113,11 @@ export async function hostPidOf(netns: string, nodePid: number): Promise<number 
     if (nspid && nspid.length > 1 && Number(nspid.at(-1)) === nodePid && (await inode(`/proc/${entry}/ns/net`)) === wanted) return Number(entry);
   }
   return undefined;
+}
+
+/** Shell lines that move the shell running them into these cgroups (a node's, so what it starts counts as the node's). */
+export function joinCgroupLines(dirs: readonly string[]): string[] {
+  return dirs.map((dir) => `echo $$ > ${shq(`${dir}/cgroup.procs`)}`);
 }
 
 export async function nodeCgroupDirs(pid: number): Promise<string[]> {
