@@ -1,4 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
+import { acquireRunLock } from './adapters/run-lock.js';
 import type { NodeFault } from './services/lab/lab-power.js';
 import { createContext, type Context, type GlobalOptions } from './context.js';
 import { describeError, ExitCode } from './errors.js';
@@ -28,13 +29,21 @@ export async function run(argv: string[]): Promise<number> {
 }
 
 export function buildProgram(onExit: (code: number) => void = () => undefined): Command {
-  /** Wires a subcommand to a lazily imported action, so `--help` loads none of them. */
+  /**
+   * Wires a subcommand to a lazily imported action, so `--help` loads none of them. A command that
+   * `changes` the cluster with these options holds the inventory's run lock while it runs.
+   */
   const action =
-    <O>(load: () => Promise<Action<O>>) =>
+    <O>(load: () => Promise<Action<O>>, changes?: (options: O) => boolean) =>
     async function (this: Command) {
       const all = this.optsWithGlobals() as GlobalOptions & O;
       const act = await load();
-      onExit(await act(createContext(all), { ...all, args: this.args } as O));
+      const release = changes?.(all) ? await acquireRunLock(all.inventory, [this.parent?.name(), this.name()].filter((n) => n && n !== 'piswarm').join(' ')) : undefined;
+      try {
+        onExit(await act(createContext(all), { ...all, args: this.args } as O));
+      } finally {
+        await release?.();
+      }
     };
 
   const program = new Command('piswarm')
@@ -63,7 +72,10 @@ export function buildProgram(onExit: (code: number) => void = () => undefined): 
   return program;
 }
 
-type ActionWiring = <O>(load: () => Promise<Action<O>>) => (this: Command) => Promise<void>;
+type ActionWiring = <O>(load: () => Promise<Action<O>>, changes?: (options: O) => boolean) => (this: Command) => Promise<void>;
+/** Every run of the command changes the cluster; unless a dry run; only with --save. */
+const always = () => true;
+const unlessDryRun = (o: { dryRun?: boolean }) => !o.dryRun;
 
 function labCommand(action: ActionWiring): Command {
   const lab = new Command('lab').description('A virtual home lab of simulated Raspberry Pis (real dockerd and sshd) on this Linux machine');
@@ -177,7 +189,7 @@ function discoverCommand(action: ActionWiring): Command {
       '\nExamples:\n  piswarm discover\n  piswarm discover --cidr 192.168.1.0/24 --login --save\n  piswarm discover --json | jq -r \'.hosts[].ip\'\n',
     )
     .exitOverride()
-    .action(action(async () => (await import('./commands/discover.js')).discoverAction));
+    .action(action(async () => (await import('./commands/discover.js')).discoverAction, (o: { save?: boolean }) => o.save === true));
 }
 
 function bootstrapCommand(action: ActionWiring): Command {
@@ -199,7 +211,7 @@ function bootstrapCommand(action: ActionWiring): Command {
       '\nExamples:\n  # the inventory\'s nodes, one manager\n  piswarm bootstrap\n  # three managers for a cluster that survives one manager failing\n  piswarm bootstrap --managers 3\n  # quick start without discover\n  piswarm bootstrap --nodes 192.168.1.21,192.168.1.22,192.168.1.23\n  # finish a node that was off during the first run\n  piswarm bootstrap --only worker-02\n',
     )
     .exitOverride()
-    .action(action(async () => (await import('./commands/bootstrap.js')).bootstrapAction));
+    .action(action(async () => (await import('./commands/bootstrap.js')).bootstrapAction, always));
 }
 
 function swarmCommand(action: ActionWiring): Command {
@@ -213,7 +225,7 @@ function swarmCommand(action: ActionWiring): Command {
     .option('--password-stdin', 'read the SSH password from standard input', false)
     .addHelpText('after', '\nExamples:\n  piswarm swarm teardown\n  piswarm swarm teardown --yes   # no question, for scripts\n')
     .exitOverride()
-    .action(action(async () => (await import('./commands/swarm/teardown.js')).teardownAction));
+    .action(action(async () => (await import('./commands/swarm/teardown.js')).teardownAction, always));
   return swarm;
 }
 
@@ -236,7 +248,7 @@ function stackCommand(action: ActionWiring): Command {
       '\nExamples:\n  piswarm stack deploy stacks/hello-world.yml\n  # on the virtual lab (host-mode ports: it has no IPVS)\n  HELLO_PORT_MODE=host piswarm stack deploy stacks/hello-world.yml -c stacks/hello-world.lab.yml\n  HELLO_IMAGE=10.77.0.1:5000/hello-world:1 piswarm stack deploy stacks/hello-world.yml --timeout 120\n',
     )
     .exitOverride()
-    .action(action(async () => (await import('./commands/stack/deploy.js')).stackDeployAction));
+    .action(action(async () => (await import('./commands/stack/deploy.js')).stackDeployAction, unlessDryRun));
   stack
     .command('config')
     .description('Print the compose file exactly as `stack deploy` would send it: merged, variables substituted, env_file read in, every $ escaped, file secrets as the objects made from them')
@@ -275,7 +287,7 @@ function stackCommand(action: ActionWiring): Command {
     .description('Remove a stack and its services')
     .argument('<name>', 'stack name')
     .exitOverride()
-    .action(action(async () => (await import('./commands/stack/manage.js')).stackRmAction));
+    .action(action(async () => (await import('./commands/stack/manage.js')).stackRmAction, always));
   return stack;
 }
 
@@ -298,25 +310,25 @@ function nodeCommand(action: ActionWiring): Command {
     .option('--dry-run', 'print what would move where, and stop', false)
     .addHelpText('after', '\nExamples:\n  piswarm node drain worker-02 --dry-run\n  piswarm node drain worker-02 --surge\n  # when done with it\n  piswarm node activate worker-02\n')
     .exitOverride()
-    .action(action(async () => (await load()).nodeDrainAction));
+    .action(action(async () => (await load()).nodeDrainAction, unlessDryRun));
   node
     .command('activate')
     .description('Let the scheduler use a drained or paused node again')
     .argument('<node>', 'hostname, IP or MAC')
     .exitOverride()
-    .action(action(async () => (await load()).nodeActivateAction));
+    .action(action(async () => (await load()).nodeActivateAction, always));
   node
     .command('promote')
     .description('Make a worker a manager (warns when the manager count turns even)')
     .argument('<node>', 'hostname, IP or MAC')
     .exitOverride()
-    .action(action(async () => (await load()).nodePromoteAction));
+    .action(action(async () => (await load()).nodePromoteAction, always));
   node
     .command('demote')
     .description('Make a manager a worker; refused when the managers left would lose quorum, or none would be left')
     .argument('<node>', 'hostname, IP or MAC')
     .exitOverride()
-    .action(action(async () => (await load()).nodeDemoteAction));
+    .action(action(async () => (await load()).nodeDemoteAction, always));
   node
     .command('rm')
     .description('Take a node out of the swarm safely: promote a worker if needed, demote, drain, leave, remove, update the inventory')
@@ -326,7 +338,7 @@ function nodeCommand(action: ActionWiring): Command {
     .option('--dry-run', 'print the steps and why, and stop', false)
     .addHelpText('after', '\nExamples:\n  piswarm node rm worker-02 --dry-run\n  piswarm node rm manager-03 --yes\n  # a Pi that died\n  piswarm node rm worker-01 --force\n')
     .exitOverride()
-    .action(action(async () => (await load()).nodeRmAction));
+    .action(action(async () => (await load()).nodeRmAction, unlessDryRun));
   return node;
 }
 
@@ -347,7 +359,7 @@ function serviceCommand(action: ActionWiring): Command {
     .option('--window <seconds>', 'how long every task must have been running (and healthy) to count', '2')
     .addHelpText('after', '\nExamples:\n  piswarm service scale hello-world_web=9\n  piswarm service scale web=2 consumer=5\n')
     .exitOverride()
-    .action(action(async () => (await load()).serviceScaleAction));
+    .action(action(async () => (await load()).serviceScaleAction, always));
   return service;
 }
 
@@ -383,7 +395,7 @@ function deployCommand(action: ActionWiring): Command {
     .option('--timeout <seconds>', 'how long to wait for convergence', '300')
     .addHelpText('after', '\nExamples:\n  piswarm deploy portainer\n  piswarm deploy portainer --admin-password-file ./portainer-password\n')
     .exitOverride()
-    .action(action(async () => (await import('./commands/deploy-portainer.js')).deployPortainerAction));
+    .action(action(async () => (await import('./commands/deploy-portainer.js')).deployPortainerAction, always));
   deploy
     .command('registry')
     .description('A private registry on one node: HTTPS from a home CA every node trusts, a login, no deletes')
@@ -392,7 +404,7 @@ function deployCommand(action: ActionWiring): Command {
     .option('--dry-run', 'print the plan, change nothing', false)
     .addHelpText('after', '\nExamples:\n  piswarm deploy registry\n  piswarm deploy registry --node manager-01 --dry-run\n')
     .exitOverride()
-    .action(action(async () => (await import('./commands/deploy-registry.js')).deployRegistryAction));
+    .action(action(async () => (await import('./commands/deploy-registry.js')).deployRegistryAction, unlessDryRun));
   return deploy;
 }
 
