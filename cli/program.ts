@@ -184,6 +184,8 @@ function discoverCommand(action: ActionWiring): Command {
     .option('--save', 'add new Pis to the inventory and update the address of known ones (nothing is removed)', false)
     .option('--all', 'also list hosts that are not Pis', false)
     .option('--password-stdin', 'read the SSH password for --login from standard input', false)
+    .option('--user <name>', "login user for Pis piswarm did not flash (a flashed card's own user is known); recorded with --save")
+    .option('--trust-new-hosts', "log in to a new Pi whose host key is none of the flashed cards' still to be found", false)
     .addHelpText(
       'after',
       '\nExamples:\n  piswarm discover\n  piswarm discover --cidr 192.168.1.0/24 --login --save\n  piswarm discover --json | jq -r \'.hosts[].ip\'\n',
@@ -206,6 +208,7 @@ function bootstrapCommand(action: ActionWiring): Command {
     .option('--concurrency <n>', 'nodes at once', '16')
     .option('--timeout <seconds>', 'per command on a node', '120')
     .option('--password-stdin', 'read the login password from standard input (default for user pirate: hypriot)', false)
+    .option('--user <name>', 'login user for nodes the inventory names none for (Pis piswarm did not flash); recorded in the inventory')
     .addHelpText(
       'after',
       '\nExamples:\n  # the inventory\'s nodes, one manager\n  piswarm bootstrap\n  # three managers for a cluster that survives one manager failing\n  piswarm bootstrap --managers 3\n  # quick start without discover\n  piswarm bootstrap --nodes 192.168.1.21,192.168.1.22,192.168.1.23\n  # finish a node that was off during the first run\n  piswarm bootstrap --only worker-02\n',
@@ -445,6 +448,7 @@ function runCommand(action: ActionWiring): Command {
     .option('--concurrency <n>', 'nodes at once', '8')
     .option('--timeout <seconds>', 'per-node command timeout', '60')
     .option('--password-stdin', 'read the SSH password from standard input (or set PISWARM_SSH_PASSWORD)', false)
+    .option('--user <name>', 'login user for nodes the inventory names none for; recorded in the inventory')
     .option('--accept-new-host-key', 'accept and pin a host key that differs from the pinned one', false)
     .addHelpText('after', "\nExamples:\n  # what runs where\n  piswarm run -- docker ps\n  # first login to fresh HypriotOS nodes with the default password\n  echo hypriot | piswarm run --password-stdin -- hostname\n  piswarm run --node worker-01 --json -- uptime\n")
     .exitOverride()

@@ -11,7 +11,7 @@ import { resolveSshCredentials } from '../services/ssh-credentials.js';
 import { createNodeProgress } from '../ui/node-progress.js';
 import { formatTable } from '../ui/table.js';
 import { nodeLocator } from './cluster-access.js';
-import { firstLineOfStdin, parseIntegerFlag } from './parse.js';
+import { firstLineOfStdin, parseIntegerFlag, recordUserFlag } from './parse.js';
 
 export interface BootstrapFlags {
   managers?: string;
@@ -25,6 +25,7 @@ export interface BootstrapFlags {
   concurrency: string;
   timeout: string;
   passwordStdin: boolean;
+  user?: string;
 }
 
 export async function bootstrapAction(context: Context, flags: BootstrapFlags): Promise<number> {
@@ -36,16 +37,17 @@ export async function bootstrapAction(context: Context, flags: BootstrapFlags): 
   const password = flags.passwordStdin ? await firstLineOfStdin() : undefined;
 
   const inventory = await context.loadInventory();
+  const user = recordUserFlag(inventory, flags.user);
   const userKey = await findOrCreateUserKey(inventory.sshDefaults.privateKey);
   if (userKey.created) context.reporter.step(`SSH key ${userKey.path} created (you had none); it is the key piswarm installs on the nodes`);
   const credentials = await resolveSshCredentials({ privateKeyPath: userKey.path, password });
   // A fresh HypriotOS card accepts its published default: the password this command replaces.
-  if (!credentials.password && inventory.sshDefaults.user === DEFAULT_SSH_USER) credentials.password = HYPRIOT_DEFAULT_PASSWORD;
+  if (!credentials.password && (user ?? inventory.sshDefaults.user) === DEFAULT_SSH_USER) credentials.password = HYPRIOT_DEFAULT_PASSWORD;
 
   let only = flags.only ?? [];
   let opened: Map<string, NodeSession> | undefined;
   if (flags.nodes) {
-    const added = await addNodesByAddress(context.ssh(), inventory, flags.nodes.split(',').map((s) => s.trim()).filter(Boolean), credentials, timeoutMs);
+    const added = await addNodesByAddress(context.ssh(), inventory, flags.nodes.split(',').map((s) => s.trim()).filter(Boolean), credentials, timeoutMs, user);
     for (const node of added.report.added) context.reporter.step(`${node.hostname} added to ${inventory.file} (${node.mac}, ${node.ip})`);
     only = added.hostnames;
     opened = added.sessions;

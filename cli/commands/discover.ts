@@ -1,14 +1,16 @@
 import { localNetworks } from '../adapters/local-networks.js';
+import { readHostKey } from '../adapters/ssh-host-key.js';
 import { createSshProber } from '../adapters/tcp-probe.js';
 import type { Context } from '../context.js';
 import { HYPRIOT_DEFAULT_PASSWORD } from '../core/boot-config.js';
 import { mergeDiscovered, type MergeReport } from '../core/discovery-merge.js';
+import { validateUsername } from '../core/card-settings.js';
 import { DEFAULT_SSH_USER } from '../core/inventory.js';
 import { describeSwarm } from '../core/node-facts.js';
 import { planSweep } from '../core/sweep-plan.js';
 import { ExitCode } from '../errors.js';
 import { printJson, printLines } from '../io.js';
-import { cardOf, identifyPis, sweep, sweepPorts, type DiscoveredHost } from '../services/discover.js';
+import { identifyByHostKey, identifyPis, sweep, sweepPorts, type DiscoveredHost } from '../services/discover.js';
 import { resolveSshCredentials } from '../services/ssh-credentials.js';
 import { formatTable } from '../ui/table.js';
 import { firstLineOfStdin, parseIntegerFlag } from './parse.js';
@@ -21,6 +23,8 @@ export interface DiscoverFlags {
   save: boolean;
   all: boolean;
   passwordStdin: boolean;
+  user?: string;
+  trustNewHosts: boolean;
 }
 
 export async function discoverAction(context: Context, flags: DiscoverFlags): Promise<number> {
@@ -34,6 +38,7 @@ export async function discoverAction(context: Context, flags: DiscoverFlags): Pr
     return noNetwork(context);
   }
   const password = flags.passwordStdin ? await firstLineOfStdin() : undefined;
+  const user = flags.user === undefined ? undefined : validateUsername(flags.user);
   const inventory = await context.loadInventory();
 
   const started = Date.now();
@@ -42,18 +47,20 @@ export async function discoverAction(context: Context, flags: DiscoverFlags): Pr
   const swept = plan.networks.map((n) => n.cidr).join(', ');
   context.reporter.step(`Swept ${swept} in ${((Date.now() - started) / 1000).toFixed(1)} s: ${pis.length} Pi(s), ${hosts.length - pis.length} other host(s)`);
 
+  // Cards name themselves by the host key they were flashed with: no login needed.
+  await identifyByHostKey(hosts, inventory, (ip) => readHostKey(ip, inventory.sshDefaults.port, Math.max(timeoutMs, 2000)));
   if (flags.login && pis.length > 0) {
     const credentials = await resolveSshCredentials({ privateKeyPath: inventory.sshDefaults.privateKey, password });
     // A fresh HypriotOS card accepts its published default; only Pis are ever sent it.
-    if (!credentials.password && inventory.sshDefaults.user === DEFAULT_SSH_USER) credentials.password = HYPRIOT_DEFAULT_PASSWORD;
-    await identifyPis(context.ssh(), inventory, hosts, { credentials, concurrency: 16, timeoutMs: Math.max(timeoutMs, 10_000) });
+    if (!credentials.password && (user ?? inventory.sshDefaults.user) === DEFAULT_SSH_USER) credentials.password = HYPRIOT_DEFAULT_PASSWORD;
+    await identifyPis(context.ssh(), inventory, hosts, { credentials, concurrency: 16, timeoutMs: Math.max(timeoutMs, 10_000), user, trustNewHosts: flags.trustNewHosts });
   }
 
   let saved: MergeReport | undefined;
   if (flags.save && pis.length > 0) {
     saved = mergeDiscovered(
       inventory,
-      pis.filter((h) => h.mac).map((h) => ({ ip: h.ip, mac: h.mac!, hostname: h.facts?.hostname ?? cardOf(inventory, h.hostKey), hostKey: h.hostKey })),
+      pis.filter((h) => h.mac && !h.untrusted).map((h) => ({ ip: h.ip, mac: h.mac!, hostname: h.facts?.hostname ?? h.card, hostKey: h.hostKey, user: (h.card ? inventory.cardEntries()[h.card]?.user : undefined) ?? user })),
     );
     await context.saveInventory(inventory);
     reportSaved(context, saved, inventory.file);

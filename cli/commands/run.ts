@@ -5,7 +5,7 @@ import { printJson, printLines } from '../io.js';
 import { runCommand, type NodeRunResult } from '../services/run-command.js';
 import { resolveSshCredentials } from '../services/ssh-credentials.js';
 import { nodeLocator } from './cluster-access.js';
-import { firstLineOfStdin, parseIntegerFlag } from './parse.js';
+import { firstLineOfStdin, parseIntegerFlag, recordUserFlag } from './parse.js';
 
 export interface RunFlags {
   args: string[];
@@ -14,6 +14,7 @@ export interface RunFlags {
   timeout: string;
   passwordStdin: boolean;
   acceptNewHostKey: boolean;
+  user?: string;
 }
 
 export async function runAction(context: Context, flags: RunFlags): Promise<number> {
@@ -24,6 +25,7 @@ export async function runAction(context: Context, flags: RunFlags): Promise<numb
   const password = flags.passwordStdin ? await firstLineOfStdin() : undefined;
 
   const inventory = await context.loadInventory();
+  const user = recordUserFlag(inventory, flags.user);
   const credentials = await resolveSshCredentials({ privateKeyPath: inventory.sshDefaults.privateKey, password });
   const { results, pinned, moved } = await runCommand(context.ssh(), inventory, credentials, context.reporter, {
     command,
@@ -33,7 +35,7 @@ export async function runAction(context: Context, flags: RunFlags): Promise<numb
     acceptChangedHostKey: flags.acceptNewHostKey,
     locator: nodeLocator(context, inventory),
   });
-  if (pinned.length > 0 || moved.length > 0) await saveInventory(inventory);
+  if (pinned.length > 0 || moved.length > 0 || user) await saveInventory(inventory);
 
   if (context.io.json) printJson(context.io, results);
   else printLines(context.io, results.map(formatResult).join('\n'));

@@ -7,6 +7,8 @@ export interface FoundPi {
   /** From logging in, or from the flash record its host key matches. */
   hostname?: string;
   hostKey?: string;
+  /** Who logs in to it (its card's user, or --user), recorded for every later command. */
+  user?: string;
 }
 
 export interface MergeReport {
@@ -27,7 +29,7 @@ export function mergeDiscovered(inventory: Inventory, found: readonly FoundPi[])
     const known = inventory.nodes().find((n) => n.mac === pi.mac);
     if (known) {
       if (known.ip !== pi.ip) report.moved.push({ hostname: known.hostname, mac: pi.mac, ...(known.ip ? { from: known.ip } : {}), to: pi.ip });
-      inventory.upsertNode(pi.mac, { ip: pi.ip, hostKey: known.hostKey ? undefined : pi.hostKey });
+      inventory.upsertNode(pi.mac, { ip: pi.ip, hostKey: known.hostKey ? undefined : pi.hostKey, user: known.user ? undefined : pi.user });
       continue;
     }
     const suffix = pi.mac.split(':').slice(3).join('');
@@ -35,7 +37,7 @@ export function mergeDiscovered(inventory: Inventory, found: readonly FoundPi[])
     const taken = inventory.nodes().some((n) => n.hostname.toLowerCase() === wanted.toLowerCase());
     const hostname = taken ? `${wanted}-${suffix}`.slice(0, 63) : wanted;
     if (taken) report.duplicates.push({ hostname: wanted, mac: pi.mac, savedAs: hostname });
-    inventory.upsertNode(pi.mac, { hostname, ip: pi.ip, hostKey: pi.hostKey });
+    inventory.upsertNode(pi.mac, { hostname, ip: pi.ip, hostKey: pi.hostKey, user: pi.user });
     report.added.push({ hostname, mac: pi.mac, ip: pi.ip });
   }
   return report;

@@ -25,6 +25,8 @@ const nodeSchema = z.strictObject({
 /** A card piswarm flashed, by hostname, until discovery finds the Pi and files it under its MAC. */
 const cardSchema = z.strictObject({
   hostKey: z.string().regex(HOST_KEY_PATTERN, 'must be an OpenSSH public key line such as "ssh-ed25519 AAAA..."'),
+  /** The user the card was flashed with: the one to log in as until bootstrap. */
+  user: z.string().min(1).optional(),
   image: z.string().optional(),
   flashedAt: z.string().optional(),
 });

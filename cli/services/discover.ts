@@ -25,10 +25,14 @@ export interface DiscoveredHost {
   banner?: SshBanner;
   /** The node's name in the inventory, when its MAC is known there. */
   known?: string;
+  /** The card piswarm flashed that this host's key belongs to (its hostname), read in the handshake. */
+  card?: string;
   /** Set with --login. */
   facts?: NodeFacts;
   hostKey?: string;
   loginError?: string;
+  /** A new host presenting none of the keys of the cards still to be found: not logged in to, not saved. */
+  untrusted?: boolean;
 }
 
 export interface SweepPorts {
@@ -82,25 +86,68 @@ export interface LoginOptions {
   credentials: SshCredentials;
   concurrency: number;
   timeoutMs: number;
+  /** Who to log in as on a Pi neither the inventory nor a card names a user for (--user). */
+  user?: string;
+  /** Log in to a new host that presents none of the unmatched cards' keys (--trust-new-hosts). */
+  trustNewHosts?: boolean;
+}
+
+/** Concurrent handshakes while reading host keys. */
+const HANDSHAKES = 16;
+
+/**
+ * Reads every SSH-speaking Pi's host key in the handshake (no login, nothing sent) and names the
+ * ones that present the key of a card piswarm flashed after that card.
+ */
+export async function identifyByHostKey(hosts: DiscoveredHost[], inventory: Inventory, readKey: (ip: string) => Promise<string | undefined>): Promise<void> {
+  const pis = hosts.filter((h) => h.isPi && h.ssh === 'ssh');
+  const keys = await mapSettled(pis, HANDSHAKES, (host) => readKey(host.ip));
+  pis.forEach((host, i) => {
+    const key = keys[i]!.ok ? keys[i]!.value : undefined;
+    if (!key) return;
+    host.hostKey = key;
+    const card = cardOf(inventory, key);
+    if (card) host.card = card;
+  });
+}
+
+/** Cards piswarm flashed that no inventory node is yet: while any is, a stranger's key is not trusted on first use. */
+function unmatchedCards(inventory: Inventory): string[] {
+  const nodes = inventory.nodes();
+  return Object.entries(inventory.cardEntries())
+    .filter(([hostname, card]) => !nodes.some((n) => n.hostname === hostname || (n.hostKey && sameHostKey(n.hostKey, card.hostKey))))
+    .map(([hostname]) => hostname);
 }
 
 /**
- * Logs in to the Pis that speak SSH (never to other hosts) and asks each for its facts. The host
- * key must match the one pinned for that MAC, or the one recorded when its card was flashed; a Pi
- * seen for the first time is trusted on first use, and its key is returned for pinning.
+ * Logs in to the Pis that speak SSH (never to other hosts) and asks each for its facts, as the
+ * user its inventory entry or its card names (else --user, else the inventory's default). The
+ * host key must match the one pinned for that MAC, or the one its card was flashed with. A Pi
+ * seen for the first time is trusted on first use only when no flashed card is still to be found
+ * (or with --trust-new-hosts); its key is returned for pinning.
  */
 export async function identifyPis(connector: SshConnector, inventory: Inventory, hosts: DiscoveredHost[], options: LoginOptions): Promise<void> {
-  const pis = hosts.filter((h) => h.isPi && h.ssh === 'ssh');
   const ssh = inventory.sshDefaults;
+  const waiting = unmatchedCards(inventory);
+  const cards = inventory.cardEntries();
+  const pis = hosts.filter((h) => h.isPi && h.ssh === 'ssh').filter((host) => {
+    const known = inventory.nodes().some((n) => n.mac === host.mac);
+    if (known || host.card || waiting.length === 0 || options.trustNewHosts) return true;
+    // A Raspberry Pi MAC is easy to fake: while flashed cards are still to be found, only their keys are let in.
+    host.untrusted = true;
+    host.loginError = `it presents none of the host keys of the cards still to be found (${waiting.join(', ')}), so it was not sent a password or key. If it is a Pi of yours, log in anyway with --trust-new-hosts.`;
+    return false;
+  });
   const targets: SshTarget[] = pis.map((host) => {
     const node = inventory.nodes().find((n) => n.mac === host.mac);
+    const card = host.card ? cards[host.card] : undefined;
     return {
-      name: node?.hostname ?? host.ip,
+      name: node?.hostname ?? host.card ?? host.ip,
       host: host.ip,
       port: ssh.port,
-      username: node?.user ?? ssh.user,
+      username: node?.user ?? card?.user ?? options.user ?? ssh.user,
       ...options.credentials,
-      pinnedHostKey: node ? inventory.expectedHostKey(node) : undefined,
+      pinnedHostKey: node ? inventory.expectedHostKey(node) : card?.hostKey,
     };
   });
   const settled = await runOnNodes(connector, targets, (connection) => Promise.all([connection.exec(NODE_FACTS_SCRIPT, { timeoutMs: options.timeoutMs }), readEngineInfo(connection, options.timeoutMs)]), {

@@ -8,9 +8,10 @@ import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { wifiPsk } from '../../cli/core/card-settings.js';
-import { fingerprint } from '../../cli/core/host-key.js';
+import { sameHostKey } from '../../cli/core/host-key.js';
 import { Inventory } from '../../cli/core/inventory.js';
 import type { LabStatus } from '../../cli/services/lab/lab-status.js';
+import type { DiscoveredHost } from '../../cli/services/discover.js';
 import type { NodeRunResult } from '../../cli/services/run-command.js';
 import type { BootstrapResult } from '../../cli/services/swarm/bootstrap.js';
 import { piswarm, startPiswarm } from '../helpers/cli.js';
@@ -154,30 +155,53 @@ describe('piswarm flash', () => {
     expect(card.expectedHostKey({ mac: '00:00:00:00:00:00', hostname: 'worker-09' })).toBe(hostKey);
   });
 
-  it('boots lab nodes from three cards, and each answers over SSH with its key and card hostname, host keys verified from flash', async () => {
+  it('boots lab nodes from three cards for user lab; discover names them by their host keys, and discover --save and bootstrap need no edit', async () => {
     const cards = ['manager-01', 'worker-01', 'worker-02'].map((h) => join(dir, `${h}.img`));
-    const made = await flash([zip, '--output', cards.join(','), '--hostname', 'manager-01,worker-01,worker-02', '--password'], { input: 'n3w-Pa55word\n' });
+    const made = await flash([zip, '--output', cards.join(','), '--hostname', 'manager-01,worker-01,worker-02', '--user', 'lab', '--password'], { input: 'n3w-Pa55word\n' });
     expect(made.code, made.stderr).toBe(0);
     expect(readFileSync(cards[0]!).includes('n3w-Pa55word')).toBe(false);
+    expect(Inventory.parse(inventory, readFileSync(inventory, 'utf8')).cardEntries()['manager-01']?.user).toBe('lab');
     const up = await piswarm(['lab', 'up', '--name', 'cards', '--subnet', '10.81.0.0/24', '--card', ...cards, '--json'], { env: labEnv });
     expect(up.code, up.stderr).toBe(0);
     const status = JSON.parse(up.stdout) as LabStatus;
     expect(status.nodes.map((n) => n.name)).toEqual(['manager-01', 'worker-01', 'worker-02']);
-    // The cards set a password of their own: the login line must not offer HypriotOS's default.
+    // The cards set a user and password of their own: the login line must not offer HypriotOS's default.
     const shown = await piswarm(['lab', 'status', '--name', 'cards'], { env: labEnv });
-    expect(shown.stdout).toContain(`Log in with: ssh pirate@${status.nodes[0]!.ip}  (the card's password)`);
+    expect(shown.stdout).toContain(`Log in with: ssh lab@${status.nodes[0]!.ip}  (the card's password)`);
     expect(shown.stdout).not.toContain('hypriot');
 
-    // Discovery is not built yet: file the nodes under their MACs by hand, as `discover --save` will.
-    const text = readFileSync(inventory, 'utf8') + `nodes:\n${status.nodes.map((n) => `  ${n.mac}:\n    hostname: ${n.name}\n    ip: ${n.ip}\n`).join('')}`;
-    writeFileSync(inventory, text);
-    const flashed = Inventory.parse(inventory, text);
-    const run = await piswarm(['run', '--inventory', inventory, '--json', '--', 'hostname'], { env: { HOME: home, SSH_AUTH_SOCK: '' } });
+    const user = { HOME: home, SSH_AUTH_SOCK: '' };
+    // A Pi that is none of the cards, while they are still to be found: not logged in to, unless told.
+    const stranger = await piswarm(['lab', 'up', '--name', 'strgr', '--nodes', '1', '--subnet', '10.82.0.0/24'], { env: labEnv });
+    try {
+      expect(stranger.code, stranger.stderr).toBe(0);
+      const refused = await piswarm(['discover', '--inventory', inventory, '--cidr', '10.82.0.0/24', '--login', '--save', '--json'], { env: user });
+      const [host] = (JSON.parse(refused.stdout) as { hosts: DiscoveredHost[] }).hosts;
+      expect(host!.loginError).toContain('presents none of the host keys of the cards still to be found (');
+      expect(host!.facts).toBeUndefined();
+      expect(Inventory.parse(inventory, readFileSync(inventory, 'utf8')).nodes()).toEqual([]);
+      const trusted = await piswarm(['discover', '--inventory', inventory, '--cidr', '10.82.0.0/24', '--login', '--trust-new-hosts', '--json'], { env: user });
+      expect((JSON.parse(trusted.stdout) as { hosts: DiscoveredHost[] }).hosts[0]!.facts?.hostname).toBe('pi-01');
+    } finally {
+      await piswarm(['lab', 'down', '--name', 'strgr'], { env: labEnv });
+    }
+
+    // Named by their cards' host keys in the handshake alone, no login.
+    const seen = await piswarm(['discover', '--inventory', inventory, '--cidr', '10.81.0.0/24', '--json'], { env: user });
+    expect(seen.code, seen.stderr).toBe(0);
+    expect((JSON.parse(seen.stdout) as { hosts: DiscoveredHost[] }).hosts.map((h) => h.card)).toEqual(['manager-01', 'worker-01', 'worker-02']);
+    // Logged in as the cards' own user, and filed with it.
+    const saved = await piswarm(['discover', '--inventory', inventory, '--cidr', '10.81.0.0/24', '--login', '--save', '--json'], { env: user });
+    expect(saved.code, saved.stderr).toBe(0);
+    expect((JSON.parse(saved.stdout) as { hosts: DiscoveredHost[] }).hosts.map((h) => h.facts?.hostname)).toEqual(['manager-01', 'worker-01', 'worker-02']);
+    const flashed = Inventory.parse(inventory, readFileSync(inventory, 'utf8'));
+    expect(flashed.nodes().map((n) => `${n.hostname} ${n.user}`)).toEqual(['manager-01 lab', 'worker-01 lab', 'worker-02 lab']);
+    const run = await piswarm(['run', '--inventory', inventory, '--json', '--', 'whoami; hostname'], { env: user });
     expect(run.code, run.stderr).toBe(0);
     for (const result of JSON.parse(run.stdout) as NodeRunResult[]) {
-      expect(result.stdout).toBe(`${result.node}\n`);
+      expect(result.stdout).toBe(`lab\n${result.node}\n`);
       const node = flashed.findNode(result.node)!;
-      expect(result.hostKeyPinned).toBe(fingerprint(flashed.expectedHostKey(node)!));
+      expect(sameHostKey(node.hostKey!, flashed.cardEntries()[result.node]!.hostKey)).toBe(true);
     }
 
     // Once bootstrap has root on a node, the card's boot partition no longer holds its host key or password hash.

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mergeDiscovered } from '../../cli/core/discovery-merge.js';
+import type { SshConnection, SshTarget } from '../../cli/adapters/ssh.js';
+import { identifyByHostKey, identifyPis, type DiscoveredHost } from '../../cli/services/discover.js';
 import { Inventory } from '../../cli/core/inventory.js';
 import { contains, formatCidr, hostAddresses, parseCidr, parseIpv4 } from '../../cli/core/ipv4.js';
 import { normaliseMac, raspberryPiVendor } from '../../cli/core/mac-address.js';
@@ -188,5 +190,47 @@ describe('saving what discover found', () => {
     const inventory = Inventory.parse('piswarm.yaml', `nodes:\n  b8:27:eb:00:00:01:\n    hostname: a\n    ip: 10.0.0.11\n    hostKey: ${key}\n`);
     mergeDiscovered(inventory, [{ ip: '10.0.0.11', mac: 'b8:27:eb:00:00:01', hostKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBBBB' }]);
     expect(inventory.findNode('a')!.hostKey).toBe(key);
+  });
+});
+
+describe('who a discovered Pi is, before and at login', () => {
+  const cardKey = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl';
+  const otherKey = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBBBBnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl';
+  const inventory = () => Inventory.parse('piswarm.yaml', `cards:\n  worker-01:\n    hostKey: ${cardKey}\n    user: lab\n`);
+  const pi = (ip: string): DiscoveredHost => ({ ip, mac: `b8:27:eb:00:00:${ip.split('.')[3]}`, isPi: true, ssh: 'ssh' });
+  /** SSH that records who it was asked to log in as, and with which pinned key. */
+  const connector = () => {
+    const asked: string[] = [];
+    const connect = async (target: SshTarget): Promise<SshConnection> => {
+      asked.push(`${target.username}@${target.host} pinned ${target.pinnedHostKey === cardKey ? 'card' : String(target.pinnedHostKey)}`);
+      const connection = { hostKey: cardKey, authMethod: 'publickey', exec: async () => ({ code: 0, stdout: 'hostname=worker-01\narch=aarch64\n', stderr: '' }), openSocket: async () => Promise.reject(new Error('no')), openCommandStream: async () => Promise.reject(new Error('no')), readFile: async () => undefined, close: () => undefined };
+      return connection as SshConnection;
+    };
+    return { asked, connector: { connect } };
+  };
+
+  it("names a host by the card whose key it presents, and logs in as the card's user with that key pinned", async () => {
+    const inv = inventory();
+    const hosts = [pi('10.0.0.21')];
+    await identifyByHostKey(hosts, inv, async () => cardKey);
+    expect(hosts[0]!.card).toBe('worker-01');
+    const { asked, connector: ssh } = connector();
+    await identifyPis(ssh, inv, hosts, { credentials: {}, concurrency: 4, timeoutMs: 1000 });
+    expect(asked).toEqual(['lab@10.0.0.21 pinned card']);
+    expect(hosts[0]!.facts?.hostname).toBe('worker-01');
+  });
+
+  it('sends nothing to a new host with none of the keys of cards still to be found, unless told to trust it', async () => {
+    const inv = inventory();
+    const hosts = [pi('10.0.0.22')];
+    await identifyByHostKey(hosts, inv, async () => otherKey);
+    const { asked, connector: ssh } = connector();
+    await identifyPis(ssh, inv, hosts, { credentials: { password: 'hypriot' }, concurrency: 4, timeoutMs: 1000 });
+    expect(asked).toEqual([]);
+    expect(hosts[0]!.untrusted).toBe(true);
+    expect(hosts[0]!.loginError).toContain('presents none of the host keys of the cards still to be found (worker-01)');
+    const trusted = [pi('10.0.0.22')];
+    await identifyPis(ssh, inv, trusted, { credentials: { password: 'hypriot' }, concurrency: 4, timeoutMs: 1000, trustNewHosts: true, user: 'ubuntu' });
+    expect(asked).toEqual(['ubuntu@10.0.0.22 pinned undefined']);
   });
 });

@@ -69,7 +69,7 @@ export async function flash(runner: CommandRunner, inventory: Inventory, request
     try {
       const result = await flashCard(runner, { imagePath, target: opened, settings, verifyAll: request.verifyAll, progress: events, signal: request.signal });
       cards.push(result);
-      inventory.recordCard(base.hostname, { hostKey: settings.hostKeys[0]!.publicKey, image: basename(request.image), flashedAt: new Date().toISOString() });
+      inventory.recordCard(base.hostname, { hostKey: settings.hostKeys[0]!.publicKey, user: base.user, image: basename(request.image), flashedAt: new Date().toISOString() });
     } catch (error) {
       throw incomplete(error, base.hostname, target.path, cards.length);
     } finally {

@@ -18,6 +18,8 @@ export async function addNodesByAddress(
   addresses: readonly string[],
   credentials: SshCredentials,
   timeoutMs: number,
+  /** Who to log in as where the inventory names nobody (--user); recorded for the nodes added. */
+  user?: string,
 ): Promise<{ hostnames: string[]; report: MergeReport; sessions: Map<string, NodeSession> }> {
   const bad = addresses.filter((a) => parseIpv4(a) === undefined);
   if (bad.length > 0) throw new UsageError(`--nodes takes IPv4 addresses, got ${bad.map((b) => `"${b}"`).join(', ')}.`, 'Write them like --nodes 192.168.1.21,192.168.1.22.');
@@ -25,7 +27,7 @@ export async function addNodesByAddress(
   const settled = await mapSettled(addresses, 16, async (ip) => {
     const known = inventory.nodes().find((n) => n.ip === ip);
     const node = known ?? { hostname: ip, ip, mac: '' };
-    const connection = await connector.connect({ name: node.hostname, host: ip, port: ssh.port, username: node.user ?? ssh.user, ...credentials, pinnedHostKey: known ? inventory.expectedHostKey(known) : undefined });
+    const connection = await connector.connect({ name: node.hostname, host: ip, port: ssh.port, username: node.user ?? user ?? ssh.user, ...credentials, pinnedHostKey: known ? inventory.expectedHostKey(known) : undefined });
     const session = new NodeSession(node, connection, timeoutMs);
     const facts = await session.readFacts().catch((error: Error) => {
       session.close();
@@ -46,7 +48,7 @@ export async function addNodesByAddress(
   }
   const report = mergeDiscovered(
     inventory,
-    opened.map((s) => ({ ip: s.node.ip!, mac: s.facts.mac!, hostname: s.facts.hostname, hostKey: s.hostKey })),
+    opened.map((s) => ({ ip: s.node.ip!, mac: s.facts.mac!, hostname: s.facts.hostname, hostKey: s.hostKey, user })),
   );
   const sessions = new Map<string, NodeSession>();
   for (const session of opened) {
