@@ -80,7 +80,7 @@ export async function discoverAction(context: Context, flags: DiscoverFlags): Pr
   } else {
     printLines(context.io, formatHosts(shown));
   }
-  for (const host of shown.filter((h) => h.loginError)) context.reporter.warn(`${host.known ?? host.ip}: login failed: ${host.loginError}`);
+  for (const host of shown.filter((h) => h.loginError)) context.reporter.warn(`${host.known ?? host.card ?? host.ip}: ${host.untrusted ? 'not logged in' : 'login failed'}: ${host.loginError}`);
   return shown.some((h) => h.loginError) ? ExitCode.partial : ExitCode.ok;
 }
 
@@ -101,7 +101,7 @@ function reportSaved(context: Context, saved: MergeReport, file: string): void {
 
 function formatHosts(hosts: DiscoveredHost[]): string {
   const rows = hosts.map((h) => {
-    const hostname = h.facts?.hostname && h.known && h.facts.hostname !== h.known ? `${h.facts.hostname} (saved as ${h.known})` : (h.facts?.hostname ?? h.known ?? '-');
+    const hostname = h.facts?.hostname && h.known && h.facts.hostname !== h.known ? `${h.facts.hostname} (saved as ${h.known})` : (h.facts?.hostname ?? h.known ?? (h.card ? `${h.card} (its card's key)` : '-'));
     const ssh = h.banner ? `${h.banner.software}${h.banner.distro ? ` (${h.banner.distro})` : ''}` : { ssh: 'ssh', open: 'no SSH banner', closed: 'closed', silent: '-' }[h.ssh];
     return [
       h.ip,
