@@ -1,6 +1,7 @@
 import { isMap, isSeq, parseDocument, type Document, type YAMLMap } from 'yaml';
 import { PiswarmError } from '../errors.js';
 import type { CardSettings } from './card-settings.js';
+import { DEFAULT_SSH_USER } from './inventory.js';
 import { shq } from './shell-quote.js';
 
 /**
@@ -67,7 +68,16 @@ function setUser(doc: Document, settings: CardSettings): void {
     doc.set('users', users);
   }
   const list = users as unknown as { items: unknown[] };
-  let user = list.items.find((item) => isMap(item) && item.get('name') === settings.user) as YAMLMap | undefined;
+  const named = (name: string) => list.items.find((item) => isMap(item) && item.get('name') === name) as YAMLMap | undefined;
+  let user = named(settings.user);
+  // The image's own user (HypriotOS: pirate, password hypriot) becomes the card's: left beside it,
+  // it would be a second login with the image's published password.
+  const shipped = user ? undefined : named(DEFAULT_SSH_USER);
+  if (shipped) {
+    shipped.set('name', settings.user);
+    shipped.delete('gecos');
+    user = shipped;
+  }
   if (!user) {
     user = doc.createNode({ name: settings.user, shell: '/bin/bash', groups: 'users,docker,video', sudo: 'ALL=(ALL) NOPASSWD:ALL' }) as YAMLMap;
     list.items.unshift(user);

@@ -67,6 +67,15 @@ describe('HypriotOS cards', () => {
     expect(out['network-config']).toBeUndefined();
   });
 
+  it("makes the image's own user the card's user: no pirate with the published password is left beside it", () => {
+    const userData = files(renderFirstBoot('hypriot', settings({ user: 'lab' }), boot({ 'user-data': HYPRIOT_USER_DATA })))['user-data']!;
+    expect(cloudInitSchema(userData)).toContain('Valid cloud-config');
+    const data = parse(userData);
+    expect(data.users).toHaveLength(1);
+    expect(data.users[0]).toMatchObject({ name: 'lab', groups: 'users,docker,video', sudo: 'ALL=(ALL) NOPASSWD:ALL', ssh_authorized_keys: [KEY] });
+    expect(data.users[0].gecos).toBeUndefined();
+  });
+
   it('stores a new password only as a hash, and can lock it instead', () => {
     const hash = sha512Crypt('s3cret-pass');
     const hashed = parse(files(renderFirstBoot('hypriot', settings({ password: { hash } }), boot({ 'user-data': HYPRIOT_USER_DATA })))['user-data']!);
