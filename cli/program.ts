@@ -2,7 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { acquireRunLock } from './adapters/run-lock.js';
 import type { NodeFault } from './services/lab/lab-power.js';
 import { createContext, type Context, type GlobalOptions } from './context.js';
-import { describeError, ExitCode } from './errors.js';
+import { describeError, ExitCode, UsageError } from './errors.js';
 
 export const VERSION = '0.1.0';
 
@@ -38,7 +38,8 @@ export function buildProgram(onExit: (code: number) => void = () => undefined): 
     async function (this: Command) {
       const all = this.optsWithGlobals() as GlobalOptions & O;
       const act = await load();
-      const release = changes?.(all) ? await acquireRunLock(all.inventory, [this.parent?.name(), this.name()].filter((n) => n && n !== 'piswarm').join(' ')) : undefined;
+      const name = [this.parent?.name(), this.name()].filter((n) => n && n !== 'piswarm').join(' ');
+      const release = changes?.(all) ? await acquireRunLock(all.inventory, name, { waitMs: lockWaitMs(), pollMs: 200 }) : undefined;
       try {
         onExit(await act(createContext(all), { ...all, args: this.args } as O));
       } finally {
@@ -73,6 +74,14 @@ export function buildProgram(onExit: (code: number) => void = () => undefined): 
 }
 
 type ActionWiring = <O>(load: () => Promise<Action<O>>, changes?: (options: O) => boolean) => (this: Command) => Promise<void>;
+/** How long a changing command waits for another's run lock: PISWARM_LOCK_WAIT seconds, 5 unless set. */
+function lockWaitMs(): number {
+  const text = process.env.PISWARM_LOCK_WAIT ?? '5';
+  const seconds = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text) || seconds > 86_400) throw new UsageError(`PISWARM_LOCK_WAIT=${text} is not a number of seconds.`, 'Set it to how long to wait for another run, e.g. 60; 0 refuses at once.');
+  return seconds * 1000;
+}
+
 /** Every run of the command changes the cluster; unless a dry run; only with --save. */
 const always = () => true;
 const unlessDryRun = (o: { dryRun?: boolean }) => !o.dryRun;

@@ -1,12 +1,12 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Inventory } from '../../cli/core/inventory.js';
 import type { BootstrapResult } from '../../cli/services/swarm/bootstrap.js';
 import type { TeardownResult } from '../../cli/services/swarm/teardown.js';
-import { piswarm } from '../helpers/cli.js';
+import { piswarm, startPiswarm } from '../helpers/cli.js';
 import { labEnv, labLeftovers, netnsPids } from '../helpers/lab.js';
 import { until } from '../helpers/wait.js';
 
@@ -92,7 +92,14 @@ describe('piswarm bootstrap on pristine lab Pis', () => {
     // A login user outside group docker: its engine is reached through sudo (docker system dial-stdio).
     expect((await lab('exec', 'pi-03', '--', 'gpasswd', '-d', 'pirate', 'docker')).code).toBe(0);
     const sampler = sampleCommandLines(/SWMTKN-1-[0-9a-z]{20,}/);
-    const run = await cli(small, ['bootstrap', '--nodes', `${ip(1)},${ip(2)},${ip(3)}`, '--json']);
+    const first = startPiswarm(['--inventory', small, 'bootstrap', '--nodes', `${ip(1)},${ip(2)},${ip(3)}`, '--json'], { env: user });
+    // A second bootstrap of the same nodes while the first runs: refused at once, naming the first, changing nothing.
+    await until(() => existsSync(`${small}.lock`), 10_000, 'the first bootstrap to take the lock');
+    const second = await piswarm(['--inventory', small, 'bootstrap', '--nodes', `${ip(1)},${ip(2)},${ip(3)}`], { env: { ...user, PISWARM_LOCK_WAIT: '0' } });
+    expect(second.code).toBe(1);
+    expect(second.stderr).toContain(`another piswarm bootstrap (pid ${first.child.pid}, since `);
+    const run = await first.result;
+    expect(existsSync(`${small}.lock`)).toBe(false);
     // The join tokens travelled in API request bodies only: no process on any node had one in its command line.
     expect(sampler.stop()).toEqual([]);
     expect(run.code, run.stderr).toBe(0);
