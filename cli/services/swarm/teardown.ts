@@ -83,6 +83,8 @@ export async function teardownSwarm(
       others.filter((s) => outcomes.get(s.node.mac)!.ok),
       options.concurrency,
       async (s) => {
+        // A demoted manager learns of its demotion a moment after the leader: it may leave only as a worker.
+        if (s.facts.swarm.state === 'manager') await untilWorker(s, options.timeoutMs);
         ports.events.step(s.node.hostname, 'leaving the swarm');
         await s.engine('leave the swarm', (api) => api.swarmLeave(false));
         settle(s.node, 'left');
@@ -111,4 +113,13 @@ async function removeWorkloads(leader: NodeSession): Promise<string[]> {
     if (await leader.engine(`remove the service ${service.Spec.Name}`, (api) => api.remove('service', service.ID))) removed.push(`service ${service.Spec.Name}`);
   }
   return removed;
+}
+
+/** Waits until the node's own engine says it is a worker (its demotion reached it). */
+async function untilWorker(session: NodeSession, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while ((await session.refreshSwarm()).state === 'manager') {
+    if (Date.now() > deadline) throw new PiswarmError(`${session.node.hostname} still acts as a manager ${timeoutMs / 1000} s after its demotion.`, { hint: 'Run `piswarm swarm teardown` again.' });
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
 }
