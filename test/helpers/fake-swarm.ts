@@ -272,7 +272,8 @@ export function fakeConnector(fake: FakeSwarm, ids: Readonly<Record<string, stri
         // The facts script says who the node is; every other script (keys, sshd, card) finds nothing to change.
         exec: async (script, options) => {
           scripts.push(`${script}\n${options?.input ?? ''}`);
-          return { code: 0, stdout: script === NODE_FACTS_SCRIPT ? `hostname=${id}\narch=aarch64\n` : '', stderr: '' };
+          const mac = `b8:27:eb:00:00:${target.host.split('.')[3]!.padStart(2, '0').slice(-2)}`;
+          return { code: 0, stdout: script === NODE_FACTS_SCRIPT ? `hostname=${id}\narch=aarch64\nmac=${mac}\n` : '', stderr: '' };
         },
         openSocket: async () => Promise.reject(new Error('not used')),
         openCommandStream: async () => Promise.reject(new Error('not used')),
