@@ -2,7 +2,7 @@ import Docker from 'dockerode';
 import { Agent, type ClientRequestArgs } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { EngineError, membershipOf, type EngineInfo, type EngineJson, type NodeChange, type ObjectKind, type SwarmApi, type SwarmObjectKind } from '../core/swarm-api.js';
+import { apiVersionAtLeast, EngineError, membershipOf, type EngineInfo, type EngineJson, type NodeChange, type ObjectKind, type SwarmApi, type SwarmObjectKind } from '../core/swarm-api.js';
 import type { SwarmRole } from '../core/swarm-plan.js';
 import { callWithin, follow, FrameSplitter, openStream, type Stream } from './engine-requests.js';
 import type { SshConnection } from './ssh.js';
@@ -66,7 +66,7 @@ export async function openEngineApi(connection: SshConnection, timeoutMs = REQUE
     agent.destroy();
     throw error;
   });
-  const apiVersion = olderOf(ApiVersion, MAX_API);
+  const apiVersion = apiVersionAtLeast(ApiVersion, MAX_API) ? MAX_API : ApiVersion;
   (docker as unknown as { modem: { version: string } }).modem.version = `v${apiVersion}`;
   return new EngineSwarmApi(docker, agent, apiVersion, timeoutMs);
 }
@@ -259,10 +259,4 @@ async function updateVersioned<T>(
 /** dockerode takes options (the abort signal) on these calls too; its typings do not say so. */
 function withOptions<R>(target: object, method: 'version' | 'info' | 'swarmInspect', options: object): Promise<R> {
   return (target as Record<string, (options: object) => Promise<R>>)[method]!(options);
-}
-
-function olderOf(a: string, b: string): string {
-  const [am, an] = a.split('.').map(Number);
-  const [bm, bn] = b.split('.').map(Number);
-  return am! < bm! || (am === bm && an! <= bn!) ? a : b;
 }

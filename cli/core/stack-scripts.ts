@@ -1,5 +1,6 @@
 import { remoteScript } from './remote-shell.js';
 import { shq } from './shell-quote.js';
+import { apiVersionAtLeast } from './swarm-api.js';
 
 /**
  * The one Docker command piswarm still runs as a program on a manager: `docker stack deploy`, the
@@ -21,6 +22,5 @@ export function stackDeployScript(name: string, options: { prune: boolean; detac
 
 /** Whether the manager's docker CLI has `stack deploy --detach`: it came with Docker 23, API 1.42 (a Pi's CLI is its engine's). */
 export function hasDeployDetach(apiVersion: string | undefined): boolean {
-  const [major, minor] = (apiVersion ?? '0.0').split('.').map(Number);
-  return major! > 1 || (major === 1 && minor! >= 42);
+  return apiVersion !== undefined && apiVersionAtLeast(apiVersion, '1.42');
 }

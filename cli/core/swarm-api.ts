@@ -79,6 +79,13 @@ export function membershipOf(swarm: { LocalNodeState?: string; ControlAvailable?
   return { state: 'none' };
 }
 
+/** Whether Engine API version `version` ("1.41") is at least `min`. */
+export function apiVersionAtLeast(version: string, min: string): boolean {
+  const [vm = 0, vn = 0] = version.split('.').map(Number);
+  const [mm = 0, mn = 0] = min.split('.').map(Number);
+  return vm > mm || (vm === mm && vn >= mn);
+}
+
 export interface NodeChange {
   role?: SwarmRole;
   availability?: 'active' | 'pause' | 'drain';

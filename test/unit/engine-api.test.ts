@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openEngineApi } from '../../cli/adapters/engine-api.js';
 import type { SshConnection } from '../../cli/adapters/ssh.js';
-import { EngineError } from '../../cli/core/swarm-api.js';
+import { apiVersionAtLeast, EngineError } from '../../cli/core/swarm-api.js';
+import { hasDeployDetach } from '../../cli/core/stack-scripts.js';
 import { until } from '../helpers/wait.js';
 
 /**
@@ -220,5 +221,12 @@ describe('the Engine API over a node connection', () => {
     const api = await openEngineApi(connection(socket).conn, 300);
     await expect(api.nodes()).rejects.toThrow(new EngineError(504, 'the engine did not answer within 0.3 s'));
     api.close();
+  });
+});
+
+describe('Engine API versions', () => {
+  it('compares them as numbers, so 1.9 comes before 1.10; docker stack deploy --detach from 1.42', () => {
+    expect([apiVersionAtLeast('1.10', '1.9'), apiVersionAtLeast('1.9', '1.10'), apiVersionAtLeast('1.43', '1.43'), apiVersionAtLeast('2.0', '1.99')]).toEqual([true, false, true, true]);
+    expect([hasDeployDetach('1.41'), hasDeployDetach('1.42'), hasDeployDetach(undefined)]).toEqual([false, true, false]);
   });
 });

@@ -85,10 +85,6 @@ export async function limitCpu(name: string, share: number): Promise<string[]> {
 }
 
 /**
- * The cgroup folders of a lab node's own cgroups (those --cpu made) that `pid` is in: a process
- * that joins them is held and counted as the node's.
- */
-/**
  * The node's init (PID 1 of its namespaces) under its power script: the script's `unshare`, then
  * that one's child. Undefined while the node is between a reboot and its next boot.
  */
@@ -120,6 +116,10 @@ export function joinCgroupLines(dirs: readonly string[]): string[] {
   return dirs.map((dir) => `echo $$ > ${shq(`${dir}/cgroup.procs`)}`);
 }
 
+/**
+ * The cgroup folders of a lab node's own cgroups (those --cpu made) that `pid` is in: a process
+ * that joins them is held and counted as the node's.
+ */
 export async function nodeCgroupDirs(pid: number): Promise<string[]> {
   const lines = (await readFile(`/proc/${pid}/cgroup`, 'utf8').catch(() => '')).split('\n');
   return lines.flatMap((line) => {
