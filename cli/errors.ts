@@ -88,6 +88,37 @@ export class HostKeyMismatchError extends PiswarmError {
   }
 }
 
+/**
+ * The SSH connection to a node went away (closed by the node, or no answer to keepalives) while
+ * a step ran on it. The step may or may not have finished there: the message says which step it
+ * was and, once the caller adds it, what had been done already; the fix is always to run again.
+ */
+export class ConnectionLostError extends PiswarmError {
+  constructor(
+    readonly node: string,
+    readonly reason: string,
+    readonly step?: string,
+    readonly done?: readonly string[],
+  ) {
+    const during = step ? ` while trying to ${step}` : '';
+    const progress = done === undefined ? '' : done.length > 0 ? ` Already done on ${node}: ${done.join(', ')}.` : ` Nothing had been changed on ${node} yet.`;
+    super(`${node}: the SSH connection was lost${during} (${reason}).${progress}`, {
+      hint: `${step ? 'That step may or may not have finished. ' : ''}Once ${node} answers again (powered on? cable in?), run the command again: what is done already is not done twice.`,
+      exitCode: ExitCode.partial,
+    });
+  }
+
+  /** The same loss, naming the step that was running. */
+  during(step: string): ConnectionLostError {
+    return new ConnectionLostError(this.node, this.reason, this.step ?? step, this.done);
+  }
+
+  /** The same loss, saying what was done on the node before it. */
+  after(done: readonly string[]): ConnectionLostError {
+    return new ConnectionLostError(this.node, this.reason, this.step, done);
+  }
+}
+
 export interface ErrorReport {
   message: string;
   hint?: string;

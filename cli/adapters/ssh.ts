@@ -1,6 +1,6 @@
 import type { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
-import { HostKeyMismatchError, PiswarmError } from '../errors.js';
+import { ConnectionLostError, HostKeyMismatchError, PiswarmError } from '../errors.js';
 import { fingerprint, hostKeyLine, sameHostKey } from '../core/host-key.js';
 
 export interface SshTarget {
@@ -46,6 +46,8 @@ export interface SshConnection {
   readonly hostKey: string;
   /** How the login succeeded. */
   readonly authMethod: AuthMethod;
+  /** Set once the connection went away without close() (the node closed it, or stopped answering keepalives). */
+  readonly lost?: ConnectionLostError;
   exec(command: string, options?: ExecOptions): Promise<ExecResult>;
   /** A stream to a unix socket on the node, opened as the login user (OpenSSH streamlocal forwarding). */
   openSocket(path: string): Promise<Duplex>;
@@ -85,7 +87,7 @@ function connect(target: SshTarget, timeouts: SshTimeouts): Promise<SshConnectio
 
     client.on('ready', () => {
       settled = true;
-      resolve(wrapConnection(client, target, presented!, tried));
+      resolve(wrapConnection(client, target, presented!, tried, timeouts));
     });
     client.on('error', (error: Error & { level?: string; code?: string }) => fail(mismatch ?? describeSshError(target, error, timeouts)));
     client.on('close', () => fail(mismatch ?? new SshError(`${target.name} (${target.host}) closed the SSH connection during the handshake.`, { hint: 'Check that sshd is running on it and that this machine is allowed to log in.' })));
@@ -118,31 +120,51 @@ function connect(target: SshTarget, timeouts: SshTimeouts): Promise<SshConnectio
   });
 }
 
-function wrapConnection(client: ssh2.Client, target: SshTarget, hostKey: string, authMethod: AuthMethod): SshConnection {
+function wrapConnection(client: ssh2.Client, target: SshTarget, hostKey: string, authMethod: AuthMethod, timeouts: SshTimeouts): SshConnection {
   let sftp: Promise<ssh2.SFTPWrapper> | undefined;
+  let closed = false;
+  let lost: ConnectionLostError | undefined;
+  let reason = 'the node closed it';
+  client.on('error', (error: Error & { level?: string }) => {
+    reason = error.level === 'client-timeout' ? `no answer for ${(timeouts.keepaliveIntervalMs * timeouts.keepaliveCountMax) / 1000} s` : error.message;
+  });
+  // ssh2 emits the client's 'close' before it closes the channels, so every step in flight sees the loss.
+  client.on('close', () => {
+    if (!closed) lost ??= new ConnectionLostError(target.name, reason);
+  });
+  /** What a failed channel request means: the connection's loss when it is gone, else the request's own error. */
+  const failure = (error: Error, describe: (error: Error) => SshError) => lost ?? describe(error);
+  /** A channel request, refused at once on a lost connection (ssh2 would throw a bare "Not connected"). */
+  const request = <T>(executor: (resolve: (value: T) => void, reject: (error: Error) => void) => void) => (lost ? Promise.reject<T>(lost) : new Promise<T>(executor));
   return {
     hostKey,
     authMethod,
-    close: () => client.end(),
+    get lost() {
+      return lost;
+    },
+    close: () => {
+      closed = true;
+      client.end();
+    },
     openSocket(path) {
-      return new Promise((resolve, reject) => {
+      return request((resolve, reject) => {
         client.openssh_forwardOutStreamLocal(path, (error, stream) => {
-          if (error) return reject(new SshError(`${target.name} refused a connection to ${path} over SSH: ${error.message}`, { cause: error }));
+          if (error) return reject(failure(error, (e) => new SshError(`${target.name} refused a connection to ${path} over SSH: ${e.message}`, { cause: e })));
           resolve(stream);
         });
       });
     },
     openCommandStream(command) {
-      return new Promise((resolve, reject) => {
+      return request((resolve, reject) => {
         client.exec(command, (error, stream) => {
-          if (error) return reject(new SshError(`Can't run \`${firstWord(command)}\` on ${target.name}: ${error.message}`, { cause: error }));
+          if (error) return reject(failure(error, (e) => new SshError(`Can't run \`${firstWord(command)}\` on ${target.name}: ${e.message}`, { cause: e })));
           stream.stderr.resume();
           resolve(stream);
         });
       });
     },
     readFile(path) {
-      sftp ??= new Promise((resolve, reject) => client.sftp((error, session) => (error ? reject(new SshError(`${target.name} offers no SFTP: ${error.message}`, { cause: error })) : resolve(session))));
+      sftp ??= request((resolve, reject) => client.sftp((error, session) => (error ? reject(failure(error, (e) => new SshError(`${target.name} offers no SFTP: ${e.message}`, { cause: e }))) : resolve(session))));
       return sftp.then(
         (session) =>
           new Promise((resolve, reject) =>
@@ -150,15 +172,15 @@ function wrapConnection(client: ssh2.Client, target: SshTarget, hostKey: string,
               if (!error) return resolve(data as unknown as string);
               // SFTP status 2: no such file.
               if ((error as { code?: number }).code === 2) return resolve(undefined);
-              reject(new SshError(`Can't read ${path} on ${target.name}: ${error.message}`, { cause: error }));
+              reject(failure(error, (e) => new SshError(`Can't read ${path} on ${target.name}: ${e.message}`, { cause: e })));
             }),
           ),
       );
     },
     exec(command, options = {}) {
-      return new Promise((resolve, reject) => {
+      return request((resolve, reject) => {
         client.exec(command, (error, stream) => {
-          if (error) return reject(new SshError(`Can't run a command on ${target.name}: ${error.message}`, { cause: error }));
+          if (error) return reject(failure(error, (e) => new SshError(`Can't run a command on ${target.name}: ${e.message}`, { cause: e })));
           let stdout = '';
           let stderr = '';
           let timer: NodeJS.Timeout | undefined;
@@ -174,6 +196,8 @@ function wrapConnection(client: ssh2.Client, target: SshTarget, hostKey: string,
           stream.stderr.on('data', (chunk: string) => (stderr += chunk));
           stream.on('close', (code: number | null, signal?: string) => {
             clearTimeout(timer);
+            // No exit status: the command's fate is unknown, and the loss is what to report.
+            if (code == null && !signal && lost) return reject(lost);
             resolve({ code: code ?? 255, signal: signal ?? undefined, stdout, stderr });
           });
           stream.end(options.input ?? '');

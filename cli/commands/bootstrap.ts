@@ -73,9 +73,7 @@ export async function bootstrapAction(context: Context, flags: BootstrapFlags): 
   if (context.io.json) printJson(context.io, result);
   else printLines(context.io, summary(result));
   for (const node of failed) context.reporter.warn(`${node.error}${node.hint ? `\n  ${node.hint}` : ''}`);
-  if (failed.length > 0) {
-    context.reporter.warn(`To finish, once fixed: piswarm bootstrap --only ${failed.map((n) => n.node).join(' ')}`);
-  }
+  if (failed.length > 0) context.reporter.warn(`To finish, once fixed: ${finishCommand(flags, result, failed.map((n) => n.node))}`);
   return failed.length === 0 ? ExitCode.ok : failed.length === result.nodes.length ? ExitCode.failed : ExitCode.partial;
 }
 
@@ -86,4 +84,18 @@ function summary(result: BootstrapResult): string {
     ? `Swarm ${result.swarmId.slice(0, 12)}, managed from ${result.leader}: ${changed ? 'done' : 'already as wanted, nothing changed'}.`
     : 'No swarm was formed.';
   return `${formatTable(['NODE', 'IP', 'ROLE', 'RESULT'], rows)}\n${head}`;
+}
+
+/**
+ * The run that finishes the job: the failed nodes only once the swarm exists (the whole inventory
+ * otherwise, its first manager among them), with the choices that shaped this run kept.
+ */
+function finishCommand(flags: BootstrapFlags, result: BootstrapResult, failed: readonly string[]): string {
+  const words = ['piswarm bootstrap'];
+  if (result.swarmId) words.push(`--only ${failed.join(' ')}`);
+  if (flags.managers) words.push(`--managers ${flags.managers}`);
+  if (flags.keepPassword) words.push('--keep-password');
+  if (flags.lockPassword) words.push('--lock-password');
+  if (flags.advertiseAddr) words.push(`--advertise-addr ${flags.advertiseAddr}`);
+  return words.join(' ');
 }

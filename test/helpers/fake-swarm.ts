@@ -1,6 +1,7 @@
 import { parse } from 'yaml';
 import type { ExecResult, SshConnection, SshConnector } from '../../cli/adapters/ssh.js';
 import { NODE_FACTS_SCRIPT } from '../../cli/core/node-facts.js';
+import { ConnectionLostError } from '../../cli/errors.js';
 import type { EngineJson, NodeChange, SwarmApi, SwarmObjectKind } from '../../cli/core/swarm-api.js';
 import type { NodeSession } from '../../cli/services/swarm/node-session.js';
 import { sessionOver } from './fake-session.js';
@@ -255,23 +256,39 @@ export class FakeSwarm {
 /**
  * SSH to the fake swarm's nodes by address (`ids`: address → node ID; any other address does not
  * answer), and the engine of each connection: what openSessions takes as connector and openApi.
+ * `onExec` may answer a script itself, or say 'cut': that node's cable is pulled then (its open
+ * connections lost, its engine gone from them, new connections failing).
  */
-export function fakeConnector(fake: FakeSwarm, ids: Readonly<Record<string, string>>): { connector: SshConnector; openApi: (connection: SshConnection) => Promise<SwarmApi>; tried: string[]; scripts: string[] } {
+export function fakeConnector(
+  fake: FakeSwarm,
+  ids: Readonly<Record<string, string>>,
+  onExec?: (host: string, script: string) => ExecResult | 'cut' | undefined,
+): { connector: SshConnector; openApi: (connection: SshConnection) => Promise<SwarmApi>; tried: string[]; scripts: string[] } {
   const apis = new Map<SshConnection, Partial<SwarmApi>>();
   const tried: string[] = [];
   // Every script and its input, as the nodes' shells received them.
   const scripts: string[] = [];
+  const cut = new Map<string, ConnectionLostError>();
   const connector: SshConnector = {
     connect: async (target) => {
       tried.push(target.host);
       const id = ids[target.host];
-      if (!id) throw new Error(`${target.host} does not answer`);
+      if (!id || cut.has(target.host)) throw new Error(`${target.host} does not answer`);
+      const lost = () => cut.get(target.host);
       const connection: SshConnection = {
         hostKey: 'ssh-ed25519 AAAA',
         authMethod: 'publickey',
+        get lost() {
+          return lost();
+        },
         // The facts script says who the node is; every other script (keys, sshd, card) finds nothing to change.
         exec: async (script, options) => {
+          if (lost()) throw lost();
           scripts.push(`${script}\n${options?.input ?? ''}`);
+          const answer = onExec?.(target.host, script);
+          if (answer === 'cut') cut.set(target.host, new ConnectionLostError(target.name, 'no answer for 15 s'));
+          if (lost()) throw lost();
+          if (answer) return answer as ExecResult;
           const mac = `b8:27:eb:00:00:${target.host.split('.')[3]!.padStart(2, '0').slice(-2)}`;
           return { code: 0, stdout: script === NODE_FACTS_SCRIPT ? `hostname=${id}\narch=aarch64\nmac=${mac}\n` : '', stderr: '' };
         },
@@ -280,7 +297,9 @@ export function fakeConnector(fake: FakeSwarm, ids: Readonly<Record<string, stri
         readFile: async () => undefined,
         close: () => undefined,
       };
-      apis.set(connection, fake.api(id));
+      // Over a pulled cable every engine request fails as a hung-up socket would.
+      const api = fake.api(id);
+      apis.set(connection, Object.fromEntries(Object.entries(api).map(([name, call]) => [name, (...args: unknown[]) => (lost() ? Promise.reject(new Error('socket hang up')) : (call as (...a: unknown[]) => unknown)(...args))])));
       return connection;
     },
   };

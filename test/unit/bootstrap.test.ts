@@ -9,9 +9,9 @@ const inventory = (extra = '') =>
   Inventory.parse('piswarm.yaml', ['nodes:', ...Object.entries(IPS).flatMap(([ip, name], i) => [`  b8:27:eb:00:00:0${i + 1}:`, `    hostname: ${name}`, `    ip: ${ip}`, ...(name === 'pi-03' ? [extra] : [])])].join('\n'));
 
 /** Three fresh Pis (no swarm on any), reached over fake SSH; what bootstrap said of each. */
-function lab(nodes = Object.values(IPS)) {
+function lab(nodes = Object.values(IPS), onExec?: Parameters<typeof fakeConnector>[2]) {
   const fake = new FakeSwarm(nodes.map((id) => ({ id, role: 'worker' as const, state: 'none' as const })), []);
-  const { connector, openApi, scripts } = fakeConnector(fake, Object.fromEntries(Object.entries(IPS).filter(([, id]) => nodes.includes(id))));
+  const { connector, openApi, scripts } = fakeConnector(fake, Object.fromEntries(Object.entries(IPS).filter(([, id]) => nodes.includes(id))), onExec);
   const done: string[] = [];
   const events = { step: () => undefined, done: (node: string, summary: string) => void done.push(`${node}: ${summary}`), failed: (node: string, error: Error) => void done.push(`${node} failed: ${error.message}`) };
   const reporter = { step: () => undefined, warn: () => undefined, debug: () => undefined } as never;
@@ -55,5 +55,25 @@ describe('bootstrap through the engine', () => {
     expect(fake.writes.sort()).toEqual(['init pi-01 10.0.0.11', 'join pi-02 as worker via 10.0.0.11']);
     expect(result.nodes.map((n) => `${n.node} ${n.ok}`)).toEqual(['pi-01 true', 'pi-02 true', 'pi-03 false']);
     expect(result.nodes[2]!.error).toContain('10.0.0.13 does not answer');
+  });
+
+  it('says a node whose cable was pulled mid-step lost its connection, what was done on it already, and counts it as not done', async () => {
+    // pi-02's key goes in and its password is replaced; the cable is pulled while password logins are being turned off.
+    const { fake, done, ports } = lab(Object.values(IPS), (host, script) => {
+      if (host !== '10.0.0.12') return undefined;
+      if (/authorized_keys|chpasswd/.test(script)) return { code: 0, stdout: 'changed\n', stderr: '' };
+      return /PasswordAuthentication/i.test(script) ? 'cut' : undefined;
+    });
+    const result = await bootstrap(inventory(), { ...options, keepPassword: false }, ports as never);
+    const pi02 = result.nodes.find((n) => n.node === 'pi-02')!;
+    expect(pi02.ok).toBe(false);
+    expect(pi02.error).toBe(
+      'pi-02: the SSH connection was lost while trying to turn off SSH password logins (no answer for 15 s). Already done on pi-02: key installed, password replaced.',
+    );
+    expect(pi02.hint).toContain('That step may or may not have finished');
+    expect(pi02.role).toBeUndefined();
+    // The others are unharmed; pi-02 never joined.
+    expect(fake.writes.filter((w) => w.startsWith('join')).sort()).toEqual(['join pi-03 as worker via 10.0.0.11']);
+    expect(done.filter((d) => d.startsWith('pi-02'))).toEqual([`pi-02 failed: ${pi02.error}`]);
   });
 });

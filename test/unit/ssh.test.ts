@@ -6,8 +6,8 @@ import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSshConnector, type SshTarget } from '../../cli/adapters/ssh.js';
 import { fingerprint, sameHostKey } from '../../cli/core/host-key.js';
-import { HostKeyMismatchError } from '../../cli/errors.js';
-import { startSilentServer, startSshServer, type TestSshServer } from '../helpers/ssh-server.js';
+import { ConnectionLostError, HostKeyMismatchError } from '../../cli/errors.js';
+import { startFreezableRelay, startSilentServer, startSshServer, type TestSshServer } from '../helpers/ssh-server.js';
 
 const PASSWORD = 'hypriot';
 let server: TestSshServer;
@@ -99,5 +99,37 @@ describe('SSH connections', () => {
     const error = await connection.exec('hang', { timeoutMs: 300 }).catch((e: Error) => e);
     connection.close();
     expect(error.message).toContain('did not finish within 300 ms');
+  });
+
+  it('says a connection the node closed mid-command was lost, not that the command exited 255', async () => {
+    const connection = await connector.connect(target());
+    const error = await connection.exec('drop').catch((e: Error) => e);
+    expect(error).toBeInstanceOf(ConnectionLostError);
+    expect(error.message).toBe('pi-01: the SSH connection was lost (the node closed it).');
+    expect(connection.lost).toBe(error);
+    // Later requests fail at once with the same loss, not with a bare "Not connected".
+    await expect(connection.exec('echo again')).rejects.toBe(error);
+    await expect(connection.openSocket('/var/run/docker.sock')).rejects.toBe(error);
+  });
+
+  it('finds a silent network (no FIN, no RST) lost through its keepalives', async () => {
+    const relay = await startFreezableRelay(server.port);
+    try {
+      const connection = await connector.connect(target({ port: relay.port }));
+      const running = connection.exec('hang').catch((e: Error) => e);
+      relay.freeze();
+      const error = await running;
+      expect(error).toBeInstanceOf(ConnectionLostError);
+      expect(error.message).toBe('pi-01: the SSH connection was lost (no answer for 2 s).');
+    } finally {
+      relay.close();
+    }
+  });
+
+  it('does not call a connection it closed itself lost', async () => {
+    const connection = await connector.connect(target());
+    connection.close();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(connection.lost).toBeUndefined();
   });
 });

@@ -4,7 +4,7 @@ import { fingerprint, sameHostKey } from '../../core/host-key.js';
 import type { Inventory, InventoryNode } from '../../core/inventory.js';
 import { mapSettled } from '../../core/parallel.js';
 import { chooseRoles, findSwarm, type SwarmRole, type SwarmTarget } from '../../core/swarm-plan.js';
-import { PiswarmError, UsageError } from '../../errors.js';
+import { ConnectionLostError, PiswarmError, UsageError } from '../../errors.js';
 import type { Reporter } from '../../io.js';
 import type { LocatorPorts } from '../node-locator.js';
 import type { SshCredentials } from '../ssh-credentials.js';
@@ -104,9 +104,10 @@ async function bootstrapWith(sessions: Map<string, NodeSession>, inventory: Inve
   chooseRoles(all, options.managers, options.force);
 
   const outcomes = new Map<string, NodeOutcome>(all.map((n) => [n.mac, { node: n.hostname, ip: n.ip!, mac: n.mac, ok: true, changes: [] }]));
-  const fail = (node: InventoryNode, error: Error) => {
+  const fail = (node: InventoryNode, failure: Error) => {
     const outcome = outcomes.get(node.mac)!;
     if (!outcome.ok) return;
+    const error = explainLoss(failure, node, sessions.get(node.mac), outcome.changes);
     Object.assign(outcome, { ok: false, error: error.message, hint: (error as PiswarmError).hint });
     ports.events.failed(node.hostname, error);
   };
@@ -128,8 +129,7 @@ async function bootstrapWith(sessions: Map<string, NodeSession>, inventory: Inve
   }
   const secure = async (node: InventoryNode) => {
     const session = sessions.get(node.mac)!;
-    const changes = await secureNode(session, ports.connector, secureOptions(session, inventory, options, ports), (step) => ports.events.step(node.hostname, step));
-    outcomes.get(node.mac)!.changes.push(...changes);
+    await secureNode(session, ports.connector, secureOptions(session, inventory, options, ports), (step) => ports.events.step(node.hostname, step), outcomes.get(node.mac)!.changes);
     inventory.upsertNode(node.mac, { arch: session.facts.arch || undefined, model: session.facts.model });
   };
 
@@ -187,6 +187,15 @@ async function bootstrapWith(sessions: Map<string, NodeSession>, inventory: Inve
   function finish(swarmId?: string, leaderName?: string, warnings: string[] = []): BootstrapResult {
     return { swarmId, leader: leaderName, warnings, nodes: selected.map((n) => outcomes.get(n.mac)!) };
   }
+}
+
+/**
+ * A node whose connection was lost is reported as such, with what had been done on it, whatever
+ * error the loss surfaced as (a check login that could not connect, a hung-up engine socket).
+ */
+function explainLoss(error: Error, node: InventoryNode, session: NodeSession | undefined, done: readonly string[]): Error {
+  const lost = error instanceof ConnectionLostError && error.node === node.hostname ? error : session?.lost;
+  return lost ? lost.after(done) : error;
 }
 
 function secureOptions(session: NodeSession, inventory: Inventory, options: BootstrapOptions, ports: BootstrapPorts) {

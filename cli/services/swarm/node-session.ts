@@ -4,7 +4,7 @@ import { WATCHED_ACTIONS, type EngineJson, type SwarmApi } from '../../core/swar
 import type { Inventory, InventoryNode } from '../../core/inventory.js';
 import { mapSettled } from '../../core/parallel.js';
 import { NODE_FACTS_SCRIPT, parseNodeFacts, withEngine, type NodeFacts } from '../../core/node-facts.js';
-import { PiswarmError } from '../../errors.js';
+import { ConnectionLostError, PiswarmError } from '../../errors.js';
 import type { SshCredentials } from '../ssh-credentials.js';
 
 /** Join tokens look like SWMTKN-1-<hash>-<secret>; none may reach a message, log or file. */
@@ -45,6 +45,11 @@ export class NodeSession {
     return this.connection.hostKey;
   }
 
+  /** Why the connection is gone, once it is (the node closed it or stopped answering). */
+  get lost(): ConnectionLostError | undefined {
+    return this.connection.lost;
+  }
+
   get authMethod(): AuthMethod {
     return this.connection.authMethod;
   }
@@ -80,7 +85,9 @@ export class NodeSession {
 
   /** Runs a script; a non-zero exit becomes an error naming the step and the node's own words. */
   async run(step: string, script: string, input?: string): Promise<ExecResult> {
-    const result = await this.connection.exec(script, { timeoutMs: this.timeoutMs, input });
+    const result = await this.connection.exec(script, { timeoutMs: this.timeoutMs, input }).catch((error: unknown) => {
+      throw error instanceof ConnectionLostError ? error.during(step) : error;
+    });
     if (result.code !== 0) {
       const said = scrubSecrets(result.stderr.trim().split('\n').filter(Boolean).slice(-2).join(' ')) || `exit ${result.code}`;
       throw new PiswarmError(`${this.node.hostname}: can't ${step}: ${said}`, { hint: hintFor(said) });
@@ -101,6 +108,8 @@ export class NodeSession {
     try {
       return await request(await this.api);
     } catch (error) {
+      // Over a lost connection the engine's words (a hung-up socket) say less than the loss.
+      if (this.connection.lost) throw this.connection.lost.during(step);
       // The engine's message only (never the error itself as a cause: it could carry a token on).
       const said = scrubSecrets((error as Error).message.trim());
       throw new PiswarmError(`${this.node.hostname}: can't ${step}: ${said}`, { hint: hintFor(said) });

@@ -21,10 +21,10 @@ export interface SecureOptions {
  * Makes one node safe to leave on the LAN, in an order that never locks anyone out: Docker
  * checked; the user's key installed and a fresh key-only login proven; only then the known
  * password replaced and password logins turned off; the secrets taken off the card's boot files;
- * the hostname set. Returns what changed.
+ * the hostname set. Each change is added to `changes` as soon as it is made, so a run cut short
+ * still says what it did.
  */
-export async function secureNode(session: NodeSession, connector: SshConnector, options: SecureOptions, onStep: (step: string) => void): Promise<string[]> {
-  const changes: string[] = [];
+export async function secureNode(session: NodeSession, connector: SshConnector, options: SecureOptions, onStep: (step: string) => void, changes: string[]): Promise<void> {
   const { node, facts } = session;
   const major = Number(facts.docker?.split('.')[0]);
   if (!facts.docker) {
@@ -69,7 +69,6 @@ export async function secureNode(session: NodeSession, connector: SshConnector, 
     onStep(`renaming ${facts.hostname} to ${node.hostname}`);
     if (await session.change('set the hostname', setHostnameScript(node.hostname))) changes.push(`hostname ${facts.hostname} → ${node.hostname}`);
   }
-  return changes;
 }
 
 /** Whether a fresh connection with just these credentials logs in (host key checked as always). */
