@@ -88,34 +88,45 @@ export class HostKeyMismatchError extends PiswarmError {
   }
 }
 
+/** How far a multi-step command got when a connection was lost. */
+export interface LossProgress {
+  /** Steps complete before the loss (empty: nothing was changed yet). */
+  done: readonly string[];
+  /** The command's own step that was under way, when it is more telling than the request that failed. */
+  running?: string;
+  /** The command that finishes the job. */
+  finish?: string;
+}
+
 /**
  * The SSH connection to a node went away (closed by the node, or no answer to keepalives) while
  * a step ran on it. The step may or may not have finished there: the message says which step it
- * was and, once the caller adds it, what had been done already; the fix is always to run again.
+ * was and, once the caller adds it, what had been done already and how to finish.
  */
 export class ConnectionLostError extends PiswarmError {
   constructor(
     readonly node: string,
     readonly reason: string,
     readonly step?: string,
-    readonly done?: readonly string[],
+    readonly progress?: LossProgress,
   ) {
     const during = step ? ` while trying to ${step}` : '';
-    const progress = done === undefined ? '' : done.length > 0 ? ` Already done on ${node}: ${done.join(', ')}.` : ` Nothing had been changed on ${node} yet.`;
-    super(`${node}: the SSH connection was lost${during} (${reason}).${progress}`, {
-      hint: `${step ? 'That step may or may not have finished. ' : ''}Once ${node} answers again (powered on? cable in?), run the command again: what is done already is not done twice.`,
+    const running = progress?.running ? `, during: ${progress.running}` : '';
+    const done = progress === undefined ? '' : progress.done.length > 0 ? ` Already done: ${progress.done.join('; ')}.` : ' Nothing had been changed yet.';
+    super(`${node}: the SSH connection was lost${during} (${reason})${running}.${done}`, {
+      hint: `${step || progress?.running ? 'That step may or may not have finished. ' : ''}Once ${node} answers again (powered on? cable in?), ${progress?.finish ? `finish with: ${progress.finish}` : 'run the command again: what is done already is not done twice.'}`,
       exitCode: ExitCode.partial,
     });
   }
 
-  /** The same loss, naming the step that was running. */
+  /** The same loss, naming the request that was running. */
   during(step: string): ConnectionLostError {
-    return new ConnectionLostError(this.node, this.reason, this.step ?? step, this.done);
+    return new ConnectionLostError(this.node, this.reason, this.step ?? step, this.progress);
   }
 
-  /** The same loss, saying what was done on the node before it. */
-  after(done: readonly string[]): ConnectionLostError {
-    return new ConnectionLostError(this.node, this.reason, this.step, done);
+  /** The same loss, saying how far the command had got. */
+  after(progress: LossProgress): ConnectionLostError {
+    return new ConnectionLostError(this.node, this.reason, this.step, progress);
   }
 }
 

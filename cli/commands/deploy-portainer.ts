@@ -49,7 +49,7 @@ export async function deployPortainerAction(context: Context, flags: DeployPorta
     PORTAINER_TLS_CERT_FILE: certificate.certFile,
     PORTAINER_TLS_KEY_FILE: certificate.keyFile,
   };
-  const code = await deployComposeFiles(context, { paths: [join(PACKAGE_ROOT, 'stacks', 'portainer.yml')], name: 'portainer', timeoutMs, windowMs: 3000, skipArchCheck: false, env });
+  const code = await deployComposeFiles(context, { paths: [join(PACKAGE_ROOT, 'stacks', 'portainer.yml')], name: 'portainer', timeoutMs, windowMs: 3000, skipArchCheck: false, env, finish: ['deploy', 'portainer'] });
   if (code === ExitCode.ok && !context.io.json) {
     context.reporter.step(`Portainer: https://${managers[0]?.ip ?? 'MANAGER'}:9443 — user admin, password in ${adminFile}, certificate from ${ca.certFile}`);
   }

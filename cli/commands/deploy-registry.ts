@@ -61,7 +61,7 @@ export async function deployRegistryAction(context: Context, flags: DeployRegist
   const caCertificate = await readFile(ca.certFile, 'utf8');
   return withCluster(context, async (cluster) => {
     for (const change of await prepareRegistryNodes(cluster, { node: node.hostname, names, caCertificate })) context.reporter.step(change);
-    const code = await deployComposeFiles(context, { paths: [join(PACKAGE_ROOT, 'stacks', 'registry.yml')], name: 'registry', timeoutMs, windowMs: 3000, skipArchCheck: false, env }, cluster);
+    const code = await deployComposeFiles(context, { paths: [join(PACKAGE_ROOT, 'stacks', 'registry.yml')], name: 'registry', timeoutMs, windowMs: 3000, skipArchCheck: false, env, finish: ['deploy', 'registry', '--node', node.hostname] }, cluster);
     if (code !== ExitCode.ok) return code;
     for (const change of await loginManagers(cluster, names, REGISTRY_USER, login.password)) context.reporter.step(change);
     if (!context.io.json) context.reporter.step(`Registry: https://${names[0]}:${REGISTRY_PORT} — user ${REGISTRY_USER}, password in ${login.passwordFile}, CA ${ca.certFile}`);

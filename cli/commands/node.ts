@@ -17,6 +17,7 @@ import { createPrompter } from '../ui/prompter.js';
 import { formatTable } from '../ui/table.js';
 import { registryPlatforms, withCluster } from './cluster-access.js';
 import { parseIntegerFlag } from './parse.js';
+import { StepJournal } from './step-journal.js';
 
 export async function nodeLsAction(context: Context): Promise<number> {
   return withCluster(context, async (cluster, inventory) => {
@@ -52,7 +53,9 @@ export interface DrainFlags extends NodeFlags {
 export async function nodeDrainAction(context: Context, flags: DrainFlags): Promise<number> {
   const timeoutMs = parseIntegerFlag('--timeout', flags.timeout, 1, 86_400) * 1000;
   return withNode(context, flags, async ({ cluster, target }) => {
-    const result = await drainNode(cluster.manager, cluster.nodes, target, { force: flags.force, surge: flags.surge, timeoutMs, dryRun: flags.dryRun }, registryPlatforms, opEvents(context));
+    const journal = new StepJournal();
+    const finish = ['node', 'drain', target.hostname, ...(flags.surge ? ['--surge'] : []), ...(flags.force ? ['--force'] : [])];
+    const result = await journal.guard(finish, () => drainNode(cluster.manager, cluster.nodes, target, { force: flags.force, surge: flags.surge, timeoutMs, dryRun: flags.dryRun }, registryPlatforms, opEvents(context, journal)));
     if (context.io.json) printJson(context.io, { node: target.hostname, dryRun: flags.dryRun, ...result });
     else if (flags.dryRun) printLines(context.io, describeDrainPlan(result.plan, result.surged));
     else context.reporter.step(`${target.hostname} drained in ${result.seconds.toFixed(1)} s: ${result.plan.moves.length ? `its tasks run on ${[...new Set(result.plan.moves.flatMap((m) => m.to))].join(', ')}` : 'it had no replicated tasks'}`);
@@ -118,8 +121,11 @@ export async function nodeRmAction(context: Context, flags: RmFlags): Promise<nu
       throw new CancelledError(`Removal of ${target.hostname} cancelled; nothing was changed.`, 'Run it with --yes to skip the question (for scripts).');
     }
     const done: RemovalStep[] = [];
+    const journal = new StepJournal();
     try {
-      await removeNode({ manager: otherManager(cluster, target), nodes: cluster.nodes, ...(own ? { own } : {}) }, target, plan, { timeoutMs }, registryPlatforms, { ...opEvents(context), done: (step) => done.push(step) });
+      await journal.guard(['node', 'rm', target.hostname, ...(flags.force ? ['--force'] : [])], () =>
+        removeNode({ manager: otherManager(cluster, target), nodes: cluster.nodes, ...(own ? { own } : {}) }, target, plan, { timeoutMs }, registryPlatforms, { ...opEvents(context, journal), done: (step) => done.push(step) }),
+      );
     } finally {
       recordSteps(inventory, swarm, done);
       if (done.length > 0) await context.saveInventory(inventory);
@@ -161,11 +167,15 @@ function otherManager(cluster: Cluster, target: SwarmNodeView): NodeSession {
 }
 
 /** Steps as ✓ lines (JSON events with --json), drain progress as a line whenever it changes. */
-function opEvents(context: Context): NodeOpEvents {
+function opEvents(context: Context, journal?: StepJournal): NodeOpEvents {
   let shown = '';
   const json = (event: object) => context.io.stderr.write(`${JSON.stringify(event)}\n`);
   return {
-    step: (message) => (context.io.json ? json({ event: 'step', message }) : context.reporter.step(message)),
+    step: (message) => {
+      journal?.note(message);
+      if (context.io.json) json({ event: 'step', message });
+      else context.reporter.step(message);
+    },
     warn: (message) => context.reporter.warn(message),
     progress: (state: DrainProgress) => {
       const line = state.services.map((s) => `${s.name} ${s.runningElsewhere}/${s.expected} elsewhere${s.leftOnNode ? `, ${s.leftOnNode} still on the node` : ''}`).join('; ');

@@ -133,16 +133,17 @@ export interface DrainProgress {
  * How far a drain has got: done when every affected service has `expected` tasks running on other
  * nodes and none still runs on the drained node (stopping ones included: a consumer finishing its
  * messages counts as still there). Services in `stranded` (drained with --force although their
- * tasks fit nowhere) are only waited for to leave the node.
+ * tasks fit nowhere) are only waited for to leave the node. A node that is down (`nodeDown`)
+ * never reports its tasks stopped: none counts as left on it (they stop when it comes back).
  */
-export function assessDrain(nodeId: string, affected: readonly ServiceSpecView[], tasks: readonly TaskState[], options: { since: number; stranded: ReadonlyMap<string, number> }): DrainProgress {
+export function assessDrain(nodeId: string, affected: readonly ServiceSpecView[], tasks: readonly TaskState[], options: { since: number; stranded: ReadonlyMap<string, number>; nodeDown?: boolean }): DrainProgress {
   const services = affected.map((service) => {
     const own = tasks.filter((t) => t.serviceId === service.id);
     return {
       name: service.name,
       expected: Math.max(0, (service.replicas ?? 0) - (options.stranded.get(service.name) ?? 0)),
       runningElsewhere: own.filter((t) => t.nodeId !== nodeId && t.desiredState === 'running' && t.state === 'running').length,
-      leftOnNode: own.filter((t) => t.nodeId === nodeId && ACTIVE.has(t.state)).length,
+      leftOnNode: options.nodeDown ? 0 : own.filter((t) => t.nodeId === nodeId && ACTIVE.has(t.state)).length,
     };
   });
   const failed = tasks.find((t) => t.since >= options.since && t.desiredState === 'running' && isHopeless(t));

@@ -52,6 +52,8 @@ export class FakeSwarm {
   readonly failing = new Map<string, string>();
   /** What `docker stack deploy` received on the manager: the script and the compose file. */
   readonly deploys: Array<{ script: string; input?: string }> = [];
+  /** Nodes that lost power: their tasks can no longer report (they stay running in the managers' view). */
+  readonly dead = new Set<string>();
   private readonly left = new Set<string>();
   private tasks: FakeTask[] = [];
   private nextTask = 1;
@@ -70,6 +72,12 @@ export class FakeSwarm {
     const node = this.nodes.find((n) => n.id === id)!;
     session.facts = { hostname: id, arch: node.arch, swarm: node.role === 'manager' ? { state: 'manager', clusterId: 'c1', nodeId: id } : { state: 'worker', nodeId: id, managers: [] } };
     return session;
+  }
+
+  /** The managers notice a dead node's silence: it shows as down. */
+  markDown(id: string): void {
+    this.node(id).state = 'down';
+    this.schedule();
   }
 
   /** Where each service's running tasks are, as `service: node node …` sorted. */
@@ -185,9 +193,9 @@ export class FakeSwarm {
   /** Tasks off nodes that cannot run them, then each service topped up (or cut) to its count on the least-loaded active nodes. */
   private schedule(): void {
     const usable = (id: string) => this.nodes.some((n) => n.id === id && n.state === 'ready' && n.availability !== 'drain');
-    for (const t of this.tasks) if (t.desired === 'running' && !usable(t.nodeId)) Object.assign(t, { desired: 'shutdown', state: 'shutdown' });
+    for (const t of this.tasks) if (t.desired === 'running' && !usable(t.nodeId)) Object.assign(t, { desired: 'shutdown', state: this.dead.has(t.nodeId) ? t.state : 'shutdown' });
     const load = (id: string) => this.tasks.filter((t) => t.nodeId === id && t.desired === 'running').length;
-    const open = () => this.nodes.filter((n) => n.state === 'ready' && n.availability === 'active');
+    const open = () => this.nodes.filter((n) => n.state === 'ready' && n.availability === 'active' && !this.dead.has(n.id));
     for (const service of this.services) {
       if (service.replicas === undefined) {
         for (const node of open().filter((n) => !this.running(service.id).some((t) => t.nodeId === n.id))) this.tasks.push(this.task(service.id, node.id, 0, Date.now()));
@@ -257,13 +265,15 @@ export class FakeSwarm {
  * SSH to the fake swarm's nodes by address (`ids`: address → node ID; any other address does not
  * answer), and the engine of each connection: what openSessions takes as connector and openApi.
  * `onExec` may answer a script itself, or say 'cut': that node's cable is pulled then (its open
- * connections lost, its engine gone from them, new connections failing).
+ * connections lost, its engine gone from them, new connections failing); `cutAt` pulls it just
+ * before the engine call it names ('swarmLeave') reaches the node. `heal` plugs it back in.
  */
 export function fakeConnector(
   fake: FakeSwarm,
   ids: Readonly<Record<string, string>>,
-  onExec?: (host: string, script: string) => ExecResult | 'cut' | undefined,
-): { connector: SshConnector; openApi: (connection: SshConnection) => Promise<SwarmApi>; tried: string[]; scripts: string[] } {
+  hooks: { onExec?: (host: string, script: string) => ExecResult | 'cut' | undefined; cutAt?: (host: string, call: string) => boolean } = {},
+): { connector: SshConnector; openApi: (connection: SshConnection) => Promise<SwarmApi>; tried: string[]; scripts: string[]; heal(host: string): void } {
+  const { onExec, cutAt } = hooks;
   const apis = new Map<SshConnection, Partial<SwarmApi>>();
   const tried: string[] = [];
   // Every script and its input, as the nodes' shells received them.
@@ -299,9 +309,13 @@ export function fakeConnector(
       };
       // Over a pulled cable every engine request fails as a hung-up socket would.
       const api = fake.api(id);
-      apis.set(connection, Object.fromEntries(Object.entries(api).map(([name, call]) => [name, (...args: unknown[]) => (lost() ? Promise.reject(new Error('socket hang up')) : (call as (...a: unknown[]) => unknown)(...args))])));
+      const guarded = (name: string, call: (...a: unknown[]) => unknown) => (...args: unknown[]) => {
+        if (cutAt?.(target.host, name)) cut.set(target.host, new ConnectionLostError(target.name, 'no answer for 15 s'));
+        return lost() ? Promise.reject(new Error('socket hang up')) : call(...args);
+      };
+      apis.set(connection, Object.fromEntries(Object.entries(api).map(([name, call]) => [name, guarded(name, call as (...a: unknown[]) => unknown)])));
       return connection;
     },
   };
-  return { connector, tried, scripts, openApi: async (connection) => ({ close: () => undefined, ...apis.get(connection) }) as SwarmApi };
+  return { connector, tried, scripts, heal: (host) => cut.delete(host), openApi: async (connection) => ({ close: () => undefined, ...apis.get(connection) }) as SwarmApi };
 }

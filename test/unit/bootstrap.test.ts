@@ -9,9 +9,9 @@ const inventory = (extra = '') =>
   Inventory.parse('piswarm.yaml', ['nodes:', ...Object.entries(IPS).flatMap(([ip, name], i) => [`  b8:27:eb:00:00:0${i + 1}:`, `    hostname: ${name}`, `    ip: ${ip}`, ...(name === 'pi-03' ? [extra] : [])])].join('\n'));
 
 /** Three fresh Pis (no swarm on any), reached over fake SSH; what bootstrap said of each. */
-function lab(nodes = Object.values(IPS), onExec?: Parameters<typeof fakeConnector>[2]) {
+function lab(nodes = Object.values(IPS), onExec?: NonNullable<Parameters<typeof fakeConnector>[2]>['onExec']) {
   const fake = new FakeSwarm(nodes.map((id) => ({ id, role: 'worker' as const, state: 'none' as const })), []);
-  const { connector, openApi, scripts } = fakeConnector(fake, Object.fromEntries(Object.entries(IPS).filter(([, id]) => nodes.includes(id))), onExec);
+  const { connector, openApi, scripts } = fakeConnector(fake, Object.fromEntries(Object.entries(IPS).filter(([, id]) => nodes.includes(id))), { onExec });
   const done: string[] = [];
   const events = { step: () => undefined, done: (node: string, summary: string) => void done.push(`${node}: ${summary}`), failed: (node: string, error: Error) => void done.push(`${node} failed: ${error.message}`) };
   const reporter = { step: () => undefined, warn: () => undefined, debug: () => undefined } as never;
@@ -68,7 +68,7 @@ describe('bootstrap through the engine', () => {
     const pi02 = result.nodes.find((n) => n.node === 'pi-02')!;
     expect(pi02.ok).toBe(false);
     expect(pi02.error).toBe(
-      'pi-02: the SSH connection was lost while trying to turn off SSH password logins (no answer for 15 s). Already done on pi-02: key installed, password replaced.',
+      'pi-02: the SSH connection was lost while trying to turn off SSH password logins (no answer for 15 s). Already done: key installed; password replaced.',
     );
     expect(pi02.hint).toContain('That step may or may not have finished');
     expect(pi02.role).toBeUndefined();

@@ -44,6 +44,19 @@ describe('node drain through the engine', () => {
     expect(fake.placement().hello_solo).not.toContain('w1');
   });
 
+  it('finishes the drain of a node that died during it once the managers see it down, its silent tasks not waited for', async () => {
+    const fake = swarm();
+    fake.dead.add('w1');
+    const manager = fake.session('m1');
+    const heard = events();
+    // The managers notice a dead node after some heartbeats; until then its tasks still look running.
+    setTimeout(() => fake.markDown('w1'), 300);
+    const result = await drainNode(manager, [manager], await target(manager, 'w1'), { ...options, timeoutMs: 3000 }, ports, heard);
+    expect(result.seconds).toBeGreaterThanOrEqual(0.3);
+    expect(fake.placement()).toEqual({ hello_web: 'm1 w2', hello_solo: 'm1' });
+    expect(heard.said).toContain('warn w1 is down: its tasks cannot say they stopped, so they are not waited for (they stop for good when it comes back, drained).');
+  });
+
   it('refuses a drain that leaves tasks nowhere to run, and changes nothing', async () => {
     const fake = new FakeSwarm([{ id: 'm1', role: 'manager', availability: 'drain' }, { id: 'w1', role: 'worker' }], [{ id: 's1', name: 'hello_web', replicas: 2 }], { s1: ['w1', 'w1'] });
     const manager = fake.session('m1');

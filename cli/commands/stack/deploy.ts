@@ -8,6 +8,7 @@ import { convergenceProgress } from '../../ui/convergence-progress.js';
 import { formatTable } from '../../ui/table.js';
 import { registryPlatforms, withCluster } from '../cluster-access.js';
 import { parseIntegerFlag } from '../parse.js';
+import { StepJournal } from '../step-journal.js';
 import { readComposeInput } from './compose-input.js';
 import { planComposeFiles } from './plan.js';
 
@@ -32,7 +33,8 @@ export async function stackDeployAction(context: Context, flags: StackDeployFlag
   const name = flags.name ?? stackNameOf(paths[0]!);
   if (!STACK_NAME.test(name)) throw new UsageError(`"${name}" is not a stack name.`, 'Use lower-case letters, digits, "-" and "_" (--name).');
   if (flags.dryRun) return planComposeFiles(context, { paths, name, env: process.env, prune: flags.prune, skipArchCheck: flags.skipArchCheck }, false);
-  return deployComposeFiles(context, { paths, name, timeoutMs, windowMs, skipArchCheck: flags.skipArchCheck, prune: flags.prune, env: process.env });
+  const finish = ['stack', 'deploy', ...paths.flatMap((p, i) => (i === 0 ? [p] : ['-c', p])), ...(flags.name ? ['--name', name] : []), ...(flags.prune ? ['--prune'] : [])];
+  return deployComposeFiles(context, { paths, name, timeoutMs, windowMs, skipArchCheck: flags.skipArchCheck, prune: flags.prune, env: process.env, finish });
 }
 
 export interface ComposeDeployRequest {
@@ -45,6 +47,8 @@ export interface ComposeDeployRequest {
   prune?: boolean;
   /** Where the files' ${VARIABLES} come from. */
   env: NodeJS.ProcessEnv;
+  /** The command that deploys them again (what a lost connection's message offers to finish). */
+  finish: string[];
 }
 
 /** Checks, deploys and follows compose files to convergence, printing the result; through `open` when the caller has the cluster open. */
@@ -57,11 +61,15 @@ export async function deployComposeFiles(context: Context, request: ComposeDeplo
   const deploy = async (cluster: Cluster) => {
     for (const down of cluster.unreachable) context.reporter.warn(`${down.node} is unreachable (${down.error}); its events are not watched.`);
     const ports = { ...registryPlatforms, readFile: readObject };
-    const result = await deployStack(cluster.manager, cluster.nodes, stack, { name, timeoutMs, windowMs, failLimit: 3, skipArchCheck: request.skipArchCheck, prune: request.prune ?? false }, ports, {
-      warn: (message) => context.reporter.warn(message),
-      deployed: (output) => context.reporter.debug(output),
-      progress: convergenceProgress(context.io, 'up for the whole window'),
-    });
+    const journal = new StepJournal();
+    const result = await journal.guard(request.finish, () =>
+      deployStack(cluster.manager, cluster.nodes, stack, { name, timeoutMs, windowMs, failLimit: 3, skipArchCheck: request.skipArchCheck, prune: request.prune ?? false }, ports, {
+        warn: (message) => context.reporter.warn(message),
+        step: (message) => journal.note(message),
+        deployed: (output) => context.reporter.debug(output),
+        progress: convergenceProgress(context.io, 'up for the whole window'),
+      }),
+    );
     if (context.io.json) printJson(context.io, result);
     else {
       printLines(context.io, formatTable(['SERVICE', 'MODE', 'RUNNING'], result.services.map((s) => [s.name, stack.services.find((c) => c.name === s.name)?.mode ?? '-', `${s.desired === s.completed && s.completed > 0 ? `${s.completed} completed` : `${s.stable}/${s.desired}`}`])));

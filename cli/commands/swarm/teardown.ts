@@ -8,6 +8,7 @@ import { createPrompter } from '../../ui/prompter.js';
 import { formatTable } from '../../ui/table.js';
 import { nodeLocator } from '../cluster-access.js';
 import { firstLineOfStdin, parseIntegerFlag } from '../parse.js';
+import { StepJournal } from '../step-journal.js';
 
 export interface TeardownFlags {
   concurrency: string;
@@ -29,7 +30,9 @@ export async function teardownAction(context: Context, flags: TeardownFlags): Pr
   const progress = createNodeProgress(context.io, names);
   let result;
   try {
-    result = await teardownSwarm(inventory, { concurrency, timeoutMs }, { connector: context.ssh(), credentials, events: progress, locator: nodeLocator(context, inventory), reporter: context.reporter });
+    result = await new StepJournal().guard(['swarm', 'teardown'], () =>
+      teardownSwarm(inventory, { concurrency, timeoutMs }, { connector: context.ssh(), credentials, events: progress, locator: nodeLocator(context, inventory), reporter: context.reporter }),
+    );
   } finally {
     await progress.close();
   }

@@ -30,6 +30,8 @@ export interface DeployPorts {
 
 export interface DeployEvents {
   warn(message: string): void;
+  /** A step about to be taken on the swarm (the one before it is complete). */
+  step?(message: string): void;
   /** The engine accepted the stack (its own output: services created or updated). */
   deployed(output: string): void;
   progress(state: Convergence): void;
@@ -53,11 +55,14 @@ export async function deployStack(manager: NodeSession, nodes: readonly NodeSess
   for (const warning of checked.warnings) events.warn(warning);
   const nodeName = (id: string | undefined) => swarmNodes.find((n) => n.id === id)?.hostname;
   await checkExternalObjects(manager, stack);
+  if (stack.fileObjects.length > 0) events.step?.(`create the secrets and configs of ${options.name}`);
   const text = pinImages(await createFileObjects(manager, stack, options.name, ports.readFile), checked.digests);
 
   const started = Date.now();
+  events.step?.(`deploy stack ${options.name}`);
   const deployed = await manager.run(`deploy stack ${options.name}`, stackDeployScript(options.name, { prune: options.prune, detach: hasDeployDetach(manager.apiVersion) }), text);
   events.deployed(deployed.stdout.trim());
+  events.step?.(`follow ${options.name} until every service converged`);
 
   const { state, done } = await watchSwarm(nodes, options.timeoutMs, async () => {
     const { services, tasks } = await readStackState(manager, options.name, checked.globalDesired);

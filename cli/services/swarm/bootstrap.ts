@@ -195,7 +195,7 @@ async function bootstrapWith(sessions: Map<string, NodeSession>, inventory: Inve
  */
 function explainLoss(error: Error, node: InventoryNode, session: NodeSession | undefined, done: readonly string[]): Error {
   const lost = error instanceof ConnectionLostError && error.node === node.hostname ? error : session?.lost;
-  return lost ? lost.after(done) : error;
+  return lost ? lost.after({ done }) : error;
 }
 
 function secureOptions(session: NodeSession, inventory: Inventory, options: BootstrapOptions, ports: BootstrapPorts) {

@@ -75,9 +75,16 @@ export async function drainNode(
   const affected = [...new Set([...plan.moves.map((m) => m.service), ...plan.blocked.map((b) => b.service)])];
   const stranded = new Map(plan.blocked.map((b) => [b.service, b.tasks]));
   if (affected.length > 0) {
+    let saidDown = false;
     const { state, done } = await watchSwarm(nodes, options.timeoutMs, async () => {
-      const now = await readServices(manager, { names: affected });
-      const state = assessDrain(target.id, now.services, now.tasks, { since: started, stranded });
+      const [now, swarmNodes] = await Promise.all([readServices(manager, { names: affected }), readSwarmNodes(manager)]);
+      // A node that died during its drain is waited for no longer once the managers see it down.
+      const nodeDown = swarmNodes.find((n) => n.id === target.id)?.state === 'down';
+      if (nodeDown && !saidDown) {
+        saidDown = true;
+        events.warn(`${target.hostname} is down: its tasks cannot say they stopped, so they are not waited for (they stop for good when it comes back, drained).`);
+      }
+      const state = assessDrain(target.id, now.services, now.tasks, { since: started, stranded, nodeDown });
       events.progress?.(state);
       if (state.failure) {
         throw new PiswarmError(`${state.failure.service} cannot start elsewhere: ${state.failure.error}`, { hint: `piswarm node activate ${target.hostname} lets the scheduler use the node again.` });

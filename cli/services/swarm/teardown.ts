@@ -3,7 +3,7 @@ import type { SwarmApi } from '../../core/swarm-api.js';
 import { listStacks, removeStack } from '../stack/manage-stacks.js';
 import type { Inventory, InventoryNode } from '../../core/inventory.js';
 import { mapSettled } from '../../core/parallel.js';
-import { PiswarmError } from '../../errors.js';
+import { ConnectionLostError, PiswarmError } from '../../errors.js';
 import type { Reporter } from '../../io.js';
 import type { LocatorPorts } from '../node-locator.js';
 import type { SshCredentials } from '../ssh-credentials.js';
@@ -68,8 +68,15 @@ export async function teardownSwarm(
     }
     const swarmId = (leader.facts.swarm as { clusterId: string }).clusterId;
     ports.events.step(leader.node.hostname, 'removing stacks and services');
-    const removed = await removeWorkloads(leader);
-    const members = new Set((await readSwarmNodes(leader)).map((n) => n.id));
+    const removed: string[] = [];
+    // The leader carries the teardown: its lost connection ends it, saying how far it got.
+    const viaLeader = <T>(work: () => Promise<T>) =>
+      work().catch((error: unknown) => {
+        throw error instanceof ConnectionLostError ? error.after({ done: [...removed.map((r) => `${r} removed`), ...leftSoFar()] }) : error;
+      });
+    const leftSoFar = () => [...outcomes.values()].filter((o) => o.result === 'left').map((o) => `${o.node} left`);
+    await viaLeader(() => removeWorkloads(leader, removed));
+    const members = new Set((await viaLeader(() => readSwarmNodes(leader))).map((n) => n.id));
     const isMember = (s: NodeSession) => (s.facts.swarm.state === 'manager' && s.facts.swarm.clusterId === swarmId) || (s.facts.swarm.state === 'worker' && members.has(s.facts.swarm.nodeId));
     for (const s of reachable.filter((s) => !isMember(s))) settle(s.node, s.facts.swarm.state === 'none' ? 'not in a swarm' : 'in another swarm, left alone');
 
@@ -91,8 +98,16 @@ export async function teardownSwarm(
       },
     );
     left.forEach((s) => !s.ok && fail(s.item.node, s.error));
+    // A member that failed to leave keeps the swarm (and its record): without its managers, a
+    // rerun could no longer tell it from a node of someone else's swarm and would leave it be.
+    const stuck = others.filter((s) => !outcomes.get(s.node.mac)!.ok);
+    if (stuck.length > 0) {
+      const names = stuck.map((s) => s.node.hostname).join(', ');
+      fail(leader.node, new PiswarmError(`${leader.node.hostname} stays in the swarm, its last manager, until ${names} left.`, { hint: 'Once they answer again, run `piswarm swarm teardown` again.' }));
+      return { swarmId, removed, nodes: [...outcomes.values()] };
+    }
     ports.events.step(leader.node.hostname, 'leaving the swarm (last)');
-    await leader.engine('leave the swarm', (api) => api.swarmLeave(true));
+    await viaLeader(() => leader.engine('leave the swarm', (api) => api.swarmLeave(true)));
     settle(leader.node, 'left (last)');
     // With the leader gone the swarm is gone, even if an unreachable node still thinks otherwise.
     inventory.forgetSwarm();
@@ -102,9 +117,8 @@ export async function teardownSwarm(
   }
 }
 
-/** Every stack (with its networks, secrets and configs), then every service left; what went, as "stack NAME" / "service NAME". */
-async function removeWorkloads(leader: NodeSession): Promise<string[]> {
-  const removed: string[] = [];
+/** Every stack (with its networks, secrets and configs), then every service left; what went is added to `removed` as "stack NAME" / "service NAME". */
+async function removeWorkloads(leader: NodeSession, removed: string[]): Promise<void> {
   for (const { name } of await listStacks(leader)) {
     await removeStack(leader, name);
     removed.push(`stack ${name}`);
@@ -112,7 +126,6 @@ async function removeWorkloads(leader: NodeSession): Promise<string[]> {
   for (const service of await leader.engine('list the services', (api) => api.services())) {
     if (await leader.engine(`remove the service ${service.Spec.Name}`, (api) => api.remove('service', service.ID))) removed.push(`service ${service.Spec.Name}`);
   }
-  return removed;
 }
 
 /** Waits until the node's own engine says it is a worker (its demotion reached it). */
