@@ -27,7 +27,8 @@ export function createNodeProgress(io: Io, nodes: readonly string[]): NodeProgre
     return {
       step: (node, step) => io.verbose && io.stderr.write(`· ${node}: ${step}\n`),
       done: (node, summary) => io.stderr.write(`✓ ${node}: ${summary}\n`),
-      failed: (node, error) => io.stderr.write(`✗ ${node}: ${error.message}\n`),
+      // Most messages name their node first already.
+      failed: (node, error) => io.stderr.write(`✗ ${node}: ${error.message.startsWith(`${node}: `) ? error.message.slice(node.length + 2) : error.message}\n`),
       close: async () => undefined,
     };
   }

@@ -65,7 +65,10 @@ export async function deployComposeFiles(context: Context, request: ComposeDeplo
     const result = await journal.guard(request.finish, () =>
       deployStack(cluster.manager, cluster.nodes, stack, { name, timeoutMs, windowMs, failLimit: 3, skipArchCheck: request.skipArchCheck, prune: request.prune ?? false }, ports, {
         warn: (message) => context.reporter.warn(message),
-        step: (message) => journal.note(message),
+        step: (message) => {
+          journal.note(message);
+          context.reporter.debug(message);
+        },
         deployed: (output) => context.reporter.debug(output),
         progress: convergenceProgress(context.io, 'up for the whole window'),
       }),

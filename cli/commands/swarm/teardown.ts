@@ -44,6 +44,6 @@ export async function teardownAction(context: Context, flags: TeardownFlags): Pr
     const removed = result.removed.length > 0 ? `Removed ${result.removed.join(', ')}.` : 'No stacks or services to remove.';
     printLines(context.io, `${formatTable(['NODE', 'IP', 'RESULT'], rows)}\n${result.swarmId ? `Swarm ${result.swarmId.slice(0, 12)} torn down. ${removed}` : 'No swarm to tear down.'}`);
   }
-  for (const node of failed) context.reporter.warn(`${node.node}: ${node.error}${node.hint ? `\n  ${node.hint}` : ''}`);
+  for (const node of failed) context.reporter.warn(`${node.error!.startsWith(`${node.node}: `) ? '' : `${node.node}: `}${node.error}${node.hint ? `\n  ${node.hint}` : ''}`);
   return failed.length === 0 ? ExitCode.ok : ExitCode.partial;
 }

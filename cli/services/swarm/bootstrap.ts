@@ -190,12 +190,14 @@ async function bootstrapWith(sessions: Map<string, NodeSession>, inventory: Inve
 }
 
 /**
- * A node whose connection was lost is reported as such, with what had been done on it, whatever
- * error the loss surfaced as (a check login that could not connect, a hung-up engine socket).
+ * A node's failure with what had been done on it already. One whose connection was lost is
+ * reported as such, whatever error the loss surfaced as (a hung-up engine socket).
  */
 function explainLoss(error: Error, node: InventoryNode, session: NodeSession | undefined, done: readonly string[]): Error {
   const lost = error instanceof ConnectionLostError && error.node === node.hostname ? error : session?.lost;
-  return lost ? lost.after({ done }) : error;
+  if (lost) return lost.after({ done });
+  if (done.length === 0) return error;
+  return new PiswarmError(`${error.message} (already done on ${node.hostname}: ${done.join('; ')})`, { hint: (error as PiswarmError).hint });
 }
 
 function secureOptions(session: NodeSession, inventory: Inventory, options: BootstrapOptions, ports: BootstrapPorts) {

@@ -45,9 +45,15 @@ export class NodeSession {
     return this.connection.hostKey;
   }
 
-  /** Why the connection is gone, once it is (the node closed it or stopped answering). */
+  /** Why the connection is gone, once it is (the node closed it or stopped answering), under the node's name. */
   get lost(): ConnectionLostError | undefined {
-    return this.connection.lost;
+    const lost = this.connection.lost;
+    return lost && new ConnectionLostError(this.node.hostname, lost.reason, lost.step);
+  }
+
+  /** A connection opened by address (bootstrap --nodes) is lost under the name the node turned out to have. */
+  private lostWhile(lost: ConnectionLostError, step: string): ConnectionLostError {
+    return new ConnectionLostError(this.node.hostname, lost.reason, lost.step ?? step);
   }
 
   get authMethod(): AuthMethod {
@@ -86,7 +92,7 @@ export class NodeSession {
   /** Runs a script; a non-zero exit becomes an error naming the step and the node's own words. */
   async run(step: string, script: string, input?: string): Promise<ExecResult> {
     const result = await this.connection.exec(script, { timeoutMs: this.timeoutMs, input }).catch((error: unknown) => {
-      throw error instanceof ConnectionLostError ? error.during(step) : error;
+      throw error instanceof ConnectionLostError ? this.lostWhile(error, step) : error;
     });
     if (result.code !== 0) {
       const said = scrubSecrets(result.stderr.trim().split('\n').filter(Boolean).slice(-2).join(' ')) || `exit ${result.code}`;
@@ -109,7 +115,7 @@ export class NodeSession {
       return await request(await this.api);
     } catch (error) {
       // Over a lost connection the engine's words (a hung-up socket) say less than the loss.
-      if (this.connection.lost) throw this.connection.lost.during(step);
+      if (this.connection.lost) throw this.lostWhile(this.connection.lost, step);
       // The engine's message only (never the error itself as a cause: it could carry a token on).
       const said = scrubSecrets((error as Error).message.trim());
       throw new PiswarmError(`${this.node.hostname}: can't ${step}: ${said}`, { hint: hintFor(said) });
