@@ -11,8 +11,16 @@ export interface GlobalOptions {
   inventory: string;
 }
 
+/** A command that changes the cluster, and how long it waits for another such run (the run locks). */
+export interface ChangingRun {
+  command: string;
+  lockWaitMs: number;
+}
+
 /** What every command gets: output, progress, and the ports to the outside world, made lazily. */
 export interface Context {
+  /** Set when this run changes the cluster: it holds the inventory's run lock, and the swarm's. */
+  changing?: ChangingRun;
   io: Io;
   reporter: Reporter;
   runner: CommandRunner;
@@ -22,10 +30,11 @@ export interface Context {
   ssh(): SshConnector;
 }
 
-export function createContext(options: GlobalOptions): Context {
+export function createContext(options: GlobalOptions, changing?: ChangingRun): Context {
   const io = createIo(options);
   let connector: SshConnector | undefined;
   return {
+    ...(changing ? { changing } : {}),
     io,
     reporter: createReporter(io),
     runner: localRunner,

@@ -39,9 +39,10 @@ export function buildProgram(onExit: (code: number) => void = () => undefined): 
       const all = this.optsWithGlobals() as GlobalOptions & O;
       const act = await load();
       const name = [this.parent?.name(), this.name()].filter((n) => n && n !== 'piswarm').join(' ');
-      const release = changes?.(all) ? await acquireRunLock(all.inventory, name, { waitMs: lockWaitMs(), pollMs: 200 }) : undefined;
+      const changing = changes?.(all) ? { command: name, lockWaitMs: lockWaitMs() } : undefined;
+      const release = changing ? await acquireRunLock(all.inventory, name, { waitMs: changing.lockWaitMs, pollMs: 200 }) : undefined;
       try {
-        onExit(await act(createContext(all), { ...all, args: this.args } as O));
+        onExit(await act(createContext(all, changing), { ...all, args: this.args } as O));
       } finally {
         await release?.();
       }

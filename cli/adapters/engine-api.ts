@@ -165,14 +165,21 @@ class EngineSwarmApi implements SwarmApi {
     await this.request<unknown>((abortSignal) => (kind === 'secret' ? this.docker.createSecret({ ...spec, abortSignal }) : this.docker.createConfig({ ...spec, abortSignal })));
   }
 
-  async labelled(kind: SwarmObjectKind, label: string): Promise<Array<{ id: string; name: string }>> {
+  async relabelConfig(id: string, labels: Record<string, string>): Promise<void> {
+    await this.request(async (abortSignal) => {
+      const config = (await this.docker.getConfig(id).inspect({ abortSignal })) as { Version: { Index: number }; Spec: EngineJson };
+      return this.docker.getConfig(id).update({ version: config.Version.Index, ...config.Spec, Labels: labels, abortSignal });
+    });
+  }
+
+  async labelled(kind: SwarmObjectKind, label: string): Promise<Array<{ id: string; name: string; labels: Record<string, string> }>> {
     const list = (await this.request<unknown>((abortSignal) => {
       const opts = { filters: { label: [label] }, abortSignal };
       if (kind === 'service') return this.docker.listServices(opts);
       if (kind === 'network') return this.docker.listNetworks(opts);
       return kind === 'secret' ? this.docker.listSecrets(opts) : this.docker.listConfigs(opts);
     })) as EngineJson[];
-    return list.map((o) => ({ id: String(o.ID ?? o.Id), name: String(o.Spec?.Name ?? o.Name) }));
+    return list.map((o) => ({ id: String(o.ID ?? o.Id), name: String(o.Spec?.Name ?? o.Name), labels: { ...(o.Spec?.Labels ?? o.Labels) } }));
   }
 
   async remove(kind: SwarmObjectKind, id: string): Promise<boolean> {

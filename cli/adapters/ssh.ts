@@ -1,4 +1,4 @@
-import type { Duplex } from 'node:stream';
+import { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
 import { ConnectionLostError, HostKeyMismatchError, PiswarmError } from '../errors.js';
 import { fingerprint, hostKeyLine, sameHostKey } from '../core/host-key.js';
@@ -128,9 +128,24 @@ function wrapConnection(client: ssh2.Client, target: SshTarget, hostKey: string,
   client.on('error', (error: Error & { level?: string }) => {
     reason = error.level === 'client-timeout' ? `no answer for ${(timeouts.keepaliveIntervalMs * timeouts.keepaliveCountMax) / 1000} s` : error.message;
   });
+  // Streams handed out (engine sockets, command streams): ssh2 closes a dead channel only once its
+  // reader has read to the end, and leaves it writable, so an idle one kept for reuse (an HTTP
+  // agent's) would stay in the pool and the next request wait on it forever. Each one is read to
+  // its end and destroyed there, before ssh2 says it closed.
+  const streams = new Set<Duplex>();
+  const handOut = (stream: Duplex) => {
+    streams.add(stream);
+    stream.once('close', () => streams.delete(stream));
+    return stream;
+  };
   // ssh2 emits the client's 'close' before it closes the channels, so every step in flight sees the loss.
   client.on('close', () => {
     if (!closed) lost ??= new ConnectionLostError(target.name, reason);
+    for (const stream of streams) {
+      // ssh2's own destroy() would write to the dead connection; the stream's base one only marks it.
+      stream.once('end', () => Duplex.prototype.destroy.call(stream));
+      stream.resume();
+    }
   });
   /** What a failed channel request means: the connection's loss when it is gone, else the request's own error. */
   const failure = (error: Error, describe: (error: Error) => SshError) => lost ?? describe(error);
@@ -150,7 +165,7 @@ function wrapConnection(client: ssh2.Client, target: SshTarget, hostKey: string,
       return request((resolve, reject) => {
         client.openssh_forwardOutStreamLocal(path, (error, stream) => {
           if (error) return reject(failure(error, (e) => new SshError(`${target.name} refused a connection to ${path} over SSH: ${e.message}`, { cause: e })));
-          resolve(stream);
+          resolve(handOut(stream));
         });
       });
     },
@@ -159,7 +174,7 @@ function wrapConnection(client: ssh2.Client, target: SshTarget, hostKey: string,
         client.exec(command, (error, stream) => {
           if (error) return reject(failure(error, (e) => new SshError(`Can't run \`${firstWord(command)}\` on ${target.name}: ${e.message}`, { cause: e })));
           stream.stderr.resume();
-          resolve(stream);
+          resolve(handOut(stream));
         });
       });
     },

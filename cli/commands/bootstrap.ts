@@ -10,7 +10,7 @@ import { bootstrap, type BootstrapResult } from '../services/swarm/bootstrap.js'
 import { resolveSshCredentials } from '../services/ssh-credentials.js';
 import { createNodeProgress } from '../ui/node-progress.js';
 import { formatTable } from '../ui/table.js';
-import { nodeLocator } from './cluster-access.js';
+import { nodeLocator, swarmLock } from './cluster-access.js';
 import { firstLineOfStdin, parseIntegerFlag, recordUserFlag } from './parse.js';
 
 export interface BootstrapFlags {
@@ -60,7 +60,7 @@ export async function bootstrapAction(context: Context, flags: BootstrapFlags): 
     result = await bootstrap(
       inventory,
       { managers, only, advertiseAddr: flags.advertiseAddr, keepPassword: flags.keepPassword, lockPassword: flags.lockPassword, force: flags.force, acceptChangedHostKey: flags.acceptNewHostKey, concurrency, timeoutMs },
-      { connector: context.ssh(), userKey, credentials, reporter: context.reporter, events: progress, opened, locator: nodeLocator(context, inventory) },
+      { connector: context.ssh(), userKey, credentials, reporter: context.reporter, events: progress, opened, locator: nodeLocator(context, inventory), lock: (leader) => swarmLock(context, leader) },
     );
   } finally {
     await progress.close();

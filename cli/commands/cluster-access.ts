@@ -9,6 +9,10 @@ import { sweepPorts } from '../services/discover.js';
 import type { LocatorPorts } from '../services/node-locator.js';
 import { resolveSshCredentials } from '../services/ssh-credentials.js';
 import { openCluster, type Cluster } from '../services/swarm/cluster.js';
+import type { NodeSession } from '../services/swarm/node-session.js';
+import { holdSwarmLock, SWARM_LOCK_DEFAULTS, type SwarmLockHolder } from '../services/swarm/swarm-lock.js';
+import { isProcessAlive } from '../adapters/process.js';
+import { hostname } from 'node:os';
 
 /** How long a node may take to answer at its saved address before piswarm looks for it by MAC. */
 const LOCATE_TIMEOUT_MS = 1000;
@@ -27,10 +31,23 @@ export async function withCluster<T>(context: Context, work: (cluster: Cluster, 
   const inventory = await context.loadInventory();
   const cluster = await openInventoryCluster(context, inventory);
   try {
-    return await work(cluster, inventory);
+    const release = await swarmLock(context, cluster.manager);
+    try {
+      return await work(cluster, inventory);
+    } finally {
+      await release();
+    }
   } finally {
     cluster.close();
   }
+}
+
+/** For a run that changes the cluster: the swarm's lock, held through `manager` (a no-op release otherwise). */
+export async function swarmLock(context: Context, manager: NodeSession): Promise<() => Promise<void>> {
+  if (!context.changing) return async () => undefined;
+  const me = { command: context.changing.command, pid: process.pid, host: hostname(), since: new Date().toISOString() };
+  const isGone = (holder: SwarmLockHolder) => holder.host === me.host && !isProcessAlive(holder.pid);
+  return holdSwarmLock(manager, me, { ...SWARM_LOCK_DEFAULTS, waitMs: context.changing.lockWaitMs, isGone });
 }
 
 /**

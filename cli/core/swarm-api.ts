@@ -29,8 +29,10 @@ export interface SwarmApi {
   existingObjects(kind: ObjectKind, names: readonly string[]): Promise<Set<string>>;
   /** Creates a secret or config with this content (it travels in the request body only). */
   createObject(kind: ObjectKind, name: string, content: string, labels: Record<string, string>): Promise<void>;
-  /** The services, networks, secrets or configs with this label (KEY or KEY=VALUE). */
-  labelled(kind: SwarmObjectKind, label: string): Promise<Array<{ id: string; name: string }>>;
+  /** The services, networks, secrets or configs with this label (KEY or KEY=VALUE), with all their labels. */
+  labelled(kind: SwarmObjectKind, label: string): Promise<Array<{ id: string; name: string; labels: Record<string, string> }>>;
+  /** Replaces a config's labels (the only part of a config the engine lets change). */
+  relabelConfig(id: string, labels: Record<string, string>): Promise<void>;
   /** Removes a service, network, secret or config; false when it was already gone. */
   remove(kind: SwarmObjectKind, id: string): Promise<boolean>;
   /** Every swarm node, service or task, as the engine's JSON (a manager's view); tasks optionally only those meant to run now. */

@@ -2,7 +2,7 @@ import { parse } from 'yaml';
 import type { ExecResult, SshConnection, SshConnector } from '../../cli/adapters/ssh.js';
 import { NODE_FACTS_SCRIPT } from '../../cli/core/node-facts.js';
 import { ConnectionLostError } from '../../cli/errors.js';
-import type { EngineJson, NodeChange, SwarmApi, SwarmObjectKind } from '../../cli/core/swarm-api.js';
+import { EngineError, type EngineJson, type NodeChange, type SwarmApi, type SwarmObjectKind } from '../../cli/core/swarm-api.js';
 import type { NodeSession } from '../../cli/services/swarm/node-session.js';
 import { sessionOver } from './fake-session.js';
 
@@ -57,6 +57,7 @@ export class FakeSwarm {
   private readonly left = new Set<string>();
   private tasks: FakeTask[] = [];
   private nextTask = 1;
+  private nextObject = 1;
 
   constructor(nodes: readonly FakeNode[], services: readonly FakeService[], placement: Record<string, string[]> = {}) {
     this.nodes = nodes.map((n) => ({ availability: 'active', arch: 'aarch64', state: 'ready', labels: {}, ...n }));
@@ -138,17 +139,24 @@ export class FakeSwarm {
       },
       labelled: async (kind: SwarmObjectKind, label: string) => {
         const [key, value] = label.split('=');
-        if (kind === 'service') return this.services.filter((s) => key === 'com.docker.stack.namespace' && s.stack === value).map((s) => ({ id: s.id, name: s.name }));
-        return this.objects.filter((o) => o.kind === kind && o.labels[key!] === value).map((o) => ({ id: o.id, name: o.name }));
+        if (kind === 'service') return this.services.filter((s) => key === 'com.docker.stack.namespace' && s.stack === value).map((s) => ({ id: s.id, name: s.name, labels: { [key]: value! } }));
+        return this.objects.filter((o) => o.kind === kind && key! in o.labels && (value === undefined || o.labels[key!] === value)).map((o) => ({ id: o.id, name: o.name, labels: { ...o.labels } }));
+      },
+      relabelConfig: async (id, labels) => {
+        const object = this.objects.find((o) => o.kind === 'config' && o.id === id);
+        if (!object) throw new EngineError(404, `config ${id} not found`);
+        object.labels = { ...labels };
       },
       // One line from each running task, as the engine sends them with details and timestamps.
       serviceLogs: async (id, _options, onLine) => {
         for (const t of this.running(id)) onLine(`2026-12-01T10:00:00.000000000Z com.docker.swarm.node.id=${t.nodeId},com.docker.swarm.service.id=${id},com.docker.swarm.task.id=${t.id} hello from ${t.nodeId}`);
       },
       existingObjects: async (kind, names) => new Set(this.objects.filter((o) => o.kind === kind && names.includes(o.name)).map((o) => o.name)),
-      createObject: async (kind, name, _content, labels) => {
+      createObject: async (kind, name, content, labels) => {
+        if (content.length === 0) throw new EngineError(400, `rpc error: code = InvalidArgument desc = ${kind} data must be larger than 0 and less than 1024000 bytes`);
+        if (this.objects.some((o) => o.kind === kind && o.name === name)) throw new EngineError(409, `rpc error: code = AlreadyExists desc = ${kind} ${name} already exists`);
         this.writes.push(`create ${kind} ${name}`);
-        this.objects.push({ kind, id: `o${this.objects.length + 1}`, name, labels });
+        this.objects.push({ kind, id: `o${this.nextObject++}`, name, labels });
       },
       remove: async (kind: SwarmObjectKind, id: string) => {
         this.writes.push(`rm ${kind} ${id}`);

@@ -36,7 +36,10 @@ async function cutDuring(args: string[], cue: string, node: string) {
   } finally {
     run.child.kill('SIGCONT');
   }
-  const result = await run.result;
+  // A run that does not end is a failure to see, not a test timeout to guess at.
+  const stuck = setTimeout(() => run.child.kill('SIGKILL'), 150_000);
+  const result = await run.result.finally(() => clearTimeout(stuck));
+  expect(result.code, `killed after 150 s:\n${result.stderr}`).not.toBe(-1);
   const healed = await lab('heal', node);
   expect(healed.code, healed.stderr).toBe(0);
   return result;
@@ -135,6 +138,32 @@ describe('a connection lost in the middle of a command', () => {
     const again = await cli(['stack', 'deploy', file, '--window', '0']);
     expect(again.code, again.stderr).toBe(0);
     expect(await tasksOn('hello_web')).toHaveLength(2);
+  });
+
+  it('two machines at once: a change from another inventory waits for the swarm lock, then refuses naming the run; reads never wait', async () => {
+    // A second laptop: its own inventory of the same swarm (same key), so the inventory lock cannot see the first.
+    const other = join(mkdtempSync(join(tmpdir(), 'piswarm-laptop-')), 'piswarm.yaml');
+    writeFileSync(other, readFileSync(inventory, 'utf8'));
+    const fromOther = (args: string[]) => piswarm(['--inventory', other, ...args], { env: { ...user, PISWARM_LOCK_WAIT: '0' } });
+    const drain = startPiswarm(['--inventory', inventory, 'node', 'drain', 'pi-02'], { env: user });
+    await until(() => drain.stderr().includes('✓ drain pi-02:'), 120_000, 'the drain under way');
+    // Held still (as a slow drain would be) while the other machine tries.
+    drain.child.kill('SIGSTOP');
+    try {
+      const refused = await fromOther(['service', 'scale', 'hello_web=3']);
+      expect(refused.code, refused.stderr).toBe(1);
+      expect(refused.stderr).toMatch(new RegExp(`Another piswarm node drain \\(pid ${drain.child.pid} on [^,]+, since [0-9T:.Z-]+\\) is changing this swarm\\.`));
+      expect((await fromOther(['node', 'ls', '--json'])).code).toBe(0);
+    } finally {
+      drain.child.kill('SIGCONT');
+    }
+    const drained = await drain.result;
+    expect(drained.code, drained.stderr).toBe(0);
+    const scaled = await fromOther(['service', 'scale', 'hello_web=3', '--window', '0']);
+    expect(scaled.code, scaled.stderr).toBe(0);
+    expect((await fromOther(['node', 'activate', 'pi-02'])).code).toBe(0);
+    // Released: no lock is left in the swarm.
+    expect(await docker('pi-01', "docker config ls --format '{{.Name}}'")).not.toContain('piswarm-lock');
   });
 
   it('swarm teardown: a worker lost while the stacks go keeps the swarm for the rerun, which finishes', async () => {

@@ -112,6 +112,16 @@ describe('SSH connections', () => {
     await expect(connection.openSocket('/var/run/docker.sock')).rejects.toBe(error);
   });
 
+  it('closes the streams it handed out when the connection is lost, even one nobody reads (an idle pooled engine socket)', async () => {
+    const connection = await connector.connect(target());
+    const idle = await connection.openCommandStream('hang');
+    const closed = new Promise((resolve) => idle.once('close', resolve));
+    await connection.exec('drop').catch(() => undefined);
+    // Closed and no longer writable, so no HTTP agent keeps it to write the next request into.
+    await closed;
+    expect(idle.writable).toBe(false);
+  });
+
   it('finds a silent network (no FIN, no RST) lost through its keepalives', async () => {
     const relay = await startFreezableRelay(server.port);
     try {

@@ -6,7 +6,7 @@ import { teardownSwarm } from '../../services/swarm/teardown.js';
 import { createNodeProgress } from '../../ui/node-progress.js';
 import { createPrompter } from '../../ui/prompter.js';
 import { formatTable } from '../../ui/table.js';
-import { nodeLocator } from '../cluster-access.js';
+import { nodeLocator, swarmLock } from '../cluster-access.js';
 import { firstLineOfStdin, parseIntegerFlag } from '../parse.js';
 import { StepJournal } from '../step-journal.js';
 
@@ -31,7 +31,7 @@ export async function teardownAction(context: Context, flags: TeardownFlags): Pr
   let result;
   try {
     result = await new StepJournal().guard(['swarm', 'teardown'], () =>
-      teardownSwarm(inventory, { concurrency, timeoutMs }, { connector: context.ssh(), credentials, events: progress, locator: nodeLocator(context, inventory), reporter: context.reporter }),
+      teardownSwarm(inventory, { concurrency, timeoutMs }, { connector: context.ssh(), credentials, events: progress, locator: nodeLocator(context, inventory), reporter: context.reporter, lock: (leader) => swarmLock(context, leader) }),
     );
   } finally {
     await progress.close();

@@ -40,6 +40,8 @@ export interface BootstrapPorts {
   opened?: ReadonlyMap<string, NodeSession>;
   /** To follow nodes whose address changed (by MAC) before connecting; off when absent. */
   locator?: LocatorPorts;
+  /** The swarm's lock, taken through its first manager as soon as there is a swarm to hold it. */
+  lock?: (leader: NodeSession) => Promise<() => Promise<void>>;
 }
 
 /** Per-node progress, for listr2 or JSON lines. */
@@ -83,14 +85,16 @@ const READY_TIMEOUT_MS = 60_000;
 export async function bootstrap(inventory: Inventory, options: BootstrapOptions, ports: BootstrapPorts): Promise<BootstrapResult> {
   // Every node is connected (facts are needed to pick the leader); only selected ones are changed.
   const sessions = new Map<string, NodeSession>(ports.opened ?? []);
+  const held: Array<() => Promise<void>> = [];
   try {
-    return await bootstrapWith(sessions, inventory, options, ports);
+    return await bootstrapWith(sessions, inventory, options, ports, held);
   } finally {
+    for (const release of held) await release();
     for (const session of sessions.values()) session.close();
   }
 }
 
-async function bootstrapWith(sessions: Map<string, NodeSession>, inventory: Inventory, options: BootstrapOptions, ports: BootstrapPorts): Promise<BootstrapResult> {
+async function bootstrapWith(sessions: Map<string, NodeSession>, inventory: Inventory, options: BootstrapOptions, ports: BootstrapPorts, held: Array<() => Promise<void>>): Promise<BootstrapResult> {
   // Nodes just logged in to by address (--nodes) are where they are.
   if (!ports.opened) await followMovedNodes(inventory, ports);
   const all = inventory.nodes();
@@ -137,12 +141,15 @@ async function bootstrapWith(sessions: Map<string, NodeSession>, inventory: Inve
   const leaderReady = (async () => {
     const leader = sessions.get(leaderNode.mac);
     if (!leader) throw new Error(outcomes.get(leaderNode.mac)!.error ?? 'unreachable');
+    const lock = async () => ports.lock && held.push(await ports.lock(leader));
+    if (target.swarmId) await lock();
     if (isSelected(leaderNode)) await secure(leaderNode);
     let swarmId = target.swarmId;
     if (!swarmId) {
       ports.events.step(leaderNode.hostname, 'initialising the swarm');
       swarmId = await initSwarm(leader, options.advertiseAddr ?? leaderNode.ip!);
       outcomes.get(leaderNode.mac)!.changes.push('swarm initialised');
+      await lock();
     }
     inventory.setSwarmId(swarmId);
     const members = new Set((await readSwarmNodes(leader)).map((n) => n.id));

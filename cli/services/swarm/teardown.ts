@@ -37,7 +37,16 @@ export interface TeardownResult {
 export async function teardownSwarm(
   inventory: Inventory,
   options: { concurrency: number; timeoutMs: number },
-  ports: { connector: SshConnector; credentials: SshCredentials; events: BootstrapEvents; locator?: LocatorPorts; reporter: Reporter; openApi?: (connection: SshConnection) => Promise<SwarmApi> },
+  ports: {
+    connector: SshConnector;
+    credentials: SshCredentials;
+    events: BootstrapEvents;
+    locator?: LocatorPorts;
+    reporter: Reporter;
+    openApi?: (connection: SshConnection) => Promise<SwarmApi>;
+    /** The swarm's lock, taken through its leader before anything changes (it goes with the swarm). */
+    lock?: (leader: NodeSession) => Promise<() => Promise<void>>;
+  },
 ): Promise<TeardownResult> {
   await followMovedNodes(inventory, ports);
   const nodes = inventory.nodes().filter((n) => n.ip);
@@ -67,6 +76,18 @@ export async function teardownSwarm(
       return { removed: [], nodes: [...outcomes.values()] };
     }
     const swarmId = (leader.facts.swarm as { clusterId: string }).clusterId;
+    const release = await ports.lock?.(leader);
+    try {
+      return await takeApart(leader, swarmId);
+    } finally {
+      await release?.();
+    }
+  } finally {
+    for (const session of sessions.values()) session.close();
+  }
+
+  async function takeApart(leader: NodeSession, swarmId: string): Promise<TeardownResult> {
+    const reachable = [...sessions.values()];
     ports.events.step(leader.node.hostname, 'removing stacks and services');
     const removed: string[] = [];
     // The leader carries the teardown: its lost connection ends it, saying how far it got.
@@ -112,8 +133,6 @@ export async function teardownSwarm(
     // With the leader gone the swarm is gone, even if an unreachable node still thinks otherwise.
     inventory.forgetSwarm();
     return { swarmId, removed, nodes: [...outcomes.values()] };
-  } finally {
-    for (const session of sessions.values()) session.close();
   }
 }
 
