@@ -145,23 +145,24 @@ describe('a connection lost in the middle of a command', () => {
     const other = join(mkdtempSync(join(tmpdir(), 'piswarm-laptop-')), 'piswarm.yaml');
     writeFileSync(other, readFileSync(inventory, 'utf8'));
     const fromOther = (args: string[]) => piswarm(['--inventory', other, ...args], { env: { ...user, PISWARM_LOCK_WAIT: '0' } });
-    const drain = startPiswarm(['--inventory', inventory, 'node', 'drain', 'pi-02'], { env: user });
-    await until(() => drain.stderr().includes('✓ drain pi-02:'), 120_000, 'the drain under way');
-    // Held still (as a slow drain would be) while the other machine tries.
-    drain.child.kill('SIGSTOP');
+    // A deploy that follows its stack for 30 s, held still (as a slow Pi would hold it) while the other machine tries.
+    const file = join(dir, 'hello.yml');
+    writeFileSync(file, `services:\n  web:\n    image: ${REGISTRY}/hello-world:1\n    deploy:\n      replicas: 3\n`);
+    const deploy = startPiswarm(['--inventory', inventory, '--verbose', 'stack', 'deploy', file, '--window', '30'], { env: user });
+    await until(() => deploy.stderr().includes('· follow hello until every service converged'), 120_000, 'the deploy under way');
+    deploy.child.kill('SIGSTOP');
     try {
-      const refused = await fromOther(['service', 'scale', 'hello_web=3']);
+      const refused = await fromOther(['service', 'scale', 'hello_web=2']);
       expect(refused.code, refused.stderr).toBe(1);
-      expect(refused.stderr).toMatch(new RegExp(`Another piswarm node drain \\(pid ${drain.child.pid} on [^,]+, since [0-9T:.Z-]+\\) is changing this swarm\\.`));
+      expect(refused.stderr).toMatch(new RegExp(`Another piswarm stack deploy \\(pid ${deploy.child.pid} on [^,]+, since [0-9T:.Z-]+\\) is changing this swarm\\.`));
       expect((await fromOther(['node', 'ls', '--json'])).code).toBe(0);
     } finally {
-      drain.child.kill('SIGCONT');
+      deploy.child.kill('SIGCONT');
     }
-    const drained = await drain.result;
-    expect(drained.code, drained.stderr).toBe(0);
-    const scaled = await fromOther(['service', 'scale', 'hello_web=3', '--window', '0']);
+    const deployed = await deploy.result;
+    expect(deployed.code, deployed.stderr).toBe(0);
+    const scaled = await fromOther(['service', 'scale', 'hello_web=2', '--window', '0']);
     expect(scaled.code, scaled.stderr).toBe(0);
-    expect((await fromOther(['node', 'activate', 'pi-02'])).code).toBe(0);
     // Released: no lock is left in the swarm.
     expect(await docker('pi-01', "docker config ls --format '{{.Name}}'")).not.toContain('piswarm-lock');
   });
