@@ -49,6 +49,15 @@ class SshStreamAgent extends Agent {
   }
 }
 
+/**
+ * Options for a dockerode POST whose path takes a query: without `_query` and `_body`,
+ * docker-modem sends the whole body in the URL's query string as well, and a secret's data (or
+ * a service's environment) would reach the engine's request log.
+ */
+function bodyOnly<B extends object>(body: B, abortSignal: AbortSignal, query: Record<string, string | number> = {}): B {
+  return { _query: query, _body: body, abortSignal } as unknown as B;
+}
+
 /** http's client calls socket methods an SSH channel does not have; they mean nothing for it. */
 function asSocket(stream: Duplex): Duplex {
   const socket = stream as Duplex & Record<string, unknown>;
@@ -133,7 +142,7 @@ class EngineSwarmApi implements SwarmApi {
       (abortSignal) => this.docker.getNode(nodeId).inspect({ abortSignal }),
       (node: { Version: { Index: number }; Spec: EngineJson }, abortSignal) => {
         const spec = { ...node.Spec, ...(change.role ? { Role: change.role } : {}), ...(change.availability ? { Availability: change.availability } : {}), Labels: { ...node.Spec.Labels, ...change.addLabels } };
-        return this.docker.getNode(nodeId).update({ version: node.Version.Index, ...spec, abortSignal });
+        return this.docker.getNode(nodeId).update(bodyOnly(spec, abortSignal, { version: node.Version.Index }));
       },
     );
   }
@@ -142,13 +151,16 @@ class EngineSwarmApi implements SwarmApi {
     await this.request((abortSignal) => this.docker.getNode(nodeId).remove({ force, abortSignal }));
   }
 
-  async scaleService(serviceId: string, replicas: number): Promise<void> {
+  async scaleService(serviceId: string, replicas: number, labels: Record<string, string | null> = {}): Promise<void> {
     await updateVersioned(
       this.request,
       (abortSignal) => this.docker.getService(serviceId).inspect({ abortSignal }),
       (service: { Version: { Index: number }; Spec: EngineJson }, abortSignal) => {
-        const spec = { ...service.Spec, Mode: { Replicated: { Replicas: replicas } } };
-        return this.docker.getService(serviceId).update({ version: service.Version.Index, ...spec, abortSignal });
+        const merged: Record<string, string> = { ...service.Spec.Labels };
+        for (const [key, value] of Object.entries(labels)) if (value === null) delete merged[key];
+        else merged[key] = value;
+        const spec = { ...service.Spec, Labels: merged, Mode: { Replicated: { Replicas: replicas } } };
+        return this.docker.getService(serviceId).update(bodyOnly(spec, abortSignal, { version: service.Version.Index }));
       },
     );
   }
@@ -162,13 +174,13 @@ class EngineSwarmApi implements SwarmApi {
 
   async createObject(kind: ObjectKind, name: string, content: string, labels: Record<string, string>): Promise<void> {
     const spec = { Name: name, Labels: labels, Data: Buffer.from(content, 'utf8').toString('base64') };
-    await this.request<unknown>((abortSignal) => (kind === 'secret' ? this.docker.createSecret({ ...spec, abortSignal }) : this.docker.createConfig({ ...spec, abortSignal })));
+    await this.request<unknown>((abortSignal) => (kind === 'secret' ? this.docker.createSecret(bodyOnly(spec, abortSignal)) : this.docker.createConfig(bodyOnly(spec, abortSignal))));
   }
 
   async relabelConfig(id: string, labels: Record<string, string>): Promise<void> {
     await this.request(async (abortSignal) => {
       const config = (await this.docker.getConfig(id).inspect({ abortSignal })) as { Version: { Index: number }; Spec: EngineJson };
-      return this.docker.getConfig(id).update({ version: config.Version.Index, ...config.Spec, Labels: labels, abortSignal });
+      return this.docker.getConfig(id).update(bodyOnly({ ...config.Spec, Labels: labels }, abortSignal, { version: config.Version.Index }));
     });
   }
 

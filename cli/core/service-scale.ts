@@ -6,6 +6,8 @@ import { perNodeLimit, type ServiceSpecView } from './swarm-objects.js';
 export interface ScaleTarget {
   name: string;
   replicas: number;
+  /** Labels set (null: removed) in the same update. */
+  labels?: Record<string, string | null>;
 }
 
 /** Parses `NAME=N` arguments, as `docker service scale` takes them. */

@@ -23,8 +23,11 @@ export interface SwarmApi {
   updateNode(nodeId: string, change: NodeChange): Promise<void>;
   /** Removes a node from the swarm (through a manager); `force` for one that is still up. */
   removeNode(nodeId: string, force: boolean): Promise<void>;
-  /** Sets a replicated service's replicas, keeping the rest of its spec (what `docker service scale` does). */
-  scaleService(serviceId: string, replicas: number): Promise<void>;
+  /**
+   * Sets a replicated service's replicas, keeping the rest of its spec (what `docker service scale`
+   * does), and in the same update sets these labels (null removes one).
+   */
+  scaleService(serviceId: string, replicas: number, labels?: Record<string, string | null>): Promise<void>;
   /** The names among these secrets or configs the swarm has. */
   existingObjects(kind: ObjectKind, names: readonly string[]): Promise<Set<string>>;
   /** Creates a secret or config with this content (it travels in the request body only). */

@@ -31,7 +31,12 @@ export interface ServiceSpecView {
   localMounts: string[];
   updateState?: string;
   updateMessage?: string;
+  /** Scaled up by a drain of this node that has not scaled it back yet (a drain cut short), from these replicas. */
+  surge?: { nodeId: string; replicas: number };
 }
+
+/** The label a drain's surge leaves on a service until it scales it back: "NODE_ID:REPLICAS". */
+export const SURGE_LABEL = 'io.piswarm.surge';
 
 export function parseServiceSpec(s: any): ServiceSpecView {
   const spec = s.Spec ?? {};
@@ -62,7 +67,13 @@ export function parseServiceSpec(s: any): ServiceSpecView {
     localMounts: mounts.filter((m) => m.Type === 'bind' || (m.Type === 'volume' && (m.VolumeOptions?.DriverConfig?.Name ?? 'local') === 'local')).map((m) => m.Source || m.Target),
     updateState: s.UpdateStatus?.State,
     updateMessage: s.UpdateStatus?.Message,
+    ...surgeOf(spec.Labels?.[SURGE_LABEL]),
   };
+}
+
+function surgeOf(label: string | undefined): Pick<ServiceSpecView, 'surge'> {
+  const match = /^([0-9a-z]+):(\d+)$/.exec(label ?? '');
+  return match ? { surge: { nodeId: match[1]!, replicas: Number(match[2]) } } : {};
 }
 
 export function parseTask(t: any): TaskState {

@@ -22,6 +22,7 @@ export interface FakeService {
   stack?: string;
   /** Replicas; absent for a global service. */
   replicas?: number;
+  labels?: Record<string, string>;
   image?: string;
 }
 
@@ -119,9 +120,12 @@ export class FakeSwarm {
         if (change.addLabels) Object.assign(node.labels, change.addLabels);
         this.schedule();
       },
-      scaleService: async (id: string, replicas: number) => {
+      scaleService: async (id: string, replicas: number, labels: Record<string, string | null> = {}) => {
         this.writes.push(`scale ${this.service(id).name} ${replicas}`);
-        this.service(id).replicas = replicas;
+        const service = this.service(id);
+        service.replicas = replicas;
+        for (const [key, value] of Object.entries(labels)) if (value === null) delete service.labels?.[key];
+        else service.labels = { ...service.labels, [key]: value };
         this.schedule();
       },
       removeNode: async (id: string, force: boolean) => {
@@ -257,7 +261,7 @@ export class FakeSwarm {
       ID: s.id,
       Spec: {
         Name: s.name,
-        Labels: s.stack ? { 'com.docker.stack.namespace': s.stack } : {},
+        Labels: { ...s.labels, ...(s.stack ? { 'com.docker.stack.namespace': s.stack } : {}) },
         Mode: s.replicas === undefined ? { Global: {} } : { Replicated: { Replicas: s.replicas } },
         TaskTemplate: { ContainerSpec: { Image: s.image ?? 'hello:1' } },
       },

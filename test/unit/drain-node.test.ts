@@ -3,6 +3,7 @@ import { activateNode, drainNode } from '../../cli/services/swarm/drain-node.js'
 import { readSwarmNodes } from '../../cli/services/swarm/swarm-nodes.js';
 import type { NodeSession } from '../../cli/services/swarm/node-session.js';
 import { FakeSwarm } from '../helpers/fake-swarm.js';
+import { sessionOver } from '../helpers/fake-session.js';
 
 const options = { force: false, surge: false, timeoutMs: 5000, dryRun: false };
 const ports = { fetchPlatforms: async () => [] };
@@ -55,6 +56,25 @@ describe('node drain through the engine', () => {
     expect(result.seconds).toBeGreaterThanOrEqual(0.3);
     expect(fake.placement()).toEqual({ hello_web: 'm1 w2', hello_solo: 'm1' });
     expect(heard.said).toContain('warn w1 is down: its tasks cannot say they stopped, so they are not waited for (they stop for good when it comes back, drained).');
+  });
+
+  it('finishes a --surge drain that was cut short after its scale-up: the next drain scales back to the replicas before it', async () => {
+    const fake = swarm();
+    const api = fake.api('m1');
+    let lost = true;
+    // The connection goes just as the drain itself is asked for: the service is already scaled up.
+    const cutShort = sessionOver({ ...api, updateNode: async (id, change) => (change.availability === 'drain' && lost ? Promise.reject(new Error('socket hang up')) : api.updateNode!(id, change)) }, 'm1');
+    await expect(drainNode(cutShort, [cutShort], await target(cutShort, 'w1'), { ...options, surge: true }, ports, events())).rejects.toThrow('socket hang up');
+    expect(fake.services.find((s) => s.name === 'hello_solo')).toMatchObject({ replicas: 2, labels: { 'io.piswarm.surge': 'w1:1' } });
+
+    lost = false;
+    const manager = fake.session('m1');
+    const heard = events();
+    await drainNode(manager, [manager], await target(manager, 'w1'), options, ports, heard);
+    expect(heard.said).toContain('warn hello_solo was left scaled up by a drain of w1 cut short: it goes back to 1 once w1 is drained.');
+    expect(fake.services.find((s) => s.name === 'hello_solo')).toMatchObject({ replicas: 1, labels: {} });
+    expect(fake.lowest.hello_solo).toBe(1);
+    expect(fake.placement().hello_solo).not.toContain('w1');
   });
 
   it('refuses a drain that leaves tasks nowhere to run, and changes nothing', async () => {

@@ -1,7 +1,7 @@
 import type { TaskState } from '../../core/convergence.js';
 import { assessDrain, planDrain, type DrainPlan, type DrainProgress } from '../../core/drain-plan.js';
 import type { ImagePlatform, SwarmNodeView } from '../../core/placement.js';
-import type { ServiceSpecView } from '../../core/swarm-objects.js';
+import { SURGE_LABEL, type ServiceSpecView } from '../../core/swarm-objects.js';
 import { PiswarmError } from '../../errors.js';
 import type { NodeSession } from './node-session.js';
 import { scaleServices } from './scale-services.js';
@@ -59,7 +59,12 @@ export async function drainNode(
   if (!options.surge) {
     for (const a of alone) events.warn(`${a.service} has all its ${a.tasks} task(s) on ${target.hostname}: it serves nothing until the replacements start. --surge starts them first.`);
   }
-  const surge = options.surge ? alone : [];
+  // A surge records the replicas it started from on the service, so a drain of this node cut short
+  // (a lost connection) is finished by the next one: it counts from them and scales back to them.
+  const before = (name: string, replicas: number) => services.find((s) => s.name === name && s.surge?.nodeId === target.id)?.surge?.replicas ?? replicas;
+  const surge = (options.surge ? alone : []).map((a) => ({ ...a, replicas: before(a.service, a.replicas) }));
+  const leftOver = services.filter((s) => s.surge?.nodeId === target.id && !surge.some((a) => a.service === s.name)).map((s) => ({ service: s.name, replicas: s.surge!.replicas }));
+  for (const l of leftOver) events.warn(`${l.service} was left scaled up by a drain of ${target.hostname} cut short: it goes back to ${l.replicas} once ${target.hostname} is drained.`);
   if (options.dryRun) return { plan, surged: surge.map((a) => a.service), seconds: 0 };
 
   const started = Date.now();
@@ -67,7 +72,8 @@ export async function drainNode(
     events.step(`pause ${target.hostname}: no new task lands on it while ${surge.map((a) => a.service).join(', ')} scale up`);
     await manager.engine(`pause ${target.hostname}`, (api) => api.updateNode(target.id, { availability: 'pause' }));
     events.step(`scale ${surge.map((a) => `${a.service} to ${a.replicas + a.tasks}`).join(', ')}: so they keep running while ${target.hostname} drains`);
-    await scaleServices(manager, nodes, surge.map((a) => ({ name: a.service, replicas: a.replicas + a.tasks })), { timeoutMs: options.timeoutMs, windowMs: 0, failLimit: 3 }, { progress: () => undefined });
+    const up = surge.map((a) => ({ name: a.service, replicas: a.replicas + a.tasks, labels: { [SURGE_LABEL]: `${target.id}:${a.replicas}` } }));
+    await scaleServices(manager, nodes, up, { timeoutMs: options.timeoutMs, windowMs: 0, failLimit: 3 }, { progress: () => undefined });
   }
 
   events.step(`drain ${target.hostname}: ${describeMoves(plan)}`);
@@ -99,9 +105,11 @@ export async function drainNode(
     }
   }
   const seconds = (Date.now() - started) / 1000;
-  if (surge.length > 0) {
-    events.step(`scale ${surge.map((a) => `${a.service} back to ${a.replicas}`).join(', ')}: every task now runs elsewhere`);
-    await scaleServices(manager, nodes, surge.map((a) => ({ name: a.service, replicas: a.replicas })), { timeoutMs: options.timeoutMs, windowMs: 0, failLimit: 3 }, { progress: () => undefined });
+  const back = [...surge, ...leftOver];
+  if (back.length > 0) {
+    events.step(`scale ${back.map((a) => `${a.service} back to ${a.replicas}`).join(', ')}: every task now runs elsewhere`);
+    const down = back.map((a) => ({ name: a.service, replicas: a.replicas, labels: { [SURGE_LABEL]: null } }));
+    await scaleServices(manager, nodes, down, { timeoutMs: options.timeoutMs, windowMs: 0, failLimit: 3 }, { progress: () => undefined });
   }
   return { plan, surged: surge.map((a) => a.service), seconds };
 }

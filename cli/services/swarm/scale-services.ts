@@ -26,13 +26,13 @@ export interface ScaleResult {
  */
 export async function scaleServices(manager: NodeSession, nodes: readonly NodeSession[], targets: readonly ScaleTarget[], options: ScaleOptions, events: { progress(state: Convergence): void }): Promise<ScaleResult> {
   const [{ services }, swarmNodes] = await Promise.all([readServices(manager, 'all'), readSwarmNodes(manager)]);
-  const chosen = targets.map((t) => ({ service: resolveService(services, t.name), replicas: t.replicas }));
+  const chosen = targets.map((t) => ({ service: resolveService(services, t.name), replicas: t.replicas, labels: t.labels }));
   const problems = chosen.flatMap((c) => scaleProblem(c.service, c.replicas, swarmNodes) ?? []);
   if (problems.length > 0) throw new PiswarmError(problems.join('\n'), { hint: 'Nothing was changed. Scale within the limit, or add nodes (piswarm node ls).' });
 
   const started = Date.now();
   await manager.engine('scale the services', async (api) => {
-    for (const c of chosen) await api.scaleService(c.service.id, c.replicas);
+    for (const c of chosen) await api.scaleService(c.service.id, c.replicas, c.labels);
   });
   const nodeName = (id: string | undefined) => swarmNodes.find((n) => n.id === id)?.hostname;
   const down = new Set(swarmNodes.filter((n) => n.state !== 'ready').map((n) => n.id));
