@@ -167,6 +167,33 @@ describe('a connection lost in the middle of a command', () => {
     expect(await docker('pi-01', "docker config ls --format '{{.Name}}'")).not.toContain('piswarm-lock');
   });
 
+  it('node drain: a worker powered off during its drain; the drain ends once the managers see it down, every task running elsewhere', async () => {
+    expect((await cli(['node', 'activate', 'pi-03'])).code).toBe(0);
+    expect((await cli(['service', 'scale', 'hello_web=3', '--window', '0'])).code).toBe(0);
+    await docker('pi-01', 'docker service update --force --detach=false --quiet hello_web >/dev/null');
+    expect(await tasksOn('hello_web')).toContain('pi-03');
+    const run = startPiswarm(['--inventory', inventory, 'node', 'drain', 'pi-03'], { env: user });
+    await until(() => run.stderr().includes('✓ drain pi-03:') || run.child.exitCode !== null, 120_000, 'the drain under way', 5);
+    run.child.kill('SIGSTOP');
+    try {
+      const off = await lab('stop', 'pi-03');
+      expect(off.code, off.stderr).toBe(0);
+    } finally {
+      run.child.kill('SIGCONT');
+    }
+    const drained = await run.result;
+    expect(drained.code, drained.stderr).toBe(0);
+    expect(drained.stderr).toContain('! pi-03 is down: its tasks cannot say they stopped, so they are not waited for');
+    expect(drained.stderr).toContain('✓ pi-03 drained in');
+    const running = await tasksOn('hello_web');
+    expect(running).toHaveLength(3);
+    expect(running).not.toContain('pi-03');
+
+    const on = await lab('start', 'pi-03');
+    expect(on.code, on.stderr).toBe(0);
+    await until(async () => (await swarmNodes()).includes('pi-03 Ready Drain'), 120_000, 'pi-03 back, drained');
+  });
+
   it('swarm teardown: a worker lost while the stacks go keeps the swarm for the rerun, which finishes', async () => {
     const first = await cutDuring(['swarm', 'teardown', '--yes'], '· pi-01: removing stacks and services', 'pi-02');
     expect(first.code, first.stderr).toBe(3);

@@ -17,6 +17,8 @@ function membership(line: string) {
 class FakeEngine implements SwarmApi {
   calls: string[] = [];
   labels: Record<string, string> = {};
+  /** The node IDs a manager lists. */
+  listed: string[] = [];
   joinError?: EngineError;
   constructor(
     private readonly onChange: (state: string) => void,
@@ -50,6 +52,9 @@ class FakeEngine implements SwarmApi {
   async updateNode(nodeId: string, change: { role?: SwarmRole; addLabels?: Record<string, string> }) {
     this.calls.push(`update ${nodeId} ${JSON.stringify(change)}`);
   }
+  async nodes() {
+    return this.listed.map((ID) => ({ ID, Description: { Hostname: ID }, Spec: { Role: 'worker', Availability: 'active' }, Status: { State: 'ready' } }));
+  }
   close() {}
 }
 
@@ -73,7 +78,7 @@ function session(hostname: string, ip: string, engineState = 'inactive|false|||'
     close: () => undefined,
   };
   const s = new NodeSession({ mac: `b8:27:eb:00:00:${ip.split('.')[3]}`, hostname, ip }, connection, 1000, async () => engine);
-  return { session: s, engine };
+  return { session: s, engine, become: (next: string) => void (state = next) };
 }
 
 describe('forming the swarm through the engine API', () => {
@@ -111,6 +116,20 @@ describe('forming the swarm through the engine API', () => {
     await worker.session.readFacts();
     expect(await placeNode(worker.session, 'manager', { leader: leader.session, target, members: new Set(['w1']), tokens, force: false })).toBe('promoted to manager');
     expect(leader.engine.calls.at(-1)).toBe('update w1 {"role":"manager"}');
+  });
+
+  it('waits for a join cut short (the engine goes on with it, "pending"), and joins nothing twice', async () => {
+    const leader = session('manager-01', '10.0.0.11', 'active|true|leader-id|cluster-1|');
+    const worker = session('worker-01', '10.0.0.12', 'pending|false|||');
+    await worker.session.readFacts();
+    setTimeout(() => {
+      worker.become('active|false|w9||10.0.0.11:2377');
+      leader.engine.listed = ['leader-id', 'w9'];
+    }, 200);
+    const change = await placeNode(worker.session, 'worker', { leader: leader.session, target: { leader: 'b8:27:eb:00:00:11', swarmId: 'cluster-1' }, members: new Set(['leader-id']), tokens: new JoinTokens(leader.session), force: false });
+    expect(change).toBeUndefined();
+    expect(worker.engine.calls).toEqual([]);
+    expect(leader.engine.calls).toEqual([]);
   });
 
   it("names the node and step with the engine's words, a token in them scrubbed", async () => {

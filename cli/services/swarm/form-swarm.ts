@@ -1,6 +1,7 @@
 import { planNode, type SwarmRole, type SwarmTarget } from '../../core/swarm-plan.js';
 import { PiswarmError } from '../../errors.js';
 import type { NodeSession } from './node-session.js';
+import { readSwarmNodes } from './swarm-nodes.js';
 
 /** Inits the swarm on the leader; returns its ID. */
 export async function initSwarm(leader: NodeSession, advertiseAddr: string): Promise<string> {
@@ -35,7 +36,14 @@ export async function placeNode(
   role: SwarmRole,
   context: { leader: NodeSession; target: SwarmTarget; members: ReadonlySet<string>; tokens: JoinTokens; force: boolean },
 ): Promise<string | undefined> {
-  const plan = planNode({ ...session.node, swarm: session.facts.swarm }, role, context.target, context.members, context.force);
+  // A join cut short (its connection lost) goes on in the engine: it is waited for, not made
+  // again, and the node is then looked for among the members afresh.
+  let members = context.members;
+  if (session.facts.swarm.state === 'pending') {
+    await waitUntilJoined(session, JOIN_WAIT_MS);
+    members = new Set((await readSwarmNodes(context.leader)).map((n) => n.id));
+  }
+  const plan = planNode({ ...session.node, swarm: session.facts.swarm }, role, context.target, members, context.force);
   if ('refused' in plan) {
     throw new PiswarmError(`${session.node.hostname} was left out: ${plan.refused}.`, {
       hint: `To move it into this swarm, run: piswarm bootstrap --only ${session.node.hostname} --force (it leaves the other swarm first).`,
