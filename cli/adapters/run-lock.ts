@@ -2,6 +2,7 @@ import { readFileSync, unlinkSync } from 'node:fs';
 import { open, readFile, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { PiswarmError } from '../errors.js';
+import { isProcessAlive } from './process.js';
 
 /** Who holds the lock: written into it, named by a run that finds it taken. */
 export interface LockHolder {
@@ -30,7 +31,7 @@ export async function acquireRunLock(inventoryFile: string, command: string, opt
   for (;;) {
     if (await tryCreate(file, me)) break;
     const holder = await readHolder(file);
-    if (holder && isGone(holder)) {
+    if (holder && isGoneHere(holder)) {
       // Only the stale lock as it was read: never one another run just made.
       if ((await readFile(file, 'utf8').catch(() => '')) === JSON.stringify(holder)) await unlink(file).catch(() => undefined);
       continue;
@@ -74,14 +75,8 @@ async function readHolder(file: string): Promise<LockHolder | undefined> {
 }
 
 /** A holder on this machine whose process has ended; one on another machine cannot be checked, so it stands. */
-function isGone(holder: LockHolder): boolean {
-  if (holder.host !== hostname()) return false;
-  try {
-    process.kill(holder.pid, 0);
-    return false;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ESRCH';
-  }
+export function isGoneHere(holder: { host: string; pid: number }): boolean {
+  return holder.host === hostname() && !isProcessAlive(holder.pid);
 }
 
 function releaseIfMine(file: string): void {

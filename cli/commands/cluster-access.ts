@@ -10,8 +10,8 @@ import type { LocatorPorts } from '../services/node-locator.js';
 import { resolveSshCredentials } from '../services/ssh-credentials.js';
 import { openCluster, type Cluster } from '../services/swarm/cluster.js';
 import type { NodeSession } from '../services/swarm/node-session.js';
-import { holdSwarmLock, SWARM_LOCK_DEFAULTS, type SwarmLockHolder } from '../services/swarm/swarm-lock.js';
-import { isProcessAlive } from '../adapters/process.js';
+import { holdSwarmLock, SWARM_LOCK_DEFAULTS } from '../services/swarm/swarm-lock.js';
+import { isGoneHere } from '../adapters/run-lock.js';
 import { hostname } from 'node:os';
 
 /** How long a node may take to answer at its saved address before piswarm looks for it by MAC. */
@@ -46,8 +46,7 @@ export async function withCluster<T>(context: Context, work: (cluster: Cluster, 
 export async function swarmLock(context: Context, manager: NodeSession): Promise<() => Promise<void>> {
   if (!context.changing) return async () => undefined;
   const me = { command: context.changing.command, pid: process.pid, host: hostname(), since: new Date().toISOString() };
-  const isGone = (holder: SwarmLockHolder) => holder.host === me.host && !isProcessAlive(holder.pid);
-  return holdSwarmLock(manager, me, { ...SWARM_LOCK_DEFAULTS, waitMs: context.changing.lockWaitMs, isGone });
+  return holdSwarmLock(manager, me, { ...SWARM_LOCK_DEFAULTS, waitMs: context.changing.lockWaitMs, isGone: isGoneHere });
 }
 
 /**
