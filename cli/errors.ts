@@ -7,6 +7,8 @@ export const ExitCode = {
   failed: 1,
   cancelled: 2,
   partial: 3,
+  /** doctor found warnings, and no failures. */
+  warnings: 4,
   usage: 64,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];

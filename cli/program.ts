@@ -3,6 +3,7 @@ import { acquireRunLock } from './adapters/run-lock.js';
 import type { NodeFault } from './services/lab/lab-power.js';
 import { createContext, type Context, type GlobalOptions } from './context.js';
 import { describeError, ExitCode, UsageError } from './errors.js';
+import { doctorCommand } from './commands-day-two.js';
 
 export const VERSION = '0.1.0';
 
@@ -66,6 +67,7 @@ export function buildProgram(onExit: (code: number) => void = () => undefined): 
   program.addCommand(serviceCommand(action));
   program.addCommand(nodeCommand(action));
   program.addCommand(deployCommand(action));
+  program.addCommand(doctorCommand(action));
   program.addCommand(dashboardCommand(action));
   program.addCommand(logsCommand(action));
   program.addCommand(imagesCommand(action));
@@ -74,7 +76,7 @@ export function buildProgram(onExit: (code: number) => void = () => undefined): 
   return program;
 }
 
-type ActionWiring = <O>(load: () => Promise<Action<O>>, changes?: (options: O) => boolean) => (this: Command) => Promise<void>;
+export type ActionWiring = <O>(load: () => Promise<Action<O>>, changes?: (options: O) => boolean) => (this: Command) => Promise<void>;
 /** How long a changing command waits for another's run lock: PISWARM_LOCK_WAIT seconds, 5 unless set. */
 function lockWaitMs(): number {
   const text = process.env.PISWARM_LOCK_WAIT ?? '5';

@@ -105,7 +105,7 @@ class EngineSwarmApi implements SwarmApi {
 
   async info(): Promise<EngineInfo> {
     const info = (await this.request((abortSignal) => withOptions<EngineJson>(this.docker, 'info', { abortSignal }))) as EngineJson;
-    return { hostname: info.Name, arch: info.Architecture, serverVersion: info.ServerVersion, apiVersion: this.apiVersion, swarm: membershipOf(info.Swarm) };
+    return { hostname: info.Name, arch: info.Architecture, serverVersion: info.ServerVersion, apiVersion: this.apiVersion, swarm: membershipOf(info.Swarm), details: detailsOf(info) };
   }
 
   async swarmInit({ advertiseAddr }: { advertiseAddr: string }): Promise<string> {
@@ -276,6 +276,17 @@ async function updateVersioned<T>(
 }
 
 /** dockerode takes options (the abort signal) on these calls too; its typings do not say so. */
+/** What `docker info` says of the engine's data, logs and warnings, and (on a manager) how long node certificates last. */
+function detailsOf(info: EngineJson): EngineInfo['details'] {
+  const expiryNs = info.Swarm?.Cluster?.Spec?.CAConfig?.NodeCertExpiry;
+  return {
+    dockerRootDir: info.DockerRootDir ?? '/var/lib/docker',
+    loggingDriver: info.LoggingDriver ?? 'json-file',
+    warnings: info.Warnings ?? [],
+    certExpirySeconds: typeof expiryNs === 'number' ? expiryNs / 1e9 : undefined,
+  };
+}
+
 function withOptions<R>(target: object, method: 'version' | 'info' | 'swarmInspect', options: object): Promise<R> {
   return (target as Record<string, (options: object) => Promise<R>>)[method]!(options);
 }

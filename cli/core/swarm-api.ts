@@ -71,6 +71,8 @@ export interface EngineInfo {
   /** The API version the two sides agreed on, e.g. "1.41". */
   apiVersion: string;
   swarm: SwarmMembership;
+  /** Where it keeps its data, how it logs, what it warns of, and (managers) the swarm's certificate lifetime. */
+  details?: { dockerRootDir: string; loggingDriver: string; warnings: string[]; certExpirySeconds?: number };
 }
 
 /** A swarm membership from the engine's info: the same reading `docker info` gives. */

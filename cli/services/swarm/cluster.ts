@@ -51,12 +51,7 @@ export async function openCluster(inventory: Inventory, ports: ClusterPorts): Pr
     failures = [...failures.filter((f) => !found(f)), ...again];
   }
   const open = nodes.flatMap((n) => sessions.get(n.mac) ?? []);
-  // Trust on first use, as `run` and `bootstrap` do: a key seen now is the one every later connection must show.
-  const pinned = open.filter((s) => !inventory.expectedHostKey(s.node)).map((s) => {
-    inventory.upsertNode(s.node.mac, { hostKey: s.hostKey });
-    ports.reporter.step(`Host key of ${s.node.hostname} pinned (${fingerprint(s.hostKey)})`);
-    return s.node.hostname;
-  });
+  const pinned = pinFirstSeen(open, inventory, ports.reporter);
   const close = () => open.forEach((s) => s.close());
   const manager = findManager(open, inventory);
   if (!manager) {
@@ -67,6 +62,18 @@ export async function openCluster(inventory: Inventory, ports: ClusterPorts): Pr
     });
   }
   return { manager, nodes: open, unreachable: failures.map((f) => ({ node: f.node.hostname, error: f.error.message })), moved, pinned, close };
+}
+
+/**
+ * Trust on first use, as `run` and `bootstrap` do: a host key seen now is the one every later
+ * connection must show. Returns the nodes pinned (the inventory is updated; the caller saves it).
+ */
+export function pinFirstSeen(sessions: readonly NodeSession[], inventory: Inventory, reporter: Reporter): string[] {
+  return sessions.filter((s) => !inventory.expectedHostKey(s.node)).map((s) => {
+    inventory.upsertNode(s.node.mac, { hostKey: s.hostKey });
+    reporter.step(`Host key of ${s.node.hostname} pinned (${fingerprint(s.hostKey)})`);
+    return s.node.hostname;
+  });
 }
 
 /** A manager of the inventory's swarm (any swarm, if none is recorded), the inventory's managers first. */
