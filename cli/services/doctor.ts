@@ -72,7 +72,8 @@ export async function diagnose(inventory: Inventory, nodes: readonly InventoryNo
   await mapSettled(open.filter(checked), 16, async (session) => {
     events.node(session.node.hostname, 'checking');
     const found = evidence.get(session.node.hostname)!;
-    const peers = open.filter((s) => s !== session).map((s) => s.node.ip!);
+    // Only peers whose engine is in a swarm listen on the swarm's ports: a dead dockerd is its own finding.
+    const peers = open.filter((s) => s !== session && s.facts && s.facts.swarm.state !== 'none').map((s) => s.node.ip!);
     const tried = [...peers.filter((ip) => managerIps.has(ip)).map((ip) => `${ip}:${SWARM_PORT}`), ...peers.map((ip) => `${ip}:${GOSSIP_PORT}`)];
     const root = found.engine?.dockerRootDir ?? '/var/lib/docker';
     try {
