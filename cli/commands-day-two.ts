@@ -15,3 +15,21 @@ export function doctorCommand(action: ActionWiring): Command {
     .exitOverride()
     .action(action(async () => (await import('./commands/doctor.js')).doctorAction, (o: { fix?: boolean }) => o.fix === true));
 }
+
+export function upgradeCommand(action: ActionWiring): Command {
+  return new Command('upgrade')
+    .description('Rolling update, one node at a time, without stopping service: workers first, the leader last; each drained, updated (the OS\'s packages, Docker included), rebooted when needed, waited for, checked, activated')
+    .option('--run <command>', 'run this on each node instead of the package upgrade (as the login user; sudo for root)')
+    .option('--reboot', 'reboot every node after its update, not only when the update asks for it', false)
+    .option('--only <node...>', 'only these nodes (hostname, MAC or IP), still in the safe order')
+    .option('--surge', 'scale single-replica services up before each drain, so they never stop', false)
+    .option('--timeout <seconds>', 'how long the update may take on one node', '1800')
+    .option('--boot-timeout <seconds>', 'how long a node may take to come back after its reboot', '600')
+    .option('--dry-run', 'print the order and the steps, and stop', false)
+    .addHelpText(
+      'after',
+      '\nA run that stops (an update that fails, a node that does not come back) leaves that node drained; the same command again resumes there.\n\nExamples:\n  piswarm upgrade --dry-run\n  piswarm upgrade --yes\n  # the same Docker everywhere\n  piswarm upgrade --run "sudo apt-get install -y docker-ce=5:24.0.7-1~debian.12~bookworm"\n  # apply a fix that needs a reboot (doctor --fix says which)\n  piswarm upgrade --only worker-02 --run true --reboot\n',
+    )
+    .exitOverride()
+    .action(action(async () => (await import('./commands/upgrade.js')).upgradeAction, (o: { dryRun?: boolean }) => !o.dryRun));
+}

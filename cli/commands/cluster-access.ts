@@ -42,8 +42,8 @@ export async function withCluster<T>(context: Context, work: (cluster: Cluster, 
   }
 }
 
-/** For a run that changes the cluster: the swarm's lock, held through `manager` (a no-op release otherwise). */
-export async function swarmLock(context: Context, manager: NodeSession): Promise<() => Promise<void>> {
+/** For a run that changes the cluster: the swarm's lock, held through `manager` (or whichever manager it returns) (a no-op release otherwise). */
+export async function swarmLock(context: Context, manager: NodeSession | (() => NodeSession)): Promise<() => Promise<void>> {
   if (!context.changing) return async () => undefined;
   const me = { command: context.changing.command, pid: process.pid, host: hostname(), since: new Date().toISOString() };
   return holdSwarmLock(manager, me, { ...SWARM_LOCK_DEFAULTS, waitMs: context.changing.lockWaitMs, isGone: isGoneHere });

@@ -62,7 +62,7 @@ async function fix(context: Context, diagnosis: Diagnosis) {
   const applied = await applyFixes(diagnosis, planned);
   for (const a of applied) {
     if (a.error) context.reporter.warn(`${a.fix.node}: could not ${a.fix.what}: ${a.error.replace(`${a.fix.node}: can't ${a.fix.what}: `, '')}`);
-    else context.reporter.step(`${a.fix.node}: ${a.changed ? a.fix.what : `${a.fix.what}: already so`}${a.changed && a.fix.then !== 'nothing' ? `; needs ${a.fix.then} (\`piswarm upgrade --only ${a.fix.node} --run true${a.fix.then === 'a reboot' ? ' --reboot' : ''}\` does it without stopping service)` : ''}`);
+    else context.reporter.step(`${a.fix.node}: ${a.changed ? a.fix.what : `${a.fix.what}: already so`}${a.changed && a.fix.then !== 'nothing' ? `; needs ${a.fix.then} (\`piswarm upgrade --only ${a.fix.node} --run true --reboot\` does it without stopping service)` : ''}`);
   }
   return applied;
 }

@@ -86,3 +86,16 @@ export function findManager(sessions: readonly NodeSession[], inventory: Invento
 export async function followMovedNodes(inventory: Inventory, ports: { locator?: LocatorPorts; reporter: Reporter }): Promise<NodeMove[]> {
   return ports.locator ? relocateMovedNodes(inventory, inventory.nodes(), ports.locator, ports.reporter) : [];
 }
+
+/**
+ * A fresh session to one node whose engine answers (after a reboot): at its saved address, else
+ * where its MAC is found now (the inventory is updated; the caller saves it). Rejects while it does not answer.
+ */
+export async function reopenSession(inventory: Inventory, node: InventoryNode, ports: ClusterPorts): Promise<NodeSession> {
+  const sessions = new Map<string, NodeSession>();
+  const connect = (entry: InventoryNode) => openSessions([entry], inventory, sessions, { ...ports, concurrency: 1, engineFacts: true, events: { step: () => undefined } });
+  let failures = await connect(node);
+  if (failures.length > 0 && ports.locator && (await relocateMovedNodes(inventory, [node], ports.locator, ports.reporter)).length > 0) failures = await connect(inventory.findNode(node.hostname)!);
+  if (failures.length > 0) throw failures[0]!.error;
+  return sessions.get(node.mac)!;
+}

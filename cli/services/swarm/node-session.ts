@@ -89,9 +89,9 @@ export class NodeSession {
     return this.facts;
   }
 
-  /** Runs a script; a non-zero exit becomes an error naming the step and the node's own words. */
-  async run(step: string, script: string, input?: string): Promise<ExecResult> {
-    const result = await this.connection.exec(script, { timeoutMs: this.timeoutMs, input }).catch((error: unknown) => {
+  /** Runs a script (within the session's timeout unless told); a non-zero exit becomes an error naming the step and the node's own words. */
+  async run(step: string, script: string, input?: string, timeoutMs = this.timeoutMs): Promise<ExecResult> {
+    const result = await this.connection.exec(script, { timeoutMs, input }).catch((error: unknown) => {
       throw error instanceof ConnectionLostError ? this.lostWhile(error, step) : error;
     });
     if (result.code !== 0) {

@@ -32,7 +32,10 @@ const LABEL = 'io.piswarm.lock';
  * waits a little, then refuses, naming the holder; a holder silent past its lease is taken over.
  * Returns the release (which never fails: a swarm torn down takes the lock with it).
  */
-export async function holdSwarmLock(manager: NodeSession, me: SwarmLockHolder, options: SwarmLockOptions): Promise<() => Promise<void>> {
+export async function holdSwarmLock(through: NodeSession | (() => NodeSession), me: SwarmLockHolder, options: SwarmLockOptions): Promise<() => Promise<void>> {
+  // A run that reboots managers (upgrade) renews and releases through whichever one is up.
+  const via = typeof through === 'function' ? through : () => through;
+  const manager = via();
   const deadline = Date.now() + options.waitMs;
   for (;;) {
     if (await tryCreate(manager, me)) break;
@@ -47,17 +50,17 @@ export async function holdSwarmLock(manager: NodeSession, me: SwarmLockHolder, o
     if (Date.now() >= deadline) throw refusal(holderOf(held?.labels ?? {}), manager.node.hostname, options.leaseMs);
     await new Promise((resolve) => setTimeout(resolve, options.pollMs));
   }
-  const mine = async () => (await manager.engine('read the swarm lock', (api) => api.labelled('config', LABEL))).find((o) => o.name === NAME && o.labels[`${LABEL}.pid`] === String(me.pid) && o.labels[`${LABEL}.host`] === me.host);
+  const mine = async () => (await via().engine('read the swarm lock', (api) => api.labelled('config', LABEL))).find((o) => o.name === NAME && o.labels[`${LABEL}.pid`] === String(me.pid) && o.labels[`${LABEL}.host`] === me.host);
   const renewal = setInterval(() => {
     void mine()
-      .then((held) => held && manager.engine('renew the swarm lock', (api) => api.relabelConfig(held.id, labelsOf(me))))
+      .then((held) => held && via().engine('renew the swarm lock', (api) => api.relabelConfig(held.id, labelsOf(me))))
       .catch(() => undefined);
   }, options.renewMs);
   renewal.unref();
   return async () => {
     clearInterval(renewal);
     const held = await mine().catch(() => undefined);
-    if (held) await manager.engine('release the swarm lock', (api) => api.remove('config', held.id)).catch(() => undefined);
+    if (held) await via().engine('release the swarm lock', (api) => api.remove('config', held.id)).catch(() => undefined);
   };
 }
 
