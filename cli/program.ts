@@ -384,6 +384,7 @@ function dashboardCommand(action: ActionWiring): Command {
     .description('A live terminal view of the lab: nodes (CPU, memory, temperature), services, placement, events, queues; keys to scale, drain and read logs')
     .option('--once', 'print one snapshot and exit (also when stdout is not a terminal)', false)
     .option('--refresh <seconds>', 'how often CPU, memory, temperature and queues are read', '5')
+    .option('--no-doctor', "leave out doctor's worst finding per node (its checks run every 5 minutes, two programs per node)")
     .addOption(new Option('--amqp-url <url>', 'RabbitMQ to show queue depth and consumers from (with a password: only through AMQP_URL)').env('AMQP_URL'))
     .option('--queue <name...>', 'queues to show', ['sensor-readings', 'sensor-readings.dead'])
     .addHelpText('after', '\nKeys: tab switch panel, ↑↓ select, +/- scale the selected service, d drain / a activate the selected node, l logs, ? help, q quit.\n\nExamples:\n  piswarm dashboard\n  piswarm dashboard --once\n  piswarm dashboard --json | jq .services\n  AMQP_URL=amqp://iot:secret@10.77.0.1:5672 piswarm dashboard\n')

@@ -2,10 +2,14 @@ import { render, renderToString } from 'ink';
 import { amqpQueueReader } from '../adapters/amqp-queues.js';
 import type { Context } from '../context.js';
 import type { DashboardSnapshot } from '../core/dashboard.js';
+import { worstFinding } from '../core/doctor/checks.js';
+import type { Inventory } from '../core/inventory.js';
 import { findSwarmNode } from '../core/node-table.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { printJson, printLines } from '../io.js';
 import { startDashboardFeed, type DashboardFeed } from '../services/dashboard/dashboard-feed.js';
+import { diagnose } from '../services/doctor.js';
+import { resolveSshCredentials } from '../services/ssh-credentials.js';
 import { activateNode, drainNode } from '../services/swarm/drain-node.js';
 import { scaleServices } from '../services/swarm/scale-services.js';
 import { serviceLogs } from '../services/swarm/service-logs.js';
@@ -21,6 +25,20 @@ export interface DashboardFlags {
   refresh: string;
   amqpUrl?: string;
   queue: string[];
+  doctor: boolean;
+}
+
+/** How often the dashboard runs doctor's checks (each run starts two programs on every node). */
+const DOCTOR_EVERY_MS = 300_000;
+
+/** Each node's worst doctor finding, from doctor's own connections (a node down is its ssh finding). */
+function doctorHealth(context: Context, inventory: Inventory) {
+  return async () => {
+    const credentials = await resolveSshCredentials({ privateKeyPath: inventory.sshDefaults.privateKey });
+    const diagnosis = await diagnose(inventory, inventory.nodes().filter((n) => n.ip), { connector: context.ssh(), credentials, timeoutMs: 30_000, reporter: context.reporter }, { node: () => undefined });
+    diagnosis.close();
+    return Object.fromEntries(diagnosis.reports.map((r) => [r.node, worstFinding(r)]));
+  };
 }
 
 export async function dashboardAction(context: Context, flags: DashboardFlags): Promise<number> {
@@ -36,7 +54,8 @@ export async function dashboardAction(context: Context, flags: DashboardFlags): 
   const listeners = new Set<(s: DashboardSnapshot) => void>();
   let firstRead: () => void = () => undefined;
   const ready = new Promise<void>((resolve) => (firstRead = resolve));
-  const feed = startDashboardFeed(open, await open(), inventory, { resourceMs, refreshGapMs: 200, retryMs: 3000, ...(queues ? { queues: queues.read } : {}) }, (snapshot) => {
+  const health = flags.doctor ? doctorHealth(context, inventory) : undefined;
+  const feed = startDashboardFeed(open, await open(), inventory, { resourceMs, refreshGapMs: 200, retryMs: 3000, ...(queues ? { queues: queues.read } : {}), ...(health ? { health, healthMs: DOCTOR_EVERY_MS } : {}) }, (snapshot) => {
     if (snapshot.updatedAt > 0 || snapshot.stale) firstRead();
     for (const listener of listeners) listener(snapshot);
   });
@@ -45,7 +64,7 @@ export async function dashboardAction(context: Context, flags: DashboardFlags): 
       // One look: the swarm, then every node's resources (CPU needs a second sample, a second later).
       await ready;
       await new Promise((resolve) => setTimeout(resolve, 1000));
-      await feed.readResources();
+      await Promise.all([feed.readResources(), feed.readHealth()]);
       const snapshot = feed.snapshot();
       if (context.io.json) printJson(context.io, snapshot);
       else printLines(context.io, renderToString(<DashboardView snapshot={snapshot} />, { columns: process.stdout.columns || 160 }));

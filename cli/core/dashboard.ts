@@ -39,6 +39,8 @@ export interface DashboardSnapshot {
   placement: { services: string[]; nodes: string[]; running: number[][] };
   events: DashboardEvent[];
   queues?: QueueView[];
+  /** Each node's worst doctor finding by hostname ("ok", or a check's id), read every few minutes. */
+  health?: Record<string, { status: 'ok' | 'warn' | 'fail'; text: string }>;
 }
 
 export function placementGrid(services: readonly ServiceSpecView[], tasks: readonly TaskState[], nodes: ReadonlyArray<{ id: string; hostname: string }>): DashboardSnapshot['placement'] {

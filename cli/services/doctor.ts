@@ -4,7 +4,6 @@ import { diagnoseCluster, type NodeReport } from '../core/doctor/checks.js';
 import { planFixes, type PlannedFix } from '../core/doctor/fixes.js';
 import { parseProbe, probeScript, type NodeProbe } from '../core/doctor/probe.js';
 import type { Inventory, InventoryNode } from '../core/inventory.js';
-import { NODE_FACTS_SCRIPT, parseNodeFacts } from '../core/node-facts.js';
 import { mapSettled } from '../core/parallel.js';
 import type { SwarmApi } from '../core/swarm-api.js';
 import type { SwarmNodeView } from '../core/placement.js';
@@ -62,7 +61,7 @@ export async function diagnose(inventory: Inventory, nodes: readonly InventoryNo
   await mapSettled(open, 16, async (session) => {
     said.node(session.node.hostname, 'reading Docker and the clock');
     const found = evidence.get(session.node.hostname) ?? { hostname: session.node.hostname };
-    await Promise.all([readEngine(session, found), ...(checked(session) ? [readClock(session, found, now), readAddress(session, found)] : [])]);
+    await Promise.all([readEngine(session, found), ...(checked(session) ? [readClock(session, found, now)] : [])]);
   });
   const swarm = await readManagersView(open, inventory);
   const addresses = Object.fromEntries(open.map((s) => [s.node.ip!, s.node.hostname]));
@@ -77,7 +76,8 @@ export async function diagnose(inventory: Inventory, nodes: readonly InventoryNo
     const tried = [...peers.filter((ip) => managerIps.has(ip)).map((ip) => `${ip}:${SWARM_PORT}`), ...peers.map((ip) => `${ip}:${GOSSIP_PORT}`)];
     const root = found.engine?.dockerRootDir ?? '/var/lib/docker';
     try {
-      found.probe = parseProbe((await session.run('read the system facts', probeScript(root, tried))).stdout, root, tried);
+      found.probe = parseProbe((await session.run('read the system facts', probeScript(root, session.node.ip!, tried))).stdout, root, tried);
+      found.dhcp = found.probe.dhcp;
       probes.set(session.node.hostname, found.probe);
     } catch (error) {
       found.probeError = (error as Error).message;
@@ -145,12 +145,6 @@ async function readClock(session: NodeSession, found: NodeEvidence, now: () => n
   if (ms === undefined) return;
   const coarse = !/^\d{19}$/.test(text);
   found.clock = { offsetMs: ms - (sent + received) / 2, uncertaintyMs: (received - sent) / 2 + (coarse ? 1000 : 0) };
-}
-
-/** Whether the address piswarm reaches it on is a DHCP lease. */
-async function readAddress(session: NodeSession, found: NodeEvidence): Promise<void> {
-  const result = await session.run('read the node facts', NODE_FACTS_SCRIPT).catch(() => undefined);
-  if (result) found.dhcp = parseNodeFacts(result.stdout).dhcp;
 }
 
 /** The swarm's nodes as a manager of the inventory's swarm sees them, and the certificate lifetime it sets. */

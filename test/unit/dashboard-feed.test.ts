@@ -77,4 +77,19 @@ describe('dashboard feed', () => {
       await feed.stop();
     }
   });
+
+  it("runs doctor's checks at start and every healthMs, and shows each node's worst finding", async () => {
+    const m1 = fakeManager('pi-01', { down: false });
+    const cluster = { manager: m1, nodes: [m1], unreachable: [], moved: [], close: () => undefined } as unknown as Cluster;
+    let runs = 0;
+    const health = async () => ({ 'pi-01': runs++ === 0 ? { status: 'warn' as const, text: 'log-rotation' } : { status: 'ok' as const, text: 'ok' } });
+    const feed = startDashboardFeed(async () => cluster, cluster, Inventory.empty('piswarm.yaml'), { resourceMs: 60_000, refreshGapMs: 0, retryMs: 50, health, healthMs: 100 }, () => undefined);
+    try {
+      await until(() => feed.snapshot().health?.['pi-01']?.text === 'log-rotation', 5000, 'the first doctor run', 10);
+      await until(() => feed.snapshot().health?.['pi-01']?.status === 'ok', 5000, 'the next doctor run', 10);
+      expect(runs).toBeGreaterThanOrEqual(2);
+    } finally {
+      await feed.stop();
+    }
+  });
 });

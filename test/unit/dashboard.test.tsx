@@ -33,8 +33,16 @@ const snapshot = (extra: Partial<DashboardSnapshot> = {}): DashboardSnapshot => 
 describe('dashboard panels', () => {
   it('shows nodes with role, leader, resources and temperature', () => {
     const frame = render(<NodesPanel snapshot={snapshot()} />).lastFrame()!;
-    expect(frame).toMatch(/pi-01\s+manager\*\s+ready\s+active\s+aarch64\s+12%\s+40%\s+48.3°C\s+1\s+10.0.0.1/);
+    expect(frame).toMatch(/pi-01\s+manager\*\s+ready\s+active\s+aarch64\s+12%\s+40%\s+48.3°C\s+1\s+-\s+10.0.0.1/);
     expect(frame).toMatch(/pi-02\s+worker\s+ready\s+active\s+aarch64\s+-\s+-\s+-\s+1/);
+  });
+
+  it("shows doctor's worst finding per node once it has run", () => {
+    const health = { 'pi-01': { status: 'ok' as const, text: 'ok' }, 'pi-02': { status: 'warn' as const, text: 'log-rotation +1' } };
+    const frame = render(<NodesPanel snapshot={snapshot({ health })} />).lastFrame()!;
+    expect(frame).toContain('DOCTOR');
+    expect(frame).toMatch(/pi-01\s+manager\*.*\s1\s+ok\s+10.0.0.1/);
+    expect(frame).toMatch(/pi-02\s+worker.*\s1\s+! log-rotation \+1\s+10.0.0.2/);
   });
 
   it('says so when the cluster is empty', () => {

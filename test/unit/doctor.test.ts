@@ -38,7 +38,7 @@ describe('doctor: the node probe on a real shell', () => {
     const root = mkdtempSync(join(tmpdir(), 'piswarm-doctor-'));
     // A port nothing listens on: the one just freed by a closed server is as good as any.
     const tried = [`127.0.0.1:${port}`, '127.0.0.1:1'];
-    const output = execFileSync('sh', ['-c', probeScript(root, tried)], { encoding: 'utf8' });
+    const output = execFileSync('sh', ['-c', probeScript(root, '127.0.0.1', tried)], { encoding: 'utf8' });
     const found = parseProbe(output, root, tried);
     expect(found.arch).toBe(execFileSync('uname', ['-m'], { encoding: 'utf8' }).trim());
     expect(found.pageSize).toBe(Number(execFileSync('getconf', ['PAGESIZE'], { encoding: 'utf8' })));
@@ -48,6 +48,8 @@ describe('doctor: the node probe on a real shell', () => {
     expect(found.disk).toMatchObject({ path: root, sizeKb: Number(df[1]) });
     expect(found.rootOptions).toMatch(/^r[ow],/);
     expect(found.closedPorts).toEqual(['127.0.0.1:1']);
+    // The loopback address is no lease.
+    expect(found.dhcp).toBe(false);
     // The vxlan probe made its interface and removed it again.
     expect(execFileSync('ip', ['link', 'show'], { encoding: 'utf8' })).not.toContain('piswarm-vx0');
     expect(found.vxlan).toBe('');

@@ -34,6 +34,8 @@ export interface NodeProbe {
   temperature?: number;
   nodeCertificate?: string;
   rebootRequired: boolean;
+  /** Whether the address piswarm reaches the node on is a DHCP lease (ip shows it "dynamic"). */
+  dhcp?: boolean;
   /** Ports of other nodes this node could not open, as `ip:port`, of those it was asked to try. */
   closedPorts: string[];
   triedPorts: string[];
@@ -44,8 +46,8 @@ export const CMDLINE_PATHS = ['/boot/firmware/cmdline.txt', '/boot/cmdline.txt']
 
 const TIME_DAEMONS = ['chronyd', 'ntpd', 'systemd-timesyncd', 'openntpd', 'timesyncd'];
 
-/** The probe, run as root; `dataRoot` is where Docker keeps its data, `ports` the peers' ports to try (ip:port). */
-export function probeScript(dataRoot: string, ports: readonly string[]): string {
+/** The probe, run as root; `dataRoot` is where Docker keeps its data, `address` the node's, `ports` the peers' ports to try (ip:port). */
+export function probeScript(dataRoot: string, address: string, ports: readonly string[]): string {
   const file = (key: string, path: string) => `[ -r ${path} ] && printf '${key}=%s\\n' "$(base64 -w0 < ${path})"`;
   const body = [
     `root=${shq(dataRoot)}`,
@@ -72,6 +74,8 @@ export function probeScript(dataRoot: string, ports: readonly string[]): string 
     `printf 'temp=%s\\n' "$(cat /sys/class/thermal/thermal_zone0/temp 2>/dev/null)"`,
     file('nodecert', '"$root/swarm/certificates/swarm-node.crt"'),
     `[ -f /var/run/reboot-required ] && echo reboot=yes`,
+    // DHCP clients give their addresses a lease lifetime, which ip shows as "dynamic".
+    `ip -o -4 addr show 2>/dev/null | awk -v a=${shq(address)} '{ split($4, p, "/"); if (p[1] == a) print ($0 ~ / dynamic / ? "dhcp=yes" : "dhcp=no") }'`,
     // Each port tried at once in the background, 2 s at most, so a blocked port costs 2 s in all.
     `for p in ${ports.map(shq).join(' ')}; do (if timeout 2 sh -c "nc -z -w 2 \${p%:*} \${p##*:}" >/dev/null 2>&1 || timeout 2 bash -c "</dev/tcp/\${p%:*}/\${p##*:}" >/dev/null 2>&1; then echo "open=$p"; else echo "closed=$p"; fi) & done; wait`,
   ];
@@ -115,6 +119,7 @@ export function parseProbe(output: string, dataRoot: string, triedPorts: readonl
     temperature: number('temp'),
     nodeCertificate: decoded('nodecert'),
     rebootRequired: one('reboot') === 'yes',
+    dhcp: one('dhcp') === undefined ? undefined : one('dhcp') === 'yes',
     closedPorts: values.get('closed') ?? [],
     triedPorts: [...triedPorts],
   };

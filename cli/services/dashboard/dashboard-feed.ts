@@ -15,6 +15,9 @@ export interface FeedOptions {
   /** How long to wait before trying managers again once none answers. */
   retryMs: number;
   queues?: () => Promise<QueueView[]>;
+  /** Each node's worst doctor finding, read at start and every `healthMs` (doctor's checks cost each node two programs). */
+  health?: () => Promise<NonNullable<DashboardSnapshot['health']>>;
+  healthMs?: number;
 }
 
 export interface DashboardFeed {
@@ -26,6 +29,8 @@ export interface DashboardFeed {
   note(event: Omit<DashboardEvent, 'at'>): void;
   /** Reads every node's resources now (the slow refresh does it by itself). */
   readResources(): Promise<void>;
+  /** Runs doctor's checks now (the health refresh does it by itself). */
+  readHealth(): Promise<void>;
   refresh(): void;
   stop(): Promise<void>;
 }
@@ -214,10 +219,18 @@ export function startDashboardFeed(open: () => Promise<Cluster>, first: Cluster,
     });
   }
 
+  async function readHealth(): Promise<void> {
+    if (!options.health) return;
+    const health = await options.health().catch(() => undefined);
+    if (health) publish({ health });
+  }
+
   watchEvents();
   schedule();
   void readResources();
   const resourceTimer = setInterval(() => void readResources(), options.resourceMs);
+  void readHealth();
+  const healthTimer = options.health ? setInterval(() => void readHealth(), options.healthMs ?? 300_000) : undefined;
 
   return {
     snapshot: () => snapshot,
@@ -225,10 +238,12 @@ export function startDashboardFeed(open: () => Promise<Cluster>, first: Cluster,
     cluster: () => cluster,
     note,
     readResources,
+    readHealth,
     refresh: schedule,
     async stop() {
       stopped = true;
       clearInterval(resourceTimer);
+      clearInterval(healthTimer);
       clearTimeout(refreshTimer);
       clearTimeout(retryTimer);
       followUps.forEach(clearTimeout);

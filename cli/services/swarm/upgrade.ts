@@ -91,7 +91,7 @@ export async function runUpgrade(
       await writeUpgradeRecord(via(), record);
       done.push({ ...upgraded, seconds: (Date.now() - started) / 1000 });
     } catch (error) {
-      throw stopped(node, step, error, done.map((d) => d.node));
+      throw stopped(node, step, error, [...plan.skipped, ...done.map((d) => d.node)]);
     }
   }
   busy = undefined;
@@ -117,10 +117,12 @@ async function upgradeNode(
   for (const step of node.steps) {
     events.at(step);
     if (step === 'demote') {
-      await demoteNode(via(), await view(), events, 'another manager leads while it is upgraded');
+      // The demotion's warning about an even manager count says what is true only until the promotion back.
+      await demoteNode(via(), await view(), { ...events, warn: () => undefined }, 'another manager leads while it is upgraded');
       record.demoted = node.id;
       await writeUpgradeRecord(via(), record);
     } else if (step === 'drain') {
+      await settled(via, options.bootTimeoutMs, ports.pollMs ?? 500);
       await drainNode(via(), sessions, await view(), { force: false, surge: options.surge, timeoutMs: options.drainTimeoutMs, dryRun: false }, ports, events);
     } else if (step === 'run') {
       await session.run(`run the upgrade (${options.action})`, options.script, undefined, options.actionTimeoutMs);
@@ -132,7 +134,8 @@ async function upgradeNode(
       if (rebooted) {
         session = await comeBack(entry, sessions, session, options.bootTimeoutMs, ports);
       }
-      await waitForNode(via(), await view(), (n) => n.state === 'ready', 'ready in the swarm', options.bootTimeoutMs);
+      // A manager must be back in Raft before the next one goes: two out at once would lose quorum.
+      await waitForNode(via(), await view(), (n) => n.state === 'ready' && (n.role !== 'manager' || n.reachable === true), 'ready in the swarm', options.bootTimeoutMs);
     } else if (step === 'check') {
       const failed = (await ports.check(entry)).filter((c) => c.status === 'fail');
       if (failed.length > 0) throw new PiswarmError(`${node.hostname} came back with ${failed.map((c) => `${c.id}: ${c.found}`).join('; ')}`, { hint: failed[0]!.fix });
@@ -144,6 +147,20 @@ async function upgradeNode(
     }
   }
   return { node: node.hostname, role: node.role, docker: { before, after: session.facts.docker }, rebooted };
+}
+
+/**
+ * A new leader (after a demotion or a manager's reboot) marks every node "unknown" until it hears
+ * from it again; the drain's plan needs to see where tasks can go, so it waits for that.
+ */
+async function settled(via: () => NodeSession, timeoutMs: number, pollMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const unknown = (await readSwarmNodes(via())).filter((n) => n.state === 'unknown');
+    if (unknown.length === 0) return;
+    if (Date.now() >= deadline) throw new PiswarmError(`The managers still do not know the state of ${unknown.map((n) => n.hostname).join(', ')} after ${timeoutMs / 1000} s.`, { hint: 'See `piswarm node ls` and `piswarm doctor`.' });
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
 }
 
 function sessionOf(sessions: readonly NodeSession[], node: NodeUpgrade): NodeSession {

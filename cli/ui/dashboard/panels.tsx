@@ -32,6 +32,9 @@ function Panel({ title, focused, children }: { title: string; focused?: boolean;
   );
 }
 
+/** Doctor's worst finding: "-" until its first run, then "ok", "! log-rotation +1" or "✗ docker". */
+const health = (found: { status: string; text: string } | undefined) => (!found ? '-' : found.status === 'ok' ? 'ok' : `${found.status === 'fail' ? '✗' : '!'} ${found.text}`);
+
 const percent = (n: number | undefined) => (n === undefined ? '-' : `${n}%`);
 
 export function NodesPanel({ snapshot, selected, focused }: { snapshot: DashboardSnapshot; selected?: number; focused?: boolean }) {
@@ -46,12 +49,17 @@ export function NodesPanel({ snapshot, selected, focused }: { snapshot: Dashboar
     percent(n.resources?.memoryPercent),
     n.resources?.temperatureC === undefined ? '-' : `${n.resources.temperatureC}°C`,
     String(n.tasks),
+    health(snapshot.health?.[n.hostname]),
     n.ip ?? '-',
   ]);
-  const colour = (i: number) => (snapshot.nodes[i]!.status !== 'ready' ? 'red' : snapshot.nodes[i]!.availability !== 'active' ? 'yellow' : undefined);
+  const colour = (i: number) => {
+    const n = snapshot.nodes[i]!;
+    const found = snapshot.health?.[n.hostname]?.status;
+    return n.status !== 'ready' || found === 'fail' ? 'red' : n.availability !== 'active' || found === 'warn' ? 'yellow' : undefined;
+  };
   return (
     <Panel title="NODES" focused={focused}>
-      <Table header={['HOSTNAME', 'ROLE', 'STATUS', 'AVAIL', 'ARCH', 'CPU', 'MEM', 'TEMP', 'TASKS', 'IP']} rows={rows} selected={focused ? selected : undefined} colour={colour} />
+      <Table header={['HOSTNAME', 'ROLE', 'STATUS', 'AVAIL', 'ARCH', 'CPU', 'MEM', 'TEMP', 'TASKS', 'DOCTOR', 'IP']} rows={rows} selected={focused ? selected : undefined} colour={colour} />
     </Panel>
   );
 }
