@@ -53,10 +53,12 @@ export function planUpgrade(nodes: readonly SwarmNodeView[], request: UpgradeReq
   }
   if (count === 1) warnings.push(`${managers[0]!.hostname} is the only manager: while it is upgraded the swarm cannot be changed or reschedule tasks (those running keep running).`);
 
-  const chosen = nodes.filter((n) => request.only.length === 0 || request.only.includes(n.hostname));
+  // The node a stopped run left drained is finished whatever --only says: nothing else would bring it back.
+  const chosen = nodes.filter((n) => request.only.length === 0 || request.only.includes(n.hostname) || n.id === request.current);
   const skipped = chosen.filter((n) => request.done.has(n.id)).map((n) => n.hostname);
   const todo = chosen.filter((n) => !request.done.has(n.id));
-  const rank = (n: SwarmNodeView) => (n.leader || n.id === request.demoted ? 2 : n.role === 'manager' ? 1 : 0);
+  // The node a stopped run left drained goes first: until it is back, the swarm has a node less to drain onto.
+  const rank = (n: SwarmNodeView) => (n.id === request.current ? -1 : n.leader || n.id === request.demoted ? 2 : n.role === 'manager' ? 1 : 0);
   const order = [...todo].sort((a, b) => rank(a) - rank(b) || a.hostname.localeCompare(b.hostname)).map((n): NodeUpgrade => {
     const demote = (n.leader && count >= 3) || n.id === request.demoted;
     const keepDrained = n.availability === 'drain' && n.id !== request.current;

@@ -96,6 +96,11 @@ describe('a rolling upgrade through the engine', () => {
     const again = planUpgrade(await readSwarmNodes(all[0]!), { only: [], reboot: 'when-needed', done: kept.done, current: kept.current });
     expect(again.skipped).toEqual(['w1']);
     expect(again.order.map((n) => n.hostname)).toEqual(['m2', 'm3', 'm1']);
+    // Another action starts afresh, but the node the stopped run drained goes first, so its capacity is back before the next drain.
+    const other = planUpgrade(await readSwarmNodes(all[0]!), { only: [], reboot: 'when-needed', done: new Set(), current: kept.current });
+    expect(other.order.map((n) => n.hostname)).toEqual(['m2', 'w1', 'm3', 'm1']);
+    // And whatever --only says: nothing else would bring it back.
+    expect(planUpgrade(await readSwarmNodes(all[0]!), { only: ['w1'], reboot: 'when-needed', done: new Set(), current: kept.current }).order.map((n) => n.hostname)).toEqual(['m2', 'w1']);
     // m2 was drained by the upgrade, not by hand: it is activated at the end.
     expect(again.order[0]!.keepDrained).toBe(false);
     await runUpgrade(all, inventory(fake), again, kept, options, ports, events());
