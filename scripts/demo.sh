@@ -47,6 +47,8 @@ piswarm service scale web=2 consumer=4
 piswarm node drain pi-03 --surge
 piswarm node rm pi-03 --yes
 piswarm node ls
+# What quietly breaks Pi swarms; a fresh lab node has no time sync and no log rotation: warnings only (exit 4).
+piswarm doctor || [ $? -eq 4 ]
 
 first=${ips%%,*}
 echo
