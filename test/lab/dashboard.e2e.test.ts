@@ -63,6 +63,10 @@ describe('piswarm dashboard on the lab', () => {
     expect(snapshot.services).toEqual([expect.objectContaining({ name: 'hello_web', running: 2, desired: 2 })]);
     expect(snapshot.placement.running[0]!.reduce((a, b) => a + b, 0)).toBe(2);
     expect(snapshot.stale).toBe(false);
+    // Doctor's worst finding per node: a fresh lab node has no time sync and no log rotation.
+    const fresh = { status: 'warn', text: 'time-sync +1' };
+    expect(snapshot.health).toEqual({ 'pi-01': fresh, 'pi-02': fresh, 'pi-03': fresh });
+    expect(once.stdout).toMatch(/pi-01\s+manager\*.*\s! time-sync \+1\s+10\./);
   });
 
   it('in a real terminal: + scales hello-world, d drains the selected node, a killed node shows as down', async () => {
