@@ -12,7 +12,7 @@ describe('piswarm CLI', () => {
     const { code, stdout } = await piswarm(['--help']);
     expect(code).toBe(0);
     const commands = stdout.split('Commands:')[1]!.split('\n').filter((l) => /^  \S/.test(l)).map((l) => l.trim().split(/\s/)[0]);
-    expect(commands).toEqual(['flash', 'discover', 'bootstrap', 'swarm', 'stack', 'service', 'node', 'deploy', 'dashboard', 'logs', 'images', 'lab', 'run', 'help']);
+    expect(commands).toEqual(['flash', 'discover', 'bootstrap', 'swarm', 'stack', 'service', 'node', 'deploy', 'doctor', 'upgrade', 'dashboard', 'logs', 'images', 'lab', 'run', 'help']);
     expect(stdout).toContain('--json');
     expect(stdout).toContain('--inventory <file>');
   });
@@ -75,5 +75,20 @@ describe('piswarm CLI', () => {
     expect(code).toBe(1);
     expect(stderr).toContain('lists no nodes');
     expect(stderr).toContain('piswarm discover --save');
+  });
+
+  it('doctor and upgrade refuse an unknown node and bad numbers before connecting anywhere', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'piswarm-cli-'));
+    const inventory = join(dir, 'piswarm.yaml');
+    writeFileSync(inventory, 'nodes:\n  "b8:27:eb:00:00:01": { hostname: pi-01, ip: 192.0.2.1 }\n');
+    const doctor = await piswarm(['doctor', '--inventory', inventory, '--only', 'pi-09']);
+    expect(doctor.code).toBe(64);
+    expect(doctor.stderr).toContain('pi-09');
+    expect(doctor.stderr).toContain('pi-01');
+    const upgrade = await piswarm(['upgrade', '--inventory', inventory, '--timeout', '0']);
+    expect(upgrade.code).toBe(64);
+    expect(upgrade.stderr).toContain('--timeout');
+    const boot = await piswarm(['upgrade', '--inventory', inventory, '--boot-timeout', 'soon']);
+    expect(boot.code).toBe(64);
   });
 });
