@@ -92,6 +92,11 @@ describe('day two on a 3-manager lab', () => {
     expect(finding(off.report, 'pi-03', 'swarm-node')).toMatchObject({ status: 'fail', found: "down in the managers' view (manager)" });
     expect(finding(off.report, 'pi-01', 'raft').status).toBe('warn');
     expect(finding(off.report, 'pi-01', 'raft').found).toContain('pi-03 unreachable');
+    // An upgrade refuses a swarm with a node down, before changing anything.
+    const refused = await cli(['upgrade', '--run', 'true', '--yes']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('pi-03 is down: an upgrade takes one node at a time out of a healthy swarm only.');
+    expect(refused.stderr).toContain('Nothing was changed.');
     expect((await lab('start', 'pi-03')).code).toBe(0);
     await until(async () => (await nodes()).every((n) => n.status === 'ready'), 60_000, 'pi-03 back in the swarm', 1000);
   });
@@ -164,5 +169,25 @@ describe('day two on a 3-manager lab', () => {
     // Leadership moved off the node upgraded last, and the log rotation doctor set up survived Docker's restart.
     expect(after.find((n) => n.leader)!.hostname).not.toBe(before);
     expect(finding((await doctor()).report, 'pi-01', 'docker').status).toBe('ok');
+  });
+
+  it('upgrade: a node that dies during its update stops the run (exit 3) drained; once it is back, the next upgrade finishes it first', async () => {
+    const before = await nodes();
+    const victim = before.find((n) => !n.leader)!.hostname;
+    const other = () => before.find((n) => !n.leader && n.hostname !== victim)!.hostname;
+    const died = await cli(['upgrade', '--only', victim, '--run', 'sudo poweroff -ff', '--yes']);
+    expect(died.code, died.stderr).toBe(3);
+    expect(died.stderr).toContain(`Upgrade stopped at ${victim}, step "run": ${victim}: the SSH connection was lost`);
+    expect(died.stderr).toContain(`${victim} is left drained.`);
+    await until(async () => (await nodes()).find((n) => n.hostname === victim)?.status === 'down', 60_000, `the managers to see ${victim} down`, 1000);
+    expect((await lab('start', victim)).code).toBe(0);
+    // Back in the swarm, and in Raft (a manager's reachability comes a little after its status).
+    const raft = async () => (await lab('exec', other(), '--', 'docker', 'node', 'ls', '--format', '{{.Status}} {{.ManagerStatus}}')).stdout;
+    await until(async () => /^(Ready (Leader|Reachable)\n?){3}$/.test(await raft()), 90_000, `${victim} back in the swarm and in Raft`, 1000);
+    // Another action, for another node: the node left drained is finished first all the same.
+    const next = await cli(['upgrade', '--only', other(), '--run', 'true', '--yes', '--json']);
+    expect(next.code, next.stderr).toBe(0);
+    expect((JSON.parse(next.stdout) as { upgraded: Array<{ node: string }> }).upgraded.map((u) => u.node)).toEqual([victim, other()]);
+    expect((await nodes()).every((n) => n.availability === 'active' && n.status === 'ready')).toBe(true);
   });
 });
