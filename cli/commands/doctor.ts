@@ -2,7 +2,7 @@ import type { Context } from '../context.js';
 import type { CheckResult } from '../core/doctor/check.js';
 import { tally, type NodeReport } from '../core/doctor/checks.js';
 import type { PlannedFix } from '../core/doctor/fixes.js';
-import { ExitCode } from '../errors.js';
+import { ExitCode, PiswarmError } from '../errors.js';
 import { printJson, printLines } from '../io.js';
 import { applyFixes, diagnose, fixesFor, type Diagnosis } from '../services/doctor.js';
 import { resolveSshCredentials } from '../services/ssh-credentials.js';
@@ -21,6 +21,7 @@ const MARK: Record<CheckResult['status'], string> = { ok: '✓', warn: '!', fail
 export async function doctorAction(context: Context, flags: DoctorFlags): Promise<number> {
   const inventory = await context.loadInventory();
   const nodes = (flags.only?.length ? flags.only.map((ref) => inventory.requireNode(ref)) : inventory.nodes()).filter((n) => n.ip);
+  if (nodes.length === 0) throw new PiswarmError(`${inventory.file} lists no nodes with an address.`, { hint: 'Run `piswarm discover --save` and `piswarm bootstrap` first.' });
   const credentials = await resolveSshCredentials({ privateKeyPath: inventory.sshDefaults.privateKey });
   const ports = { connector: context.ssh(), credentials, timeoutMs: 60_000, locator: nodeLocator(context, inventory), reporter: context.reporter };
   const examine = async () => {

@@ -65,7 +65,9 @@ export async function diagnose(inventory: Inventory, nodes: readonly InventoryNo
   });
   const swarm = await readManagersView(open, inventory);
   const addresses = Object.fromEntries(open.map((s) => [s.node.ip!, s.node.hostname]));
-  const managerIps = new Set((swarm.nodes ?? []).filter((n) => n.role === 'manager').flatMap((n) => (n.managerAddr ? [n.managerAddr.split(':')[0]!] : [])));
+  // Managers by the address they advertise, and by hostname (the swarm knows them by the name bootstrap gave them).
+  const managers = (swarm.nodes ?? []).filter((n) => n.role === 'manager');
+  const managerIps = new Set([...managers.flatMap((n) => (n.managerAddr ? [n.managerAddr.split(':')[0]!] : [])), ...open.filter((s) => managers.some((m) => m.hostname === s.node.hostname)).map((s) => s.node.ip!)]);
 
   const probes = new Map<string, NodeProbe>();
   await mapSettled(open.filter(checked), 16, async (session) => {

@@ -90,5 +90,8 @@ describe('piswarm CLI', () => {
     expect(upgrade.stderr).toContain('--timeout');
     const boot = await piswarm(['upgrade', '--inventory', inventory, '--boot-timeout', 'soon']);
     expect(boot.code).toBe(64);
+    const empty = await piswarm(['doctor', '--inventory', join(dir, 'none.yaml')]);
+    expect(empty.code).toBe(1);
+    expect(empty.stderr).toContain('lists no nodes with an address');
   });
 });
