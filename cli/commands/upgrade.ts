@@ -8,7 +8,7 @@ import { resolveSshCredentials } from '../services/ssh-credentials.js';
 import { reopenSession, type Cluster } from '../services/swarm/cluster.js';
 import { readSwarmNodes } from '../services/swarm/swarm-nodes.js';
 import { actionKey, readUpgradeRecord, type UpgradeRecord } from '../services/swarm/upgrade-record.js';
-import { DEFAULT_ACTION, DEFAULT_SCRIPT, runUpgrade, type UpgradeOptions } from '../services/swarm/upgrade.js';
+import { DEFAULT_ACTION, DEFAULT_SCRIPT, managerFor, runUpgrade, type UpgradeOptions, type UpgradeState } from '../services/swarm/upgrade.js';
 import { createPrompter } from '../ui/prompter.js';
 import { formatTable } from '../ui/table.js';
 import { nodeLocator, openInventoryCluster, registryPlatforms, swarmLock } from './cluster-access.js';
@@ -33,8 +33,9 @@ export async function upgradeAction(context: Context, flags: UpgradeFlags): Prom
   const only = (flags.only ?? []).map((ref) => inventory.requireNode(ref).hostname);
   const cluster = await openInventoryCluster(context, inventory);
   try {
-    // The lock is renewed through whichever manager is up while the others reboot.
-    const release = await swarmLock(context, () => cluster.nodes.find((s) => s.facts.swarm.state === 'manager' && !s.lost) ?? cluster.manager);
+    // The lock is renewed through a manager that is not the one being upgraded.
+    const state: UpgradeState = {};
+    const release = await swarmLock(context, () => managerFor(cluster.nodes, state));
     try {
       const { plan, record } = await planFor(context, cluster, action, reboot, only);
       const options: UpgradeOptions = { action, script: flags.run ?? DEFAULT_SCRIPT, reboot, surge: flags.surge, drainTimeoutMs: 300_000, actionTimeoutMs, bootTimeoutMs };
@@ -50,7 +51,7 @@ export async function upgradeAction(context: Context, flags: UpgradeFlags): Prom
       if (!context.io.json) context.io.stderr.write(`${describePlan(plan, action, reboot)}\n`);
       if (!(await createPrompter(context.io).confirm(`Upgrade ${plan.order.length} node(s), one at a time?`))) throw new CancelledError('Nothing was upgraded.', 'Run with --yes to go ahead without a question, or --dry-run to see the plan only.');
       const ports = upgradePorts(context, inventory, cluster);
-      const done = await runUpgrade(cluster.nodes, inventory, plan, record, options, await ports, context.reporter);
+      const done = await runUpgrade(cluster.nodes, inventory, plan, record, options, await ports, context.reporter, state);
       await context.saveInventory(inventory);
       if (context.io.json) printJson(context.io, { upgraded: done, skipped: plan.skipped });
       else {

@@ -5,7 +5,7 @@ import { Inventory } from '../../cli/core/inventory.js';
 import type { NodeSession } from '../../cli/services/swarm/node-session.js';
 import { readSwarmNodes } from '../../cli/services/swarm/swarm-nodes.js';
 import { readUpgradeRecord, type UpgradeRecord } from '../../cli/services/swarm/upgrade-record.js';
-import { runUpgrade, type UpgradeOptions } from '../../cli/services/swarm/upgrade.js';
+import { managerFor, runUpgrade, type UpgradeOptions } from '../../cli/services/swarm/upgrade.js';
 import { FakeSwarm } from '../helpers/fake-swarm.js';
 
 const options: UpgradeOptions = { action: 'echo upgrade', script: 'echo upgrade', reboot: 'when-needed', surge: false, drainTimeoutMs: 5000, actionTimeoutMs: 5000, bootTimeoutMs: 5000 };
@@ -73,6 +73,9 @@ describe('a rolling upgrade through the engine', () => {
     const m1 = fake.writes.filter((w) => w.startsWith('node m1'));
     expect(m1).toEqual(['node m1 {"role":"worker"}', 'node m1 {"availability":"drain"}', 'node m1 {"availability":"active"}', 'node m1 {"role":"manager"}']);
     expect(await readUpgradeRecord(all[1]!)).toBeUndefined();
+    // Requests (and the swarm lock's renewals) go through a manager other than the one being upgraded.
+    expect(managerFor(all, { busy: 'm1' }).node.hostname).toBe('m2');
+    expect(managerFor(all, {}).node.hostname).toBe('m1');
   });
 
   it('stops at the first failure with that node drained, and the same upgrade again resumes there', async () => {

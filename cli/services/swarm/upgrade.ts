@@ -38,6 +38,16 @@ export interface NodeUpgraded {
   seconds: number;
 }
 
+/** Which node is being upgraded now: the swarm lock is renewed through another manager too. */
+export interface UpgradeState {
+  busy?: string;
+}
+
+/** A manager that is not the node being upgraded (nor demoted for it), while there is one; else that node itself. */
+export function managerFor(sessions: readonly NodeSession[], state: UpgradeState): NodeSession {
+  return sessions.find((s) => s.facts.swarm.state === 'manager' && s.swarmNodeId !== state.busy && !s.lost) ?? sessions.find((s) => s.swarmNodeId === state.busy) ?? sessions[0]!;
+}
+
 /** The OS's own upgrade, Docker included, answering no question and keeping changed config files. */
 export const DEFAULT_ACTION = 'apt-get update && apt-get -y dist-upgrade';
 export const DEFAULT_SCRIPT = [
@@ -65,13 +75,12 @@ export async function runUpgrade(
   options: UpgradeOptions,
   ports: UpgradePorts,
   events: NodeOpEvents,
+  state: UpgradeState = {},
 ): Promise<NodeUpgraded[]> {
   const done: NodeUpgraded[] = [];
-  // Requests go through a manager that is not the node being upgraded, while there is one.
-  let busy: string | undefined;
-  const via = () => sessions.find((s) => s.facts.swarm.state === 'manager' && s.swarmNodeId !== busy && !s.lost) ?? sessions.find((s) => s.swarmNodeId === busy)!;
+  const via = () => managerFor(sessions, state);
   for (const [index, node] of plan.order.entries()) {
-    busy = node.id;
+    state.busy = node.id;
     const started = Date.now();
     const at = `${node.hostname} (${index + 1}/${plan.order.length})`;
     let step: UpgradeStepName = node.steps[0]!;
@@ -94,7 +103,7 @@ export async function runUpgrade(
       throw stopped(node, step, error, [...plan.skipped, ...done.map((d) => d.node)]);
     }
   }
-  busy = undefined;
+  state.busy = undefined;
   await clearUpgradeRecord(via());
   return done;
 }
