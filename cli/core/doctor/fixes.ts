@@ -41,7 +41,8 @@ function fixFor(id: AutoFixId, node: string, probe: NodeProbe): PlannedFix | und
     return { node, fix: id, what: 'rotate container logs: max-size 10m, max-file 3 in /etc/docker/daemon.json', then: 'a Docker restart', script: replaceFileScript('/etc/docker/daemon.json'), input: `${JSON.stringify(next, null, 2)}\n` };
   }
   if (id === 'time-sync') {
-    const script = rootScript('if ! command -v timedatectl >/dev/null; then echo "no timedatectl here: install chrony (sudo apt-get install chrony)" >&2; exit 1; fi', 'timedatectl set-ntp true', 'echo changed');
+    // timedatectl needs systemd as init; without it the only fix is another NTP client.
+    const script = rootScript('if ! command -v timedatectl >/dev/null || [ ! -d /run/systemd/system ]; then echo "no systemd-timesyncd here (systemd is not running): install chrony (sudo apt-get install chrony)" >&2; exit 1; fi', 'timedatectl set-ntp true', 'echo changed');
     return { node, fix: id, what: 'turn on time sync (timedatectl set-ntp true)', then: 'nothing', script };
   }
   const live = liveCmdline(probe.cmdline);
