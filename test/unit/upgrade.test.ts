@@ -111,4 +111,22 @@ describe('a rolling upgrade through the engine', () => {
     expect(fake.nodes.every((n) => n.availability === 'active')).toBe(true);
     expect(await readUpgradeRecord(all[0]!)).toBeUndefined();
   });
+
+  it('a leader that fails after its demotion is promoted back by the rerun', async () => {
+    const fake = swarm();
+    const ran: string[] = [];
+    const all = sessions(fake, new Set(['m1']), ran);
+    const record = fresh();
+    const plan = planUpgrade(await readSwarmNodes(all[0]!), { only: ['m1'], reboot: 'when-needed', done: record.done });
+    const error = await runUpgrade(all, inventory(fake), plan, record, options, ports, events()).catch((e: Error & { hint?: string }) => e);
+    expect((error as { hint?: string }).hint).toContain('m1 is left drained, a worker until the rerun promotes it back.');
+    expect(fake.nodes.find((n) => n.id === 'm1')!.role).toBe('worker');
+    const kept = (await readUpgradeRecord(all[1]!))!;
+    expect(kept.demoted).toBe('m1');
+    const again = planUpgrade(await readSwarmNodes(all[1]!), { only: ['m1'], reboot: 'when-needed', done: kept.done, current: kept.current, demoted: kept.demoted });
+    expect(again.order[0]!.steps).toEqual(['drain', 'run', 'reboot', 'wait', 'check', 'activate', 'promote']);
+    const fixed = sessions(fake, new Set(), ran);
+    await runUpgrade(fixed, inventory(fake), again, kept, options, ports, events());
+    expect(fake.nodes.find((n) => n.id === 'm1')).toMatchObject({ role: 'manager', availability: 'active' });
+  });
 });

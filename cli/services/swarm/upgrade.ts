@@ -100,7 +100,7 @@ export async function runUpgrade(
       await writeUpgradeRecord(via(), record);
       done.push({ ...upgraded, seconds: (Date.now() - started) / 1000 });
     } catch (error) {
-      throw stopped(node, step, error, [...plan.skipped, ...done.map((d) => d.node)]);
+      throw stopped(node, step, error, [...plan.skipped, ...done.map((d) => d.node)], record.demoted === node.id);
     }
   }
   state.busy = undefined;
@@ -217,10 +217,11 @@ function gone(node: NodeUpgrade): never {
 }
 
 /** Where the upgrade stopped, what was done, and that the same command resumes it. */
-function stopped(node: NodeUpgrade, step: UpgradeStepName, error: unknown, done: readonly string[]): PiswarmError {
+function stopped(node: NodeUpgrade, step: UpgradeStepName, error: unknown, done: readonly string[], demoted: boolean): PiswarmError {
   const said = (error as Error).message;
   const drained = ['run', 'reboot', 'wait', 'check', 'activate', 'promote'].includes(step);
-  const state = drained ? `${node.hostname} is left drained${step === 'promote' ? ' and a worker' : ''}` : `${node.hostname} was not changed further`;
+  const worker = demoted ? ', a worker until the rerun promotes it back' : '';
+  const state = drained ? `${node.hostname} is left drained${worker}` : `${node.hostname} was not changed further${worker}`;
   return new PiswarmError(`Upgrade stopped at ${node.hostname}, step "${step}": ${said}`, {
     hint: `${state}. ${done.length ? `Done: ${done.join(', ')}. ` : ''}Once it is fixed, run the same command again: it resumes at ${node.hostname}.${(error as { hint?: string }).hint ? ` (${(error as { hint?: string }).hint})` : ''}`,
     exitCode: error instanceof ConnectionLostError ? error.exitCode : undefined,
