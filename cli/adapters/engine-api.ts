@@ -275,7 +275,6 @@ async function updateVersioned<T>(
   }
 }
 
-/** dockerode takes options (the abort signal) on these calls too; its typings do not say so. */
 /** What `docker info` says of the engine's data, logs and warnings, and (on a manager) how long node certificates last. */
 function detailsOf(info: EngineJson): EngineInfo['details'] {
   const expiryNs = info.Swarm?.Cluster?.Spec?.CAConfig?.NodeCertExpiry;
@@ -287,6 +286,7 @@ function detailsOf(info: EngineJson): EngineInfo['details'] {
   };
 }
 
+/** dockerode takes options (the abort signal) on these calls too; its typings do not say so. */
 function withOptions<R>(target: object, method: 'version' | 'info' | 'swarmInspect', options: object): Promise<R> {
   return (target as Record<string, (options: object) => Promise<R>>)[method]!(options);
 }

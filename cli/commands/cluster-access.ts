@@ -8,7 +8,7 @@ import type { Inventory } from '../core/inventory.js';
 import { sweepPorts } from '../services/discover.js';
 import type { LocatorPorts } from '../services/node-locator.js';
 import { resolveSshCredentials } from '../services/ssh-credentials.js';
-import { openCluster, type Cluster } from '../services/swarm/cluster.js';
+import { openCluster, type Cluster, type ClusterPorts } from '../services/swarm/cluster.js';
 import type { NodeSession } from '../services/swarm/node-session.js';
 import { holdSwarmLock, SWARM_LOCK_DEFAULTS } from '../services/swarm/swarm-lock.js';
 import { isGoneHere } from '../adapters/run-lock.js';
@@ -42,7 +42,7 @@ export async function withCluster<T>(context: Context, work: (cluster: Cluster, 
   }
 }
 
-/** For a run that changes the cluster: the swarm's lock, held through `manager` (or whichever manager it returns) (a no-op release otherwise). */
+/** For a run that changes the cluster: the swarm's lock, held through `manager` (or the one it returns each time); a no-op otherwise. */
 export async function swarmLock(context: Context, manager: NodeSession | (() => NodeSession)): Promise<() => Promise<void>> {
   if (!context.changing) return async () => undefined;
   const me = { command: context.changing.command, pid: process.pid, host: hostname(), since: new Date().toISOString() };
@@ -54,10 +54,15 @@ export async function swarmLock(context: Context, manager: NodeSession | (() => 
  * it. New addresses and host keys seen for the first time are saved at once, before any work.
  */
 export async function openInventoryCluster(context: Context, inventory: Inventory): Promise<Cluster> {
-  const credentials = await resolveSshCredentials({ privateKeyPath: inventory.sshDefaults.privateKey });
-  const cluster = await openCluster(inventory, { connector: context.ssh(), credentials, timeoutMs: 60_000, locator: nodeLocator(context, inventory), reporter: context.reporter });
+  const cluster = await openCluster(inventory, await clusterPorts(context, inventory));
   if (cluster.moved.length > 0 || cluster.pinned.length > 0) await context.saveInventory(inventory);
   return cluster;
+}
+
+/** How commands reach the inventory's nodes: its key or the agent, host keys checked, moved nodes followed by MAC. */
+export async function clusterPorts(context: Context, inventory: Inventory, timeoutMs = 60_000): Promise<ClusterPorts> {
+  const credentials = await resolveSshCredentials({ privateKeyPath: inventory.sshDefaults.privateKey });
+  return { connector: context.ssh(), credentials, timeoutMs, locator: nodeLocator(context, inventory), reporter: context.reporter };
 }
 
 /** Image platforms from their registries, for the checks that compare them with node architectures. */

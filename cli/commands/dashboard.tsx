@@ -8,8 +8,7 @@ import { findSwarmNode } from '../core/node-table.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { printJson, printLines } from '../io.js';
 import { startDashboardFeed, type DashboardFeed } from '../services/dashboard/dashboard-feed.js';
-import { diagnose } from '../services/doctor.js';
-import { resolveSshCredentials } from '../services/ssh-credentials.js';
+import { checkNodes } from '../services/doctor.js';
 import { activateNode, drainNode } from '../services/swarm/drain-node.js';
 import { scaleServices } from '../services/swarm/scale-services.js';
 import { serviceLogs } from '../services/swarm/service-logs.js';
@@ -17,7 +16,7 @@ import type { NodeSession } from '../services/swarm/node-session.js';
 import { readSwarmNodes } from '../services/swarm/swarm-nodes.js';
 import { DashboardApp, type DashboardActions } from '../ui/dashboard/dashboard-app.js';
 import { DashboardView } from '../ui/dashboard/panels.js';
-import { openInventoryCluster, registryPlatforms } from './cluster-access.js';
+import { clusterPorts, openInventoryCluster, registryPlatforms } from './cluster-access.js';
 import { parseIntegerFlag } from './parse.js';
 
 export interface DashboardFlags {
@@ -34,10 +33,10 @@ const DOCTOR_EVERY_MS = 300_000;
 /** Each node's worst doctor finding, from doctor's own connections (a node down is its ssh finding). */
 function doctorHealth(context: Context, inventory: Inventory) {
   return async () => {
-    const credentials = await resolveSshCredentials({ privateKeyPath: inventory.sshDefaults.privateKey });
-    const diagnosis = await diagnose(inventory, inventory.nodes().filter((n) => n.ip), { connector: context.ssh(), credentials, timeoutMs: 30_000, reporter: context.reporter }, { node: () => undefined });
-    diagnosis.close();
-    return Object.fromEntries(diagnosis.reports.map((r) => [r.node, worstFinding(r)]));
+    // No search by MAC: every 5 minutes, a node that is down would cost a sweep of the LAN.
+    const ports = { ...(await clusterPorts(context, inventory, 30_000)), locator: undefined };
+    const reports = await checkNodes(inventory, inventory.nodes().filter((n) => n.ip), ports);
+    return Object.fromEntries(reports.map((r) => [r.node, worstFinding(r)]));
   };
 }
 

@@ -5,11 +5,10 @@ import type { PlannedFix } from '../core/doctor/fixes.js';
 import { ExitCode, PiswarmError } from '../errors.js';
 import { printJson, printLines } from '../io.js';
 import { applyFixes, diagnose, fixesFor, type Diagnosis } from '../services/doctor.js';
-import { resolveSshCredentials } from '../services/ssh-credentials.js';
 import { pinFirstSeen } from '../services/swarm/cluster.js';
 import { createNodeProgress } from '../ui/node-progress.js';
 import { createPrompter } from '../ui/prompter.js';
-import { nodeLocator } from './cluster-access.js';
+import { clusterPorts } from './cluster-access.js';
 
 export interface DoctorFlags {
   fix: boolean;
@@ -22,8 +21,7 @@ export async function doctorAction(context: Context, flags: DoctorFlags): Promis
   const inventory = await context.loadInventory();
   const nodes = (flags.only?.length ? flags.only.map((ref) => inventory.requireNode(ref)) : inventory.nodes()).filter((n) => n.ip);
   if (nodes.length === 0) throw new PiswarmError(`${inventory.file} lists no nodes with an address.`, { hint: 'Run `piswarm discover --save` and `piswarm bootstrap` first.' });
-  const credentials = await resolveSshCredentials({ privateKeyPath: inventory.sshDefaults.privateKey });
-  const ports = { connector: context.ssh(), credentials, timeoutMs: 60_000, locator: nodeLocator(context, inventory), reporter: context.reporter };
+  const ports = await clusterPorts(context, inventory);
   const examine = async () => {
     const progress = createNodeProgress(context.io, nodes.map((n) => n.hostname));
     return diagnose(inventory, nodes, ports, { node: (node, step) => (step === 'done' ? progress.done(node, 'checked') : progress.step(node, step)) }).finally(() => progress.close());

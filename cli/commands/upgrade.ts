@@ -3,15 +3,14 @@ import type { Inventory, InventoryNode } from '../core/inventory.js';
 import { describeUpgradeStep, planUpgrade, type UpgradePlan } from '../core/upgrade-plan.js';
 import { CancelledError, ExitCode, PiswarmError } from '../errors.js';
 import { printJson, printLines } from '../io.js';
-import { diagnose } from '../services/doctor.js';
-import { resolveSshCredentials } from '../services/ssh-credentials.js';
+import { checkNodes } from '../services/doctor.js';
 import { reopenSession, type Cluster } from '../services/swarm/cluster.js';
 import { readSwarmNodes } from '../services/swarm/swarm-nodes.js';
 import { actionKey, readUpgradeRecord, type UpgradeRecord } from '../services/swarm/upgrade-record.js';
 import { DEFAULT_ACTION, DEFAULT_SCRIPT, managerFor, runUpgrade, type UpgradeOptions, type UpgradeState } from '../services/swarm/upgrade.js';
 import { createPrompter } from '../ui/prompter.js';
 import { formatTable } from '../ui/table.js';
-import { nodeLocator, openInventoryCluster, registryPlatforms, swarmLock } from './cluster-access.js';
+import { clusterPorts, openInventoryCluster, registryPlatforms, swarmLock } from './cluster-access.js';
 import { parseIntegerFlag } from './parse.js';
 
 export interface UpgradeFlags {
@@ -50,9 +49,8 @@ export async function upgradeAction(context: Context, flags: UpgradeFlags): Prom
       }
       if (!context.io.json) context.io.stderr.write(`${describePlan(plan, action, reboot)}\n`);
       if (!(await createPrompter(context.io).confirm(`Upgrade ${plan.order.length} node(s), one at a time?`))) throw new CancelledError('Nothing was upgraded.', 'Run with --yes to go ahead without a question, or --dry-run to see the plan only.');
-      const ports = upgradePorts(context, inventory, cluster);
-      const done = await runUpgrade(cluster.nodes, inventory, plan, record, options, await ports, context.reporter, state);
-      await context.saveInventory(inventory);
+      // Nodes found at a new address after their reboot are saved, however the run ends.
+      const done = await runUpgrade(cluster.nodes, inventory, plan, record, options, await upgradePorts(context, inventory), context.reporter, state).finally(() => context.saveInventory(inventory));
       if (context.io.json) printJson(context.io, { upgraded: done, skipped: plan.skipped });
       else {
         printLines(context.io, formatTable(['NODE', 'ROLE', 'DOCKER', 'REBOOTED', 'SECONDS'], done.map((d) => [d.node, d.role, d.docker.before === d.docker.after ? (d.docker.after ?? '-') : `${d.docker.before ?? '-'} → ${d.docker.after ?? '-'}`, d.rebooted ? 'yes' : 'no', d.seconds.toFixed(0)])));
@@ -88,17 +86,11 @@ function describePlan(plan: UpgradePlan, action: string, reboot: 'always' | 'whe
 }
 
 /** How the upgrade reaches nodes again after a reboot, and checks them as doctor does. */
-async function upgradePorts(context: Context, inventory: Inventory, cluster: Cluster) {
-  const credentials = await resolveSshCredentials({ privateKeyPath: inventory.sshDefaults.privateKey });
-  const ports = { connector: context.ssh(), credentials, timeoutMs: 60_000, locator: nodeLocator(context, inventory), reporter: context.reporter };
+async function upgradePorts(context: Context, inventory: Inventory) {
+  const ports = await clusterPorts(context, inventory);
   return {
     reconnect: (node: InventoryNode) => reopenSession(inventory, node, ports),
-    check: async (node: InventoryNode) => {
-      const diagnosis = await diagnose(inventory, [node], ports, { node: () => undefined });
-      diagnosis.close();
-      return diagnosis.reports[0]!.checks;
-    },
+    check: async (node: InventoryNode) => (await checkNodes(inventory, [node], ports))[0]!.checks,
     fetchPlatforms: registryPlatforms.fetchPlatforms,
-    cluster,
   };
 }

@@ -1,27 +1,16 @@
-import type { SshConnection, SshConnector } from '../adapters/ssh.js';
 import type { EngineDetails, NodeEvidence } from '../core/doctor/check.js';
 import { diagnoseCluster, type NodeReport } from '../core/doctor/checks.js';
 import { planFixes, type PlannedFix } from '../core/doctor/fixes.js';
 import { parseProbe, probeScript, type NodeProbe } from '../core/doctor/probe.js';
 import type { Inventory, InventoryNode } from '../core/inventory.js';
 import { mapSettled } from '../core/parallel.js';
-import type { SwarmApi } from '../core/swarm-api.js';
 import type { SwarmNodeView } from '../core/placement.js';
-import type { Reporter } from '../io.js';
-import { relocateMovedNodes, type LocatorPorts, type NodeMove } from './node-locator.js';
-import { findManager } from './swarm/cluster.js';
+import { connectFollowingMoves, type NodeMove } from './node-locator.js';
+import { findManager, type ClusterPorts } from './swarm/cluster.js';
 import { NodeSession, targetOf } from './swarm/node-session.js';
 import { readSwarmNodes } from './swarm/swarm-nodes.js';
-import type { SshCredentials } from './ssh-credentials.js';
 
-export interface DoctorPorts {
-  connector: SshConnector;
-  credentials: SshCredentials;
-  timeoutMs: number;
-  openApi?: (connection: SshConnection) => Promise<SwarmApi>;
-  /** To follow nodes that no longer answer at their saved address (by MAC); off when absent. */
-  locator?: LocatorPorts;
-  reporter: Reporter;
+export interface DoctorPorts extends ClusterPorts {
   /** This machine's clock, in ms. */
   now?: () => number;
 }
@@ -58,12 +47,13 @@ export async function diagnose(inventory: Inventory, nodes: readonly InventoryNo
   const { open, failed, moved } = await connectAll(inventory, [...nodes, ...viewers], ports, said);
   for (const [hostname, error] of failed) if (evidence.has(hostname)) Object.assign(evidence.get(hostname)!, { sshError: error.message, sshHint: error.hint });
 
+  const engines = new Map<NodeSession, EngineDetails>();
   await mapSettled(open, 16, async (session) => {
     said.node(session.node.hostname, 'reading Docker and the clock');
     const found = evidence.get(session.node.hostname) ?? { hostname: session.node.hostname };
-    await Promise.all([readEngine(session, found), ...(checked(session) ? [readClock(session, found, now)] : [])]);
+    await Promise.all([readEngine(session, found, engines), ...(checked(session) ? [readClock(session, found, now)] : [])]);
   });
-  const swarm = await readManagersView(open, inventory);
+  const swarm = await readManagersView(open, inventory, engines);
   const addresses = Object.fromEntries(open.map((s) => [s.node.ip!, s.node.hostname]));
   // Managers by the address they advertise, and by hostname (the swarm knows them by the name bootstrap gave them).
   const managers = (swarm.nodes ?? []).filter((n) => n.role === 'manager');
@@ -92,24 +82,25 @@ export async function diagnose(inventory: Inventory, nodes: readonly InventoryNo
   return { reports, probes, sessions: open, moved, close: () => open.forEach((s) => s.close()) };
 }
 
-/** Sessions to the nodes that answer; those that did not at their saved address are looked for by MAC and tried there. */
+/** Sessions to the nodes that answer (no facts read yet: a node whose Docker is down is still checked). */
 async function connectAll(inventory: Inventory, nodes: readonly InventoryNode[], ports: DoctorPorts, events: { node(hostname: string, step: string): unknown }) {
-  const connect = (some: readonly InventoryNode[]) =>
-    mapSettled(some, 16, async (node) => {
+  const sessions = new Map<string, NodeSession>();
+  const connect = async (some: readonly InventoryNode[]) => {
+    const settled = await mapSettled(some, 16, async (node) => {
       events.node(node.hostname, 'connecting');
-      const connection = await ports.connector.connect({ ...targetOf(node, inventory), ...ports.credentials });
-      return new NodeSession(node, connection, ports.timeoutMs, ports.openApi);
+      sessions.set(node.hostname, new NodeSession(node, await ports.connector.connect({ ...targetOf(node, inventory), ...ports.credentials }), ports.timeoutMs, ports.openApi));
     });
-  let settled = await connect(nodes);
-  const down = settled.flatMap((s) => (s.ok ? [] : [s.item]));
-  const moved = ports.locator && down.length > 0 ? await relocateMovedNodes(inventory, down, ports.locator, ports.reporter) : [];
-  if (moved.length > 0) {
-    const again = await connect(down.filter((n) => moved.some((m) => m.hostname === n.hostname)).map((n) => inventory.findNode(n.hostname)!));
-    settled = [...settled.filter((s) => s.ok || !again.some((a) => a.item.hostname === s.item.hostname)), ...again];
-  }
-  const open = settled.flatMap((s) => (s.ok ? [s.value] : []));
-  const failed = new Map(settled.flatMap((s) => (s.ok ? [] : [[s.item.hostname, s.error as Error & { hint?: string }] as const])));
-  return { open, failed, moved };
+    return settled.flatMap((s) => (s.ok ? [] : [{ node: s.item, error: s.error as Error & { hint?: string } }]));
+  };
+  const { failures, moved } = await connectFollowingMoves(inventory, nodes, connect, ports);
+  return { open: [...sessions.values()], failed: new Map(failures.map((f) => [f.node.hostname, f.error])), moved };
+}
+
+/** Doctor's reports of these nodes, the connections closed after (upgrade's check, the dashboard's column). */
+export async function checkNodes(inventory: Inventory, nodes: readonly InventoryNode[], ports: DoctorPorts): Promise<NodeReport[]> {
+  const diagnosis = await diagnose(inventory, nodes, ports, { node: () => undefined });
+  diagnosis.close();
+  return diagnosis.reports;
 }
 
 /** The fixes doctor can make for what it found. */
@@ -126,14 +117,13 @@ export async function applyFixes(diagnosis: Diagnosis, fixes: readonly PlannedFi
   return settled.map((s) => (s.ok ? { fix: s.item, changed: s.value } : { fix: s.item, error: s.error.message }));
 }
 
-async function readEngine(session: NodeSession, found: NodeEvidence): Promise<void> {
+async function readEngine(session: NodeSession, found: NodeEvidence, engines: Map<NodeSession, EngineDetails>): Promise<void> {
   try {
-    const info = await session.engine('read docker info', (api) => api.info());
-    session.facts = { hostname: info.hostname, arch: info.arch, docker: info.serverVersion, swarm: info.swarm };
-    const details = info.details ?? { dockerRootDir: '/var/lib/docker', loggingDriver: 'json-file', warnings: [] };
-    found.engine = { version: info.serverVersion, ...details } satisfies EngineDetails;
+    const info = await session.readEngineFacts();
+    found.engine = { version: info.serverVersion, dockerRootDir: '/var/lib/docker', loggingDriver: 'json-file', warnings: [], ...info.details };
+    engines.set(session, found.engine);
   } catch (error) {
-    found.engineError = (error as Error).message.replace(`${session.node.hostname}: can't read docker info: `, '');
+    found.engineError = (error as Error).message.replace(`${session.node.hostname}: can't read the engine facts: `, '');
   }
 }
 
@@ -143,20 +133,19 @@ async function readClock(session: NodeSession, found: NodeEvidence, now: () => n
   const { stdout } = await session.run('read the clock', 'date +%s%N').catch(() => ({ stdout: '' }));
   const received = now();
   const text = stdout.trim();
-  const ms = /^\d{19}$/.test(text) ? Number(BigInt(text) / 1_000_000n) : /^\d{10}/.test(text) ? Number(text.slice(0, 10)) * 1000 : undefined;
-  if (ms === undefined) return;
-  const coarse = !/^\d{19}$/.test(text);
-  found.clock = { offsetMs: ms - (sent + received) / 2, uncertaintyMs: (received - sent) / 2 + (coarse ? 1000 : 0) };
+  // A date without %N (busybox) prints whole seconds: a second more of uncertainty.
+  const fine = /^\d{19}$/.test(text);
+  if (!fine && !/^\d{10}/.test(text)) return;
+  const ms = fine ? Number(BigInt(text) / 1_000_000n) : Number(text.slice(0, 10)) * 1000;
+  found.clock = { offsetMs: ms - (sent + received) / 2, uncertaintyMs: (received - sent) / 2 + (fine ? 0 : 1000) };
 }
 
 /** The swarm's nodes as a manager of the inventory's swarm sees them, and the certificate lifetime it sets. */
-async function readManagersView(sessions: readonly NodeSession[], inventory: Inventory): Promise<{ nodes?: SwarmNodeView[]; error?: string; certExpirySeconds?: number }> {
-  const withEngine = sessions.filter((s) => s.facts);
-  const manager = findManager(withEngine, inventory);
+async function readManagersView(sessions: readonly NodeSession[], inventory: Inventory, engines: ReadonlyMap<NodeSession, EngineDetails>): Promise<{ nodes?: SwarmNodeView[]; error?: string; certExpirySeconds?: number }> {
+  const manager = findManager(sessions.filter((s) => engines.has(s)), inventory);
   if (!manager) return { error: 'no manager of the swarm answered' };
   try {
-    const [nodes, info] = await Promise.all([readSwarmNodes(manager), manager.engine('read docker info', (api) => api.info())]);
-    return { nodes, certExpirySeconds: info.details?.certExpirySeconds };
+    return { nodes: await readSwarmNodes(manager), certExpirySeconds: engines.get(manager)!.certExpirySeconds };
   } catch (error) {
     return { error: (error as Error).message };
   }

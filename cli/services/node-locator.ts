@@ -47,3 +47,23 @@ export async function relocateMovedNodes(inventory: Inventory, nodes: readonly I
   }
   return moves;
 }
+
+/**
+ * Connects to nodes with `connect` (which returns those that failed); only nodes that did not
+ * answer at their saved address are looked for by MAC, and tried again there: a probe ahead of
+ * every connection would cost each Pi a login process of its own. Returns the nodes still failing
+ * and the moves (the inventory is updated; the caller saves it).
+ */
+export async function connectFollowingMoves<F extends { node: InventoryNode }>(
+  inventory: Inventory,
+  nodes: readonly InventoryNode[],
+  connect: (nodes: readonly InventoryNode[]) => Promise<F[]>,
+  ports: { locator?: LocatorPorts; reporter: Reporter },
+): Promise<{ failures: F[]; moved: NodeMove[] }> {
+  const failures = await connect(nodes);
+  const moved = ports.locator && failures.length > 0 ? await relocateMovedNodes(inventory, failures.map((f) => f.node), ports.locator, ports.reporter) : [];
+  if (moved.length === 0) return { failures, moved };
+  const found = (f: F) => moved.some((m) => m.hostname === f.node.hostname);
+  const again = await connect(failures.filter(found).map((f) => inventory.findNode(f.node.hostname)!));
+  return { failures: [...failures.filter((f) => !found(f)), ...again], moved };
+}

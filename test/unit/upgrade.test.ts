@@ -129,4 +129,16 @@ describe('a rolling upgrade through the engine', () => {
     await runUpgrade(fixed, inventory(fake), again, kept, options, ports, events());
     expect(fake.nodes.find((n) => n.id === 'm1')).toMatchObject({ role: 'manager', availability: 'active' });
   });
+
+  it("stops at a node that comes back failing doctor's checks, leaving it drained", async () => {
+    const fake = swarm();
+    const all = sessions(fake, new Set(), []);
+    const failing = { id: 'docker', title: 'Docker running', status: 'fail' as const, found: 'Docker does not answer: socket hang up', why: '', fix: 'Start it.' };
+    const checking = { ...ports, check: async (node: { hostname: string }) => (node.hostname === 'w1' ? [failing] : []) };
+    const plan = planUpgrade(await readSwarmNodes(all[0]!), { only: [], reboot: 'when-needed', done: new Set() });
+    const error = await runUpgrade(all, inventory(fake), plan, fresh(), options, checking, events()).catch((e: Error & { hint?: string }) => e);
+    expect(error.message).toBe('Upgrade stopped at w1, step "check": w1 came back with docker: Docker does not answer: socket hang up');
+    expect((error as { hint?: string }).hint).toContain('w1 is left drained.');
+    expect(fake.nodes.find((n) => n.id === 'w1')!.availability).toBe('drain');
+  });
 });

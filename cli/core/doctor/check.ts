@@ -79,7 +79,7 @@ export const isPi = (node: NodeEvidence): boolean => /raspberry pi/i.test(node.p
 
 const RANK: Record<CheckStatus, number> = { skipped: 0, ok: 0, warn: 1, fail: 2 };
 
-/** The worst of some results (fail over warn over ok); ok for none. */
+/** The worst of some results (fail over warn); undefined when none is worse than ok. */
 export function worstOf(results: readonly CheckResult[]): CheckResult | undefined {
   return results.reduce<CheckResult | undefined>((worst, r) => (RANK[r.status] > RANK[worst?.status ?? 'ok'] ? r : worst), undefined);
 }

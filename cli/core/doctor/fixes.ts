@@ -1,6 +1,6 @@
 import type { AutoFixId, CheckResult } from './check.js';
 import type { NodeReport } from './checks.js';
-import { liveCmdline } from './host-checks.js';
+import { liveCmdline, MEMORY_FLAGS } from './host-checks.js';
 import type { NodeProbe } from './probe.js';
 import { rootScript } from '../remote-shell.js';
 import { shq } from '../shell-quote.js';
@@ -20,8 +20,7 @@ export interface PlannedFix {
   input?: string;
 }
 
-export const LOG_OPTS = { 'max-size': '10m', 'max-file': '3' };
-const MEMORY_FLAGS = ['cgroup_enable=memory', 'cgroup_memory=1'];
+const LOG_OPTS = { 'max-size': '10m', 'max-file': '3' };
 
 /** The fixes for what doctor found (each node's failing or warning checks that have one). */
 export function planFixes(reports: readonly NodeReport[], probes: ReadonlyMap<string, NodeProbe>): PlannedFix[] {

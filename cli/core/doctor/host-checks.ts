@@ -3,7 +3,8 @@ import { CMDLINE_PATHS } from './probe.js';
 
 /** The operating system's checks: kernel, boot line, disk, logs, time and the Pi's own health. */
 
-const MEMORY_FLAGS = ['cgroup_enable=memory', 'cgroup_memory=1'];
+/** What a Pi's kernel needs on its command line for memory limits (cgroup_memory=1 for older kernels). */
+export const MEMORY_FLAGS = ['cgroup_enable=memory', 'cgroup_memory=1'];
 const GB_KB = 1024 * 1024;
 const gb = (kb: number) => `${(kb / 1024 / 1024).toFixed(1)} GB`;
 const mb = (kb: number) => `${Math.round(kb / 1024)} MB`;

@@ -4,7 +4,7 @@ import { fingerprint } from '../../core/host-key.js';
 import type { Inventory, InventoryNode } from '../../core/inventory.js';
 import { PiswarmError } from '../../errors.js';
 import type { Reporter } from '../../io.js';
-import { relocateMovedNodes, type LocatorPorts, type NodeMove } from '../node-locator.js';
+import { connectFollowingMoves, relocateMovedNodes, type LocatorPorts, type NodeMove } from '../node-locator.js';
 import type { SshCredentials } from '../ssh-credentials.js';
 import { openSessions, type NodeSession } from './node-session.js';
 
@@ -41,15 +41,7 @@ export async function openCluster(inventory: Inventory, ports: ClusterPorts): Pr
   if (nodes.length === 0) throw new PiswarmError(`${inventory.file} lists no nodes with an address.`, { hint: 'Run `piswarm discover --save` and `piswarm bootstrap` first.' });
   const sessions = new Map<string, NodeSession>();
   const connect = (some: readonly InventoryNode[]) => openSessions(some, inventory, sessions, { ...ports, concurrency: 16, engineFacts: true, events: { step: () => undefined } });
-  let failures = await connect(nodes);
-  // Only nodes that did not answer at their saved address are looked for by MAC, and then tried
-  // again there: a probe ahead of every connection would cost each Pi a login process of its own.
-  const moved = ports.locator && failures.length > 0 ? await relocateMovedNodes(inventory, failures.map((f) => f.node), ports.locator, ports.reporter) : [];
-  if (moved.length > 0) {
-    const found = (f: { node: InventoryNode }) => moved.some((m) => m.hostname === f.node.hostname);
-    const again = await connect(failures.filter(found).map((f) => inventory.findNode(f.node.hostname)!));
-    failures = [...failures.filter((f) => !found(f)), ...again];
-  }
+  const { failures, moved } = await connectFollowingMoves(inventory, nodes, connect, ports);
   const open = nodes.flatMap((n) => sessions.get(n.mac) ?? []);
   const pinned = pinFirstSeen(open, inventory, ports.reporter);
   const close = () => open.forEach((s) => s.close());
@@ -93,9 +85,8 @@ export async function followMovedNodes(inventory: Inventory, ports: { locator?: 
  */
 export async function reopenSession(inventory: Inventory, node: InventoryNode, ports: ClusterPorts): Promise<NodeSession> {
   const sessions = new Map<string, NodeSession>();
-  const connect = (entry: InventoryNode) => openSessions([entry], inventory, sessions, { ...ports, concurrency: 1, engineFacts: true, events: { step: () => undefined } });
-  let failures = await connect(node);
-  if (failures.length > 0 && ports.locator && (await relocateMovedNodes(inventory, [node], ports.locator, ports.reporter)).length > 0) failures = await connect(inventory.findNode(node.hostname)!);
+  const connect = (some: readonly InventoryNode[]) => openSessions(some, inventory, sessions, { ...ports, concurrency: 1, engineFacts: true, events: { step: () => undefined } });
+  const { failures } = await connectFollowingMoves(inventory, [node], connect, ports);
   if (failures.length > 0) throw failures[0]!.error;
   return sessions.get(node.mac)!;
 }

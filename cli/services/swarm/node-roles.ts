@@ -43,13 +43,29 @@ export async function demoteNode(manager: NodeSession, target: SwarmNodeView, ev
 
 /** Polls the swarm's view of one node until `ready` holds (node changes come with no container event). */
 export async function waitForNode(manager: NodeSession, target: SwarmNodeView, ready: (node: SwarmNodeView) => boolean, what: string, timeoutMs = SETTLE_TIMEOUT_MS): Promise<SwarmNodeView> {
+  const find = (nodes: readonly SwarmNodeView[]) => nodes.find((n) => n.id === target.id);
+  const nodes = await waitForSwarm(
+    manager,
+    (all) => {
+      const node = find(all);
+      return node !== undefined && ready(node);
+    },
+    (all) => {
+      const node = find(all);
+      return `${target.hostname} did not become ${what} within ${timeoutMs / 1000} s (it is ${node ? `${node.role}, ${node.state}` : 'gone'}).`;
+    },
+    timeoutMs,
+  );
+  return find(nodes)!;
+}
+
+/** Polls the swarm's nodes until `ready` holds of them; `late` says what did not happen in time. */
+export async function waitForSwarm(manager: NodeSession, ready: (nodes: SwarmNodeView[]) => boolean, late: (nodes: SwarmNodeView[]) => string, timeoutMs = SETTLE_TIMEOUT_MS): Promise<SwarmNodeView[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const node = (await readSwarmNodes(manager)).find((n) => n.id === target.id);
-    if (node && ready(node)) return node;
-    if (Date.now() >= deadline) {
-      throw new PiswarmError(`${target.hostname} did not become ${what} within ${timeoutMs / 1000} s (it is ${node ? `${node.role}, ${node.state}` : 'gone'}).`, { hint: 'See `piswarm node ls`; run the command again once the swarm has settled.' });
-    }
+    const nodes = await readSwarmNodes(manager);
+    if (ready(nodes)) return nodes;
+    if (Date.now() >= deadline) throw new PiswarmError(late(nodes), { hint: 'See `piswarm node ls`; run the command again once the swarm has settled.' });
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
 }

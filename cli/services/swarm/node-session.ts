@@ -1,6 +1,6 @@
 import { openEngineApi } from '../../adapters/engine-api.js';
 import type { AuthMethod, ExecResult, SshConnection, SshConnector, SshTarget } from '../../adapters/ssh.js';
-import { WATCHED_ACTIONS, type EngineJson, type SwarmApi } from '../../core/swarm-api.js';
+import { WATCHED_ACTIONS, type EngineInfo, type EngineJson, type SwarmApi } from '../../core/swarm-api.js';
 import type { Inventory, InventoryNode } from '../../core/inventory.js';
 import { mapSettled } from '../../core/parallel.js';
 import { NODE_FACTS_SCRIPT, parseNodeFacts, withEngine, type NodeFacts } from '../../core/node-facts.js';
@@ -63,12 +63,15 @@ export class NodeSession {
   /** The API version agreed with the engine, once its facts were read through it. */
   apiVersion?: string;
 
-  /** Only what the engine says (hostname, architecture, version, swarm membership): one API call, no program started. */
-  async readEngineFacts(): Promise<NodeFacts> {
+  /**
+   * Only what the engine says (hostname, architecture, version, swarm membership): one API call, no
+   * program started. Returns all the engine said (doctor reads its details too).
+   */
+  async readEngineFacts(): Promise<EngineInfo> {
     const info = await this.engine('read the engine facts', (api) => api.info());
     this.apiVersion = info.apiVersion;
     this.facts = { hostname: info.hostname, arch: info.arch, docker: info.serverVersion, swarm: info.swarm };
-    return this.facts;
+    return info;
   }
 
   /** The swarm membership afresh from the engine (after a join or an init), the other facts kept. */

@@ -2,11 +2,11 @@ import type { CheckResult } from '../../core/doctor/check.js';
 import type { Inventory, InventoryNode } from '../../core/inventory.js';
 import type { ImagePlatform } from '../../core/placement.js';
 import { describeUpgradeStep, type NodeUpgrade, type UpgradePlan, type UpgradeRequest, type UpgradeStepName } from '../../core/upgrade-plan.js';
-import { REMOTE_HELPERS } from '../../core/remote-shell.js';
+import { remoteScript } from '../../core/remote-shell.js';
 import { ConnectionLostError, PiswarmError } from '../../errors.js';
 import { activateNode, drainNode, type NodeOpEvents } from './drain-node.js';
 import type { NodeSession } from './node-session.js';
-import { demoteNode, promoteNode, waitForNode } from './node-roles.js';
+import { demoteNode, promoteNode, waitForNode, waitForSwarm } from './node-roles.js';
 import { readSwarmNodes } from './swarm-nodes.js';
 import { clearUpgradeRecord, writeUpgradeRecord, type UpgradeRecord } from './upgrade-record.js';
 
@@ -50,16 +50,13 @@ export function managerFor(sessions: readonly NodeSession[], state: UpgradeState
 
 /** The OS's own upgrade, Docker included, answering no question and keeping changed config files. */
 export const DEFAULT_ACTION = 'apt-get update && apt-get -y dist-upgrade';
-export const DEFAULT_SCRIPT = [
-  REMOTE_HELPERS,
-  'set -e',
-  'export DEBIAN_FRONTEND=noninteractive',
+export const DEFAULT_SCRIPT = remoteScript(
   'as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q',
   'as_root env DEBIAN_FRONTEND=noninteractive apt-get -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold dist-upgrade',
-].join('\n');
+);
 
 /** Reboots after the SSH command has returned: systemd's graceful reboot, else the kernel's. */
-const REBOOT_SCRIPT = `${REMOTE_HELPERS}\nnohup sh -c 'sleep 1; as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo -n "$@"; fi; }; as_root systemctl reboot 2>/dev/null || as_root reboot -f' >/dev/null 2>&1 </dev/null &`;
+const REBOOT_SCRIPT = remoteScript(`as_root nohup sh -c 'sleep 1; systemctl reboot 2>/dev/null || reboot -f' >/dev/null 2>&1 </dev/null &`);
 
 /**
  * Upgrades the plan's nodes one at a time, each drained (its tasks running elsewhere first), its
@@ -131,7 +128,7 @@ async function upgradeNode(
       record.demoted = node.id;
       await writeUpgradeRecord(via(), record);
     } else if (step === 'drain') {
-      await settled(via, options.bootTimeoutMs, ports.pollMs ?? 500);
+      await settled(via(), options.bootTimeoutMs);
       await drainNode(via(), sessions, await view(), { force: false, surge: options.surge, timeoutMs: options.drainTimeoutMs, dryRun: false }, ports, events);
     } else if (step === 'run') {
       await session.run(`run the upgrade (${options.action})`, options.script, undefined, options.actionTimeoutMs);
@@ -162,14 +159,8 @@ async function upgradeNode(
  * A new leader (after a demotion or a manager's reboot) marks every node "unknown" until it hears
  * from it again; the drain's plan needs to see where tasks can go, so it waits for that.
  */
-async function settled(via: () => NodeSession, timeoutMs: number, pollMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const unknown = (await readSwarmNodes(via())).filter((n) => n.state === 'unknown');
-    if (unknown.length === 0) return;
-    if (Date.now() >= deadline) throw new PiswarmError(`The managers still do not know the state of ${unknown.map((n) => n.hostname).join(', ')} after ${timeoutMs / 1000} s.`, { hint: 'See `piswarm node ls` and `piswarm doctor`.' });
-    await new Promise((resolve) => setTimeout(resolve, pollMs));
-  }
+async function settled(manager: NodeSession, timeoutMs: number): Promise<void> {
+  await waitForSwarm(manager, (nodes) => nodes.every((n) => n.state !== 'unknown'), (nodes) => `The managers still do not know the state of ${nodes.filter((n) => n.state === 'unknown').map((n) => n.hostname).join(', ')} after ${timeoutMs / 1000} s.`, timeoutMs);
 }
 
 function sessionOf(sessions: readonly NodeSession[], node: NodeUpgrade): NodeSession {
