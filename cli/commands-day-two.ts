@@ -33,3 +33,34 @@ export function upgradeCommand(action: ActionWiring): Command {
     .exitOverride()
     .action(action(async () => (await import('./commands/upgrade.js')).upgradeAction, (o: { dryRun?: boolean }) => !o.dryRun));
 }
+
+const passphraseOption = ['--passphrase-stdin', 'read the passphrase from the first line of stdin (else PISWARM_BACKUP_PASSPHRASE, else asked)'] as const;
+
+export function backupCommand(action: ActionWiring): Command {
+  return new Command('backup')
+    .description('Back up what rebuilds the cluster into one encrypted file (mode 600): the inventory, every service as deployed, networks, configs with their content, secrets (content from the files piswarm made them from), node labels, roles and availability')
+    .option('-o, --output <file>', 'the backup file to write')
+    .option('--list <file>', 'show what a backup holds, and stop')
+    .option(...passphraseOption, false)
+    .addHelpText(
+      'after',
+      '\nThe passphrase is asked twice (or taken from PISWARM_BACKUP_PASSPHRASE or --passphrase-stdin); scrypt derives the key, AES-256-GCM seals the file.\n\nExamples:\n  piswarm backup --output cluster-$(date +%F).backup\n  piswarm backup --list cluster-2026-12-01.backup\n  # nightly, from cron (docs/backup.md)\n  piswarm backup --passphrase-stdin -o /srv/backups/swarm-$(date +%F).backup < ~/.config/piswarm/backup-passphrase\n',
+    )
+    .exitOverride()
+    .action(action(async () => (await import('./commands/backup.js')).backupAction));
+}
+
+export function restoreCommand(action: ActionWiring): Command {
+  return new Command('restore')
+    .description('Restore a backup into a running swarm (a new one after a disaster, or the same one): configs, secrets, node labels by hostname, networks and services, then wait until they converge')
+    .argument('<file>', 'a file written by piswarm backup')
+    .option('--secret <name=file...>', 'the content of a secret the backup could not hold')
+    .option('--skip-missing', 'restore the rest when a secret has no content (its services are left out; exit 3)', false)
+    .option('--timeout <seconds>', 'how long the services may take to converge', '300')
+    .option('--window <seconds>', 'how long each task must have run to count', '5')
+    .option(...passphraseOption, false)
+    .option('--dry-run', 'print the plan, and stop', false)
+    .addHelpText('after', '\nExamples:\n  piswarm restore cluster.backup --dry-run\n  piswarm restore cluster.backup --yes\n  piswarm restore cluster.backup --secret db_password=./db-password.txt\n')
+    .exitOverride()
+    .action(action(async () => (await import('./commands/backup.js')).restoreAction, (o: { dryRun?: boolean }) => !o.dryRun));
+}

@@ -3,7 +3,7 @@ import { acquireRunLock } from './adapters/run-lock.js';
 import type { NodeFault } from './services/lab/lab-power.js';
 import { createContext, type Context, type GlobalOptions } from './context.js';
 import { describeError, ExitCode, UsageError } from './errors.js';
-import { doctorCommand, upgradeCommand } from './commands-day-two.js';
+import { backupCommand, doctorCommand, restoreCommand, upgradeCommand } from './commands-day-two.js';
 
 export const VERSION = '0.1.0';
 
@@ -69,6 +69,8 @@ export function buildProgram(onExit: (code: number) => void = () => undefined): 
   program.addCommand(deployCommand(action));
   program.addCommand(doctorCommand(action));
   program.addCommand(upgradeCommand(action));
+  program.addCommand(backupCommand(action));
+  program.addCommand(restoreCommand(action));
   program.addCommand(dashboardCommand(action));
   program.addCommand(logsCommand(action));
   program.addCommand(imagesCommand(action));

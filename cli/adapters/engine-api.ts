@@ -194,6 +194,32 @@ class EngineSwarmApi implements SwarmApi {
     return list.map((o) => ({ id: String(o.ID ?? o.Id), name: String(o.Spec?.Name ?? o.Name), labels: { ...(o.Spec?.Labels ?? o.Labels) } }));
   }
 
+  async list(kind: SwarmObjectKind): Promise<EngineJson[]> {
+    return (await this.request<unknown>((abortSignal) => {
+      const opts = { abortSignal };
+      if (kind === 'service') return this.docker.listServices(opts);
+      if (kind === 'network') return this.docker.listNetworks(opts);
+      return kind === 'secret' ? this.docker.listSecrets(opts) : this.docker.listConfigs(opts);
+    })) as EngineJson[];
+  }
+
+  async create(kind: 'network' | 'service', spec: EngineJson, registryAuth?: RegistryAuth): Promise<string> {
+    if (kind === 'network') {
+      const network = (await this.request((abortSignal) => this.docker.createNetwork(bodyOnly({ ...spec, CheckDuplicate: true } as Docker.NetworkCreateOptions, abortSignal)))) as { id: string };
+      return network.id;
+    }
+    const service = (await this.request((abortSignal) => this.docker.createService(authOf(registryAuth) as never, bodyOnly(spec as Docker.CreateServiceOptions, abortSignal)))) as { id: string };
+    return service.id;
+  }
+
+  async updateService(serviceId: string, spec: EngineJson, registryAuth?: RegistryAuth): Promise<void> {
+    await updateVersioned(
+      this.request,
+      (abortSignal) => this.docker.getService(serviceId).inspect({ abortSignal }),
+      (service: { Version: { Index: number } }, abortSignal) => this.docker.getService(serviceId).update(authOf(registryAuth) as never, bodyOnly(spec, abortSignal, { version: service.Version.Index }) as never) as unknown as Promise<unknown>,
+    );
+  }
+
   async remove(kind: SwarmObjectKind, id: string): Promise<boolean> {
     try {
       await this.request<unknown>((abortSignal) => {
@@ -246,6 +272,13 @@ class EngineSwarmApi implements SwarmApi {
   close(): void {
     this.agent.destroy();
   }
+}
+
+type RegistryAuth = { username: string; password: string; serveraddress: string };
+
+/** dockerode sends an `authconfig` as the X-Registry-Auth header; without one, none. */
+function authOf(auth: RegistryAuth | undefined): object | undefined {
+  return auth ? { username: auth.username, password: auth.password, serveraddress: auth.serveraddress } : undefined;
 }
 
 /** How often a write is tried again when Raft was busy: a role change updates nodes and may move the leader for a moment. */

@@ -27,7 +27,7 @@ export function managerViews(nodes: readonly SwarmNodeView[]): ManagerView[] {
  * nodes; `docker swarm leave` on the node itself; `docker node rm` on a manager. A node that is
  * down (and does not answer over SSH) cannot drain or leave: with `force` it is demoted and removed.
  */
-export function planRemoval(target: SwarmNodeView, nodes: readonly SwarmNodeView[], options: { sshReachable: boolean; force: boolean }): RemovalPlan {
+export function planRemoval(target: SwarmNodeView, nodes: readonly SwarmNodeView[], options: { sshReachable: boolean; force: boolean; promote?: string }): RemovalPlan {
   const down = target.state !== 'ready';
   const name = target.hostname;
   const warnings: string[] = [];
@@ -42,7 +42,8 @@ export function planRemoval(target: SwarmNodeView, nodes: readonly SwarmNodeView
   const steps: RemovalStep[] = [];
   if (target.role === 'manager') {
     const managers = managerViews(nodes);
-    const workers = nodes.filter((n) => n.role === 'worker' && n.state === 'ready' && n.availability === 'active').map((n) => n.hostname);
+    // A replacement names the worker that takes the manager's place.
+    const workers = options.promote ? [options.promote] : nodes.filter((n) => n.role === 'worker' && n.state === 'ready' && n.availability === 'active').map((n) => n.hostname);
     const { promote, verdict } = planManagerRemoval(managers, name, workers);
     if (verdict.refusal) return refuse(verdict.refusal, verdict.hint);
     if (verdict.warning) warnings.push(verdict.warning);

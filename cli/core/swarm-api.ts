@@ -36,6 +36,15 @@ export interface SwarmApi {
   labelled(kind: SwarmObjectKind, label: string): Promise<Array<{ id: string; name: string; labels: Record<string, string> }>>;
   /** Replaces a config's labels (the only part of a config the engine lets change). */
   relabelConfig(id: string, labels: Record<string, string>): Promise<void>;
+  /** Every service, network, secret or config, as the engine's JSON (configs with their data). */
+  list(kind: SwarmObjectKind): Promise<EngineJson[]>;
+  /**
+   * Creates a network or service from its spec (the JSON `docker inspect` shows as Spec); returns
+   * its ID. `registryAuth` (a service's image login) travels in a request header only.
+   */
+  create(kind: 'network' | 'service', spec: EngineJson, registryAuth?: { username: string; password: string; serveraddress: string }): Promise<string>;
+  /** Replaces a service's spec with this one (the version read just before). */
+  updateService(serviceId: string, spec: EngineJson, registryAuth?: { username: string; password: string; serveraddress: string }): Promise<void>;
   /** Removes a service, network, secret or config; false when it was already gone. */
   remove(kind: SwarmObjectKind, id: string): Promise<boolean>;
   /** Every swarm node, service or task, as the engine's JSON (a manager's view); tasks optionally only those meant to run now. */

@@ -9,6 +9,8 @@ export interface ComposeInput {
   stack: ComposeStack;
   /** Reads a secret's or config's file as the compose file names it (relative to the first file, as Docker resolves it). */
   readObject: (file: string) => Promise<string>;
+  /** That file's absolute path. */
+  sourceOf: (file: string) => string;
 }
 
 /**
@@ -40,7 +42,7 @@ export async function readComposeInput(paths: readonly string[], env: NodeJS.Pro
     readFile(resolve(folder, file), 'utf8').catch((error: NodeJS.ErrnoException) => {
       throw new UsageError(`Can't read ${file}, which ${paths[0]} names for a secret or config (${error.code}).`, 'Create the file, or fix the path (relative to the compose file).');
     });
-  return { stack, readObject };
+  return { stack, readObject, sourceOf: (file: string) => resolve(folder, file) };
 }
 
 /** The text a deploy sends, secrets and configs from files named as the deploy names them. */

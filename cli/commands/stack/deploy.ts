@@ -55,12 +55,12 @@ export interface ComposeDeployRequest {
 export async function deployComposeFiles(context: Context, request: ComposeDeployRequest, open?: Cluster): Promise<number> {
   const { paths, name, timeoutMs, windowMs } = request;
   // Validated before any connection: a broken file reaches no node.
-  const { stack, readObject } = await readComposeInput(paths, request.env);
+  const { stack, readObject, sourceOf } = await readComposeInput(paths, request.env);
   for (const warning of stack.warnings) context.reporter.warn(warning);
 
   const deploy = async (cluster: Cluster) => {
     for (const down of cluster.unreachable) context.reporter.warn(`${down.node} is unreachable (${down.error}); its events are not watched.`);
-    const ports = { ...registryPlatforms, readFile: readObject };
+    const ports = { ...registryPlatforms, readFile: readObject, sourceOf };
     const journal = new StepJournal();
     const result = await journal.guard(request.finish, () =>
       deployStack(cluster.manager, cluster.nodes, stack, { name, timeoutMs, windowMs, failLimit: 3, skipArchCheck: request.skipArchCheck, prune: request.prune ?? false }, ports, {

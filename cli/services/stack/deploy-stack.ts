@@ -1,5 +1,6 @@
 import type { ImageFacts } from '../../core/placement.js';
 import { nameFileObjects, objectNames, withExternalObjects, type ComposeStack } from '../../core/compose-file.js';
+import { SOURCE_LABEL } from '../../core/backup-content.js';
 import { pinImages } from '../../core/compose/pin-images.js';
 import { assessConvergence, type Convergence } from '../../core/convergence.js';
 import { hasDeployDetach, stackDeployScript } from '../../core/stack-scripts.js';
@@ -26,6 +27,8 @@ export interface DeployPorts {
   inspectImage: (image: string) => Promise<ImageFacts>;
   /** Reads a secret's or config's file, as the compose file names it. */
   readFile: (path: string) => Promise<string>;
+  /** The absolute path of such a file, recorded on the secret so a backup can take its content from it. */
+  sourceOf?: (path: string) => string;
 }
 
 export interface DeployEvents {
@@ -56,7 +59,7 @@ export async function deployStack(manager: NodeSession, nodes: readonly NodeSess
   const nodeName = (id: string | undefined) => swarmNodes.find((n) => n.id === id)?.hostname;
   await checkExternalObjects(manager, stack);
   if (stack.fileObjects.length > 0) events.step?.(`create the secrets and configs of ${options.name}`);
-  const text = pinImages(await createFileObjects(manager, stack, options.name, ports.readFile), checked.digests);
+  const text = pinImages(await createFileObjects(manager, stack, options.name, ports), checked.digests);
 
   const started = Date.now();
   events.step?.(`deploy stack ${options.name}`);
@@ -88,7 +91,7 @@ export async function deployStack(manager: NodeSession, nodes: readonly NodeSess
  * named after the stack, the key and a hash of the content, and returns the file to deploy with
  * them referenced as external objects.
  */
-async function createFileObjects(manager: NodeSession, stack: ComposeStack, name: string, readFile: DeployPorts['readFile']): Promise<string> {
+async function createFileObjects(manager: NodeSession, stack: ComposeStack, name: string, { readFile, sourceOf }: DeployPorts): Promise<string> {
   if (stack.fileObjects.length === 0) return stack.text;
   // Every file is read before any object is created: a missing one changes nothing.
   const objects = await nameFileObjects(stack, name, readFile);
@@ -98,7 +101,10 @@ async function createFileObjects(manager: NodeSession, stack: ComposeStack, name
     // Names carry a hash of the content: one that exists holds the same bytes.
     const existing = await manager.engine(`check the ${kind}s`, (api) => api.existingObjects(kind, wanted.map((o) => o.name)));
     for (const object of wanted.filter((o) => !existing.has(o.name))) {
-      await manager.engine(`create the ${kind} ${object.key}`, (api) => api.createObject(kind, object.name, object.content, { 'com.docker.stack.namespace': name }));
+      await manager.engine(`create the ${kind} ${object.key}`, (api) => {
+        const source: Record<string, string> = kind === 'secret' && sourceOf ? { [SOURCE_LABEL]: sourceOf(object.file) } : {};
+        return api.createObject(kind, object.name, object.content, { 'com.docker.stack.namespace': name, ...source });
+      });
     }
   }
   return withExternalObjects(stack, objectNames(objects));

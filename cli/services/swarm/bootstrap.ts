@@ -207,7 +207,8 @@ function explainLoss(error: Error, node: InventoryNode, session: NodeSession | u
   return new PiswarmError(`${error.message} (already done on ${node.hostname}: ${done.join('; ')})`, { hint: (error as PiswarmError).hint });
 }
 
-function secureOptions(session: NodeSession, inventory: Inventory, options: BootstrapOptions, ports: BootstrapPorts) {
+/** How a node is secured: the user's key in and proven over this session's host key, the password replaced or kept. */
+export function secureOptions(session: NodeSession, inventory: Inventory, options: Pick<BootstrapOptions, 'keepPassword' | 'lockPassword'>, ports: Pick<BootstrapPorts, 'userKey' | 'credentials'>) {
   // The checking logins must meet the very host key this session was opened with.
   const target = { ...targetOf(session.node, inventory), pinnedHostKey: session.hostKey };
   const { password } = ports.credentials;
