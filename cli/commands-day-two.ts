@@ -64,3 +64,17 @@ export function restoreCommand(action: ActionWiring): Command {
     .exitOverride()
     .action(action(async () => (await import('./commands/backup.js')).restoreAction, (o: { dryRun?: boolean }) => !o.dryRun));
 }
+
+export function nodeReplaceCommand(action: ActionWiring): Command {
+  return new Command('replace')
+    .description("Put a freshly flashed Pi in a dead (or retiring) one's place: NEW secured and joined with OLD's role and labels, OLD removed from the swarm and the inventory, its pinned tasks running on NEW")
+    .argument('<old>', 'the node that goes: hostname, IP or MAC (it may be unreachable)')
+    .argument('<new>', 'the Pi that takes its place: its IP, or its MAC or hostname in the inventory (filed by discover)')
+    .option('--keep-password', "keep NEW's login password (default: replaced by a random one)", false)
+    .option('--password-stdin', "NEW's login password on stdin (default: HypriotOS's published one)", false)
+    .option('--timeout <seconds>', 'how long each step (and the services coming back) may take', '300')
+    .option('--dry-run', 'print the steps and why, and stop', false)
+    .addHelpText('after', '\nA manager is replaced by promoting NEW before OLD is demoted, so the count of managers stays odd.\n\nExamples:\n  piswarm node replace worker-02 192.168.1.37 --dry-run\n  piswarm node replace manager-02 b8:27:eb:4f:10:22 --yes\n')
+    .exitOverride()
+    .action(action(async () => (await import('./commands/node-replace.js')).nodeReplaceAction, (o: { dryRun?: boolean }) => !o.dryRun));
+}

@@ -3,7 +3,7 @@ import { acquireRunLock } from './adapters/run-lock.js';
 import type { NodeFault } from './services/lab/lab-power.js';
 import { createContext, type Context, type GlobalOptions } from './context.js';
 import { describeError, ExitCode, UsageError } from './errors.js';
-import { backupCommand, doctorCommand, restoreCommand, upgradeCommand } from './commands-day-two.js';
+import { backupCommand, doctorCommand, nodeReplaceCommand, restoreCommand, upgradeCommand } from './commands-day-two.js';
 
 export const VERSION = '0.1.0';
 
@@ -357,6 +357,7 @@ function nodeCommand(action: ActionWiring): Command {
     .addHelpText('after', '\nExamples:\n  piswarm node rm worker-02 --dry-run\n  piswarm node rm manager-03 --yes\n  # a Pi that died\n  piswarm node rm worker-01 --force\n')
     .exitOverride()
     .action(action(async () => (await load()).nodeRmAction, unlessDryRun));
+  node.addCommand(nodeReplaceCommand(action));
   return node;
 }
 

@@ -162,12 +162,12 @@ function withNode<T>(context: Context, flags: NodeFlags, work: (access: { cluste
  * A reachable manager other than `target` (a node being demoted or removed cannot do it itself);
  * the cluster's manager when there is none, for the quorum checks to refuse with their reasons.
  */
-function otherManager(cluster: Cluster, target: SwarmNodeView): NodeSession {
+export function otherManager(cluster: Cluster, target: SwarmNodeView): NodeSession {
   return cluster.nodes.find((s) => s.facts.swarm.state === 'manager' && s.swarmNodeId !== target.id) ?? cluster.manager;
 }
 
 /** Steps as ✓ lines (JSON events with --json), drain progress as a line whenever it changes. */
-function opEvents(context: Context, journal?: StepJournal): NodeOpEvents {
+export function opEvents(context: Context, journal?: StepJournal): NodeOpEvents {
   let shown = '';
   const json = (event: object) => context.io.stderr.write(`${JSON.stringify(event)}\n`);
   return {

@@ -120,6 +120,13 @@ export class Inventory {
     this.revalidate();
   }
 
+  /** A node gone for good (replaced): its entry goes. */
+  forgetNode(mac: string): void {
+    const key = this.keyFor(mac.toLowerCase());
+    if (this.doc.hasIn(['nodes', key])) this.doc.deleteIn(['nodes', key]);
+    this.revalidate();
+  }
+
   /** Records a flashed card's SSH host key, so the first connection to it is already verified. */
   recordCard(hostname: string, card: CardEntry): void {
     this.doc.setIn(['cards', hostname], this.doc.createNode(card));

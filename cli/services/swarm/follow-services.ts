@@ -10,11 +10,14 @@ import { watchSwarm } from './watch-swarm.js';
  * Follows services until each runs all its tasks (stable for `windowMs`), one fails for good, or
  * time is up; `what` names them in errors ("the restored services").
  */
-export async function followServices(manager: NodeSession, nodes: readonly NodeSession[], selector: ServiceSelector, options: { timeoutMs: number; windowMs: number; since: number; what: string }, onProgress: (state: Convergence) => void): Promise<Convergence> {
+export async function followServices(manager: NodeSession, nodes: readonly NodeSession[], selector: ServiceSelector, options: { timeoutMs: number; windowMs: number; since: number; what: string; waitPending?: boolean }, onProgress: (state: Convergence) => void): Promise<Convergence> {
   const swarmNodes = await readSwarmNodes(manager);
   const nodeName = (id: string | undefined) => swarmNodes.find((n) => n.id === id)?.hostname;
   const { state, done } = await watchSwarm(nodes, options.timeoutMs, async () => {
-    const { services, tasks } = await readServices(manager, selector);
+    const read = await readServices(manager, selector);
+    const { services } = read;
+    // Tasks that waited for a node (pinned to labels just added) are waited for, not failed.
+    const tasks = options.waitPending ? read.tasks.map((t) => (t.state === 'pending' ? { ...t, error: undefined } : t)) : read.tasks;
     const states = services.map((s): ServiceState => {
       // A global service wants a task on each node the scheduler chose: as many as it made.
       const wanted = tasks.filter((t) => t.serviceId === s.id && t.desiredState === 'running').length;
