@@ -12,7 +12,7 @@ describe('piswarm CLI', () => {
     const { code, stdout } = await piswarm(['--help']);
     expect(code).toBe(0);
     const commands = stdout.split('Commands:')[1]!.split('\n').filter((l) => /^  \S/.test(l)).map((l) => l.trim().split(/\s/)[0]);
-    expect(commands).toEqual(['flash', 'discover', 'bootstrap', 'swarm', 'stack', 'service', 'node', 'deploy', 'doctor', 'upgrade', 'dashboard', 'logs', 'images', 'lab', 'run', 'help']);
+    expect(commands).toEqual(['flash', 'discover', 'bootstrap', 'swarm', 'stack', 'service', 'node', 'deploy', 'doctor', 'upgrade', 'backup', 'restore', 'dashboard', 'logs', 'images', 'lab', 'run', 'help']);
     expect(stdout).toContain('--json');
     expect(stdout).toContain('--inventory <file>');
   });
@@ -93,5 +93,30 @@ describe('piswarm CLI', () => {
     const empty = await piswarm(['doctor', '--inventory', join(dir, 'none.yaml')]);
     expect(empty.code).toBe(1);
     expect(empty.stderr).toContain('lists no nodes with an address');
+  });
+
+  it('backup, restore and node replace refuse bad input with what to do, before connecting anywhere', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'piswarm-backup-cli-'));
+    const env = { HOME: dir, PISWARM_BACKUP_PASSPHRASE: 'long enough passphrase' };
+    const noOutput = await piswarm(['backup'], { env });
+    expect(noOutput.code).toBe(64);
+    expect(noOutput.stderr).toContain('Give --output FILE');
+    const short = await piswarm(['backup', '--output', join(dir, 'b'), '--inventory', join(dir, 'none.yaml')], { env: { ...env, PISWARM_BACKUP_PASSPHRASE: 'short' } });
+    expect(short.code).toBe(1);
+    expect(short.stderr).toContain('shorter than 8 characters');
+    expect(readdirSync(dir).filter((f) => f.startsWith('b'))).toEqual([]);
+    const missing = await piswarm(['restore', join(dir, 'nothing.backup')], { env });
+    expect(missing.code).toBe(64);
+    expect(missing.stderr).toMatch(/Can't read the backup .*nothing\.backup \(ENOENT\)/);
+    writeFileSync(join(dir, 'compose.backup'), 'version: "3.8"\n');
+    const notOurs = await piswarm(['restore', join(dir, 'compose.backup')], { env });
+    expect(notOurs.code).toBe(1);
+    expect(notOurs.stderr).toContain('is not a piswarm backup');
+    const badSecret = await piswarm(['restore', join(dir, 'compose.backup'), '--secret', 'token'], { env });
+    expect(badSecret.code).toBe(64);
+    expect(badSecret.stderr).toContain('--secret token is not NAME=FILE');
+    const oneNode = await piswarm(['node', 'replace', 'worker-02'], { env });
+    expect(oneNode.code).toBe(64);
+    expect(oneNode.stderr).toContain('missing required argument');
   });
 });
