@@ -61,6 +61,11 @@ export async function nodeReplaceAction(context: Context, flags: ReplaceFlags): 
     if (!credentials.password && inventory.sshDefaults.user === DEFAULT_SSH_USER) credentials.password = HYPRIOT_DEFAULT_PASSWORD;
     const added = await addNodesByAddress(context.ssh(), inventory, [newIp], credentials, timeoutMs);
     const fresh = [...added.sessions.values()][0]!;
+    // A card flashed with OLD's hostname was filed under a unique name; it keeps its own (securing would rename it).
+    if (fresh.facts.hostname === old.hostname && fresh.node.hostname !== old.hostname) {
+      inventory.upsertNode(fresh.node.mac, { hostname: old.hostname });
+      fresh.adopt(inventory.nodes().find((n) => n.mac === fresh.node.mac)!);
+    }
     const journal = new StepJournal();
     const events = opEvents(context, journal);
     try {

@@ -102,9 +102,11 @@ export function checkPromotion(managers: readonly ManagerView[], candidate: Mana
  * stays odd, and the verdict on the demotion that follows. An even count is only warned about when
  * no worker can be promoted.
  */
-export function planManagerRemoval(managers: readonly ManagerView[], hostname: string, workers: readonly string[]): { promote?: string; verdict: QuorumVerdict } {
+export function planManagerRemoval(managers: readonly ManagerView[], hostname: string, workers: readonly string[], replacement = false): { promote?: string; verdict: QuorumVerdict } {
   const afterRemoval = managers.length - 1;
-  const promote = afterRemoval > 0 && afterRemoval % 2 === 0 && afterRemoval < MAX_SENSIBLE_MANAGERS ? workers.find((w) => w !== hostname) : undefined;
+  // A replacement is a worker of its own, even when it has the hostname of the manager it replaces.
+  const candidate = replacement ? workers[0] : workers.find((w) => w !== hostname);
+  const promote = afterRemoval > 0 && afterRemoval % 2 === 0 && afterRemoval < MAX_SENSIBLE_MANAGERS ? candidate : undefined;
   if (!promote) return { verdict: checkDemotion(managers, hostname) };
   const lost = lostQuorum(managers);
   if (lost) return { verdict: lost };

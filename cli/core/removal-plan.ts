@@ -44,7 +44,7 @@ export function planRemoval(target: SwarmNodeView, nodes: readonly SwarmNodeView
     const managers = managerViews(nodes);
     // A replacement names the worker that takes the manager's place.
     const workers = options.promote ? [options.promote] : nodes.filter((n) => n.role === 'worker' && n.state === 'ready' && n.availability === 'active').map((n) => n.hostname);
-    const { promote, verdict } = planManagerRemoval(managers, name, workers);
+    const { promote, verdict } = planManagerRemoval(managers, name, workers, options.promote !== undefined);
     if (verdict.refusal) return refuse(verdict.refusal, verdict.hint);
     if (verdict.warning) warnings.push(verdict.warning);
     const count = managers.length - 1 + (promote ? 1 : 0);

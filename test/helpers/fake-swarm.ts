@@ -8,6 +8,8 @@ import { sessionOver } from './fake-session.js';
 
 export interface FakeNode {
   id: string;
+  /** As the node reports it; its ID unless given (a replacement may share a dead node's). */
+  hostname?: string;
   role: 'manager' | 'worker';
   availability?: 'active' | 'pause' | 'drain';
   arch?: string;
@@ -249,7 +251,7 @@ export class FakeSwarm {
     const leader = this.nodes.find((m) => m.role === 'manager' && m.state === 'ready');
     return {
       ID: n.id,
-      Description: { Hostname: n.id, Platform: { Architecture: n.arch, OS: 'linux' }, Resources: { NanoCPUs: 4e9, MemoryBytes: 4e9 } },
+      Description: { Hostname: n.hostname ?? n.id, Platform: { Architecture: n.arch, OS: 'linux' }, Resources: { NanoCPUs: 4e9, MemoryBytes: 4e9 } },
       Spec: { Role: n.role, Availability: n.availability, Labels: { ...n.labels } },
       Status: { State: n.state },
       ...(n.role === 'manager' ? { ManagerStatus: { Reachability: n.state === 'ready' ? 'reachable' : 'unreachable', Leader: n === leader, Addr: `${n.id}:2377` } } : {}),

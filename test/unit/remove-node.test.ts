@@ -47,4 +47,18 @@ describe('node removal through the engine', () => {
     expect(await remove(fake, 'w1', { sshReachable: false, force: true })).toEqual(['remove w1']);
     expect(fake.writes).toEqual(['rm node w1 --force']);
   });
+
+  it('tells a dead manager from its replacement of the same hostname: the new one promoted, the dead one demoted and removed', async () => {
+    const fake = new FakeSwarm(
+      [{ id: 'm1', role: 'manager' }, { id: 'old', hostname: 'manager-02', role: 'manager', state: 'down' }, { id: 'm3', role: 'manager' }, { id: 'new', hostname: 'manager-02', role: 'worker' }],
+      [],
+    );
+    const manager = fake.session('m1');
+    const nodes = await readSwarmNodes(manager);
+    const target = nodes.find((n) => n.id === 'old')!;
+    const plan = planRemoval({ ...target, reachable: false }, nodes.map((n) => (n.id === 'old' ? { ...n, reachable: false } : n)), { sshReachable: false, force: true, promote: 'manager-02' });
+    expect(plan.steps.map((s) => `${s.kind} ${s.node}`)).toEqual(['promote manager-02', 'demote manager-02', 'remove manager-02']);
+    await removeNode({ manager, nodes: [manager] }, target, plan, { timeoutMs: 5000 }, ports, { step: () => undefined, warn: () => undefined, done: () => undefined });
+    expect(fake.writes).toEqual(['node new {"role":"manager"}', 'node old {"role":"worker"}', 'rm node old --force']);
+  });
 });

@@ -27,19 +27,24 @@ export async function removeNode(
   events: NodeOpEvents & { done(step: RemovalStep): void },
 ): Promise<void> {
   const { manager } = access;
-  // Each step works on the swarm as it is now (the previous step changed it).
-  const current = async (hostname: string) => findSwarmNode(await readSwarmNodes(manager), [], hostname);
+  // Each step works on the swarm as it is now (the previous step changed it). Every step but a
+  // promotion is about the target, found by its ID: its replacement may have the same hostname.
+  const current = async (step: RemovalStep) => {
+    const swarm = await readSwarmNodes(manager);
+    const found = step.kind === 'promote' ? swarm.find((n) => n.hostname === step.node && n.id !== target.id) : swarm.find((n) => n.id === target.id);
+    return found ?? findSwarmNode(swarm, [], step.node);
+  };
   for (const step of plan.steps) {
     switch (step.kind) {
       case 'promote':
-        await promoteNode(manager, await current(step.node), events, step.why);
+        await promoteNode(manager, await current(step), events, step.why);
         break;
       case 'demote':
-        await demoteNode(manager, await current(step.node), events, step.why);
+        await demoteNode(manager, await current(step), events, step.why);
         break;
       case 'drain':
         // A removal never lets a service stop: those with every task on the node surge first.
-        await drainNode(manager, access.nodes, await current(step.node), { force: false, surge: true, timeoutMs: options.timeoutMs, dryRun: false }, ports, events);
+        await drainNode(manager, access.nodes, await current(step), { force: false, surge: true, timeoutMs: options.timeoutMs, dryRun: false }, ports, events);
         break;
       case 'leave':
         events.step(describeStep(step));
