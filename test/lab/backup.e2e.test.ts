@@ -17,6 +17,7 @@ const STACKS = fileURLToPath(new URL('../../stacks', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'piswarm-backup-'));
 const PASSPHRASE = 'correct horse battery staple';
 const TOKEN = 'the-vault-token-0451';
+const EXTERNAL = 'typed-by-hand-77';
 const user = { HOME: dir, SSH_AUTH_SOCK: '', HELLO_IMAGE: `${REGISTRY}/hello-world:1`, HELLO_PORT_MODE: 'host', PISWARM_BACKUP_PASSPHRASE: PASSPHRASE };
 const inventory = join(dir, 'piswarm.yaml');
 const backupFile = join(dir, 'cluster.backup');
@@ -41,14 +42,15 @@ secrets:
     file: ./token.txt
 `;
 
-/** The vault's secret as its container reads it, on whichever node runs it. */
-async function vaultSecret(nodeNames: readonly string[]): Promise<string> {
+/** A service's secret as its container reads it, with the node that runs it. */
+async function secretSeen(service: string, secret: string, nodeNames: readonly string[]): Promise<string> {
   for (const node of nodeNames) {
-    const found = await onNode(node, 'c=$(docker ps -q -f name=vault_keeper); [ -n "$c" ] && docker exec "$c" cat /run/secrets/token');
+    const found = await onNode(node, `c=$(docker ps -q -f name=${service}); [ -n "$c" ] && docker exec "$c" cat /run/secrets/${secret}`);
     if (found) return `${node}: ${found}`;
   }
   return 'not running';
 }
+const vaultSecret = (nodeNames: readonly string[]) => secretSeen('vault_keeper', 'token', nodeNames);
 
 beforeAll(async () => {
   labPids = await startSwarmLab({ name: NAME, subnet: SUBNET, nodes: [ip(1), ip(2), ip(3)], registry: REGISTRY, inventory, env: user, managers: 1 });
@@ -60,6 +62,9 @@ beforeAll(async () => {
     const deploy = await cli(['stack', 'deploy', file, ...extra, '--name', name, '--window', '0']);
     if (deploy.code !== 0) throw new Error(`deploy ${name} failed: ${deploy.stderr}`);
   }
+  // A secret made by hand, as many users do: the swarm never gives its content back.
+  const manual = await onNode('pi-01', `printf %s ${EXTERNAL} | docker secret create db_password - >/dev/null && docker service create -d --name extra --secret db_password ${REGISTRY}/hello-world:1 >/dev/null && echo ok`);
+  expect(manual).toBe('ok');
 });
 
 afterAll(async () => {
@@ -71,6 +76,7 @@ describe('backup, disaster, restore, and replacing dead Pis', () => {
   it('backs up into one encrypted file (mode 600) whose --list names the stacks, the label and the secret with its content', async () => {
     const run = await cli(['backup', '--output', backupFile]);
     expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain('Secret db_password: made outside piswarm: the swarm never gives a secret back. A restore needs it as --secret db_password=FILE.');
     expect(statSync(backupFile).mode & 0o777).toBe(0o600);
     const bytes = readFileSync(backupFile);
     expect(bytes.toString('latin1')).not.toContain(TOKEN);
@@ -80,7 +86,7 @@ describe('backup, disaster, restore, and replacing dead Pis', () => {
     const contents = Object.fromEntries((JSON.parse(list.stdout).contents as Array<{ kind: string; items: string[] }>).map((c) => [c.kind, c.items]));
     expect(contents.stacks!.sort()).toEqual(['hw', 'vault']);
     expect(contents.nodes).toContain('pi-03 (worker, active, store=yes)');
-    expect(contents.secrets).toEqual([expect.stringMatching(new RegExp(`^vault_token_[0-9a-f]{10} \\(content kept, from ${join(dir, 'token.txt')}\\)$`))]);
+    expect(contents.secrets!.sort()).toEqual(['db_password (no content: made outside piswarm: the swarm never gives a secret back)', expect.stringMatching(new RegExp(`^vault_token_[0-9a-f]{10} \\(content kept, from ${join(dir, 'token.txt')}\\)$`))]);
     expect(list.stdout + list.stderr).not.toContain(TOKEN);
   });
 
@@ -105,15 +111,23 @@ describe('backup, disaster, restore, and replacing dead Pis', () => {
     expect(before).toBe('');
   });
 
-  it('restore brings back the stacks (running), the node label and the secret', async () => {
+  it('restore brings back the stacks (running), the node label and the secrets, the one made by hand from --secret', async () => {
     const plan = await cli(['restore', backupFile, '--dry-run']);
     expect(plan.code, plan.stderr).toBe(0);
     expect(plan.stdout).toMatch(/create secret vault_token_[0-9a-f]{10} \(content from the backup\)/);
+    expect(plan.stdout).toContain('cannot restore secret db_password: made outside piswarm: the swarm never gives a secret back; give it with --secret db_password=FILE');
+    expect(plan.stdout).toContain('cannot restore service extra: it needs secret db_password, which has no content');
     expect(plan.stdout).toContain('add labels store=yes to pi-03');
     expect(plan.stdout).toContain('create service hw_web');
-    const run = await cli(['restore', backupFile, '--yes']);
+    const refused = await cli(['restore', backupFile, '--yes']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('Nothing was restored: db_password, extra cannot be restored');
+    expect(await services()).toBe('');
+    writeFileSync(join(dir, 'db-password.txt'), EXTERNAL);
+    const run = await cli(['restore', backupFile, '--secret', `db_password=${join(dir, 'db-password.txt')}`, '--yes']);
     expect(run.code, run.stderr).toBe(0);
-    expect(await services()).toBe('hw_web 3/3 (max 1 per node)\nvault_keeper 1/1');
+    expect(await services()).toBe('extra 1/1\nhw_web 3/3 (max 1 per node)\nvault_keeper 1/1');
+    expect(await secretSeen('extra', 'db_password', ['pi-01', 'pi-02', 'pi-03'])).toMatch(new RegExp(`^pi-0\\d: ${EXTERNAL}$`));
     expect(await onNode('pi-01', "docker node inspect pi-03 --format '{{index .Spec.Labels \"store\"}}'")).toBe('yes');
     expect(await vaultSecret(['pi-03'])).toBe(`pi-03: ${TOKEN}`);
     expect((await cli(['stack', 'ls'])).stdout).toMatch(/hw\s+1\n.*vault\s+1/s);
@@ -159,7 +173,7 @@ describe('backup, disaster, restore, and replacing dead Pis', () => {
     expect(failures).toBe(0);
     const managers = (await nodes()).filter((n) => n.role === 'manager');
     expect(managers.map((n) => `${n.hostname} ${n.status}`).sort()).toEqual(['pi-01 ready', 'pi-04 ready', 'pi-05 ready']);
-    expect(await services()).toBe('hw_web 3/3 (max 1 per node)\nvault_keeper 1/1');
+    expect(await services()).toBe('extra 1/1\nhw_web 3/3 (max 1 per node)\nvault_keeper 1/1');
   });
 });
 
