@@ -30,7 +30,9 @@ HELLO_IMAGE="$registry/hello-world:1" HELLO_PORT_MODE=host piswarm stack deploy 
 # The IoT stack's broker lives outside the swarm, on this machine (the lab's gateway address).
 broker="${PISWARM_LAB_ROOT:-/var/lib/piswarm/labs}/$name-broker"
 gateway=$(node -e 'console.log(JSON.parse(process.argv[1]).gateway)' "$status")
-if [ ! -f "$broker.password" ]; then head -c 18 /dev/urandom | base64 | tr -d '/+=' > "$broker.password"; fi
+# The broker's password is a secret: readable by root only, like every file piswarm keeps one in.
+if [ ! -f "$broker.password" ]; then (umask 077; head -c 18 /dev/urandom | base64 | tr -d '/+=' > "$broker.password"); fi
+chmod 600 "$broker.password"
 password=$(cat "$broker.password")
 if ! (exec 3<>"/dev/tcp/127.0.0.1/5672") 2>/dev/null; then
   echo "Starting RabbitMQ (the IoT broker) on $gateway:5672..."
