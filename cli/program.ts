@@ -310,7 +310,7 @@ function stackCommand(action: ActionWiring): Command {
 }
 
 function nodeCommand(action: ActionWiring): Command {
-  const node = new Command('node').description("The swarm's nodes: list, drain, activate, promote, demote and remove them safely");
+  const node = new Command('node').description("The swarm's nodes: list, drain, activate, promote, demote, remove and replace them safely");
   node.exitOverride();
   const load = async () => import('./commands/node.js');
   node

@@ -79,13 +79,25 @@ function networkSpec(n: EngineJson): EngineJson {
 
 /** A service spec whose network, secret and config references are names, not this swarm's IDs. */
 export function portableSpec(spec: EngineJson, networkNames: ReadonlyMap<string, string>): EngineJson {
+  return rewriteReferences(spec, { network: (id) => networkNames.get(id) ?? id, secret: () => undefined, config: () => undefined });
+}
+
+/**
+ * A copy of a service spec with its network targets and secret and config IDs rewritten (an
+ * undefined ID is left out): to names for a backup, to a swarm's IDs for a restore.
+ */
+export function rewriteReferences(spec: EngineJson, to: { network: (target: string) => string; secret: (name: string) => string | undefined; config: (name: string) => string | undefined }): EngineJson {
   const copy = structuredClone(spec) as EngineJson;
   const task = copy.TaskTemplate ?? {};
-  task.Networks = (task.Networks ?? []).map((n: EngineJson) => ({ ...n, Target: networkNames.get(n.Target) ?? n.Target }));
+  task.Networks = (task.Networks ?? []).map((n: EngineJson) => ({ ...n, Target: to.network(n.Target) }));
   const container = task.ContainerSpec ?? {};
-  container.Secrets = (container.Secrets ?? []).map(({ SecretID: _, ...rest }: EngineJson) => rest);
-  container.Configs = (container.Configs ?? []).map(({ ConfigID: _, ...rest }: EngineJson) => rest);
+  container.Secrets = (container.Secrets ?? []).map(({ SecretID: _, ...rest }: EngineJson) => withId(rest, 'SecretID', to.secret(rest.SecretName)));
+  container.Configs = (container.Configs ?? []).map(({ ConfigID: _, ...rest }: EngineJson) => withId(rest, 'ConfigID', to.config(rest.ConfigName)));
   return copy;
+}
+
+function withId(reference: EngineJson, key: string, id: string | undefined): EngineJson {
+  return id === undefined ? reference : { ...reference, [key]: id };
 }
 
 /** One line per kind, for `backup --list` and the closing line of `backup`. */

@@ -1,4 +1,4 @@
-import type { BackupContent } from './backup-content.js';
+import { rewriteReferences, type BackupContent } from './backup-content.js';
 import type { EngineJson } from './swarm-api.js';
 
 /** What the swarm restored into has now, by name. */
@@ -82,13 +82,7 @@ export function blockedSteps(plan: RestorePlan): RestoreStep[] {
 
 /** A backed-up spec with this swarm's IDs for the networks, secrets and configs it names. */
 export function bindSpec(spec: EngineJson, ids: { networks: ReadonlyMap<string, string>; secrets: ReadonlyMap<string, string>; configs: ReadonlyMap<string, string> }): EngineJson {
-  const copy = structuredClone(spec) as EngineJson;
-  const task = copy.TaskTemplate ?? {};
-  task.Networks = (task.Networks ?? []).map((n: EngineJson) => ({ ...n, Target: ids.networks.get(n.Target) ?? n.Target }));
-  const container = task.ContainerSpec ?? {};
-  container.Secrets = (container.Secrets ?? []).map((s: EngineJson) => ({ ...s, SecretID: ids.secrets.get(s.SecretName) }));
-  container.Configs = (container.Configs ?? []).map((c: EngineJson) => ({ ...c, ConfigID: ids.configs.get(c.ConfigName) }));
-  return copy;
+  return rewriteReferences(spec, { network: (name) => ids.networks.get(name) ?? name, secret: (name) => ids.secrets.get(name), config: (name) => ids.configs.get(name) });
 }
 
 export function describeRestoreStep(step: RestoreStep): string {
