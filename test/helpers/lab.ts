@@ -53,3 +53,14 @@ export function labLeftovers(name: string, pids: readonly number[]): string[] {
   if (existsSync(dir)) found.push(`files: ${dir}`);
   return found;
 }
+
+/**
+ * Whether this machine's disk, which lab nodes keep Docker's data on, has room enough for doctor's
+ * disk check to pass: true with 12 GB free or more, false under 8 GB, undefined between (the free
+ * space of a shared machine moves while a test runs). Read with df, not with piswarm's own probe.
+ */
+export function hostDiskRoomy(): boolean | undefined {
+  const line = execFileSync('df', ['-P', '-k', TEST_LAB_ROOT], { encoding: 'utf8' }).trim().split('\n')[1]!;
+  const freeGb = Number(line.split(/\s+/)[3]) / 1024 / 1024;
+  return freeGb >= 12 ? true : freeGb < 8 ? false : undefined;
+}
