@@ -58,6 +58,11 @@ function bodyOnly<B extends object>(body: B, abortSignal: AbortSignal, query: Re
   return { _query: query, _body: body, abortSignal } as unknown as B;
 }
 
+/** An HTTP agent whose sockets are the node's engine over its SSH connection (for dockerode calls outside the swarm API: image builds). */
+export function sshDockerAgent(connection: SshConnection): Agent {
+  return new SshStreamAgent(connection);
+}
+
 /** http's client calls socket methods an SSH channel does not have; they mean nothing for it. */
 function asSocket(stream: Duplex): Duplex {
   const socket = stream as Duplex & Record<string, unknown>;

@@ -1,10 +1,23 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { debianCacheDir, fetchDebianPackages } from '../adapters/debian-packages.js';
+import { sshDockerAgent } from '../adapters/engine-api.js';
+import { openImageEngine, type ImageEngine } from '../adapters/engine-images.js';
+import { homeRegistryAccess } from '../adapters/home-registry.js';
+import { RegistryWriter } from '../adapters/registry-push.js';
+import { extractTar, tarDirectory } from '../adapters/tar-stream.js';
 import type { Context } from '../context.js';
-import { PI_PLATFORMS, planImageBuilds } from '../core/image-build.js';
-import { ExitCode, PiswarmError } from '../errors.js';
+import { baseRecipe, recipePlatforms } from '../core/base-images.js';
+import { buildxArgs, defaultBaseOf, narrowToBase, planImageBuilds, type ImageBuild } from '../core/image-build.js';
+import { platformName } from '../core/oci.js';
+import { ExitCode, PiswarmError, UsageError } from '../errors.js';
 import { printJson } from '../io.js';
 import { PACKAGE_ROOT } from '../paths.js';
+import { buildWithEngine, type BuiltImage } from '../services/images/build-images.js';
+import { makeBase } from '../services/images/make-base.js';
+import { targetOf } from '../services/swarm/node-session.js';
+import { resolveSshCredentials } from '../services/ssh-credentials.js';
+import { registryPlatforms } from './cluster-access.js';
 
 export interface ImagesBuildFlags {
   args: string[];
@@ -12,34 +25,119 @@ export interface ImagesBuildFlags {
   push?: string;
   tag: string;
   base?: string;
+  baseFrom?: string;
+  builder?: string;
 }
 
 export async function imagesBuildAction(context: Context, flags: ImagesBuildFlags): Promise<number> {
   const imagesDir = join(PACKAGE_ROOT, 'images');
   const available = readdirSync(imagesDir, { withFileTypes: true })
     .filter((d) => d.isDirectory() && existsSync(join(imagesDir, d.name, 'Dockerfile')))
-    .map((d) => d.name)
-    .sort();
-  const platforms = (flags.platform ?? PI_PLATFORMS.join(',')).split(',').map((p) => p.trim()).filter(Boolean);
-  const builds = planImageBuilds(flags.args, available, { imagesDir, platforms, registry: flags.push, tag: flags.tag, base: flags.base });
-
-  const buildx = await context.runner.run('docker', ['buildx', 'version'], { allowFailure: true }).catch(() => ({ code: 127, stdout: '', stderr: '' }));
-  if (buildx.code !== 0) {
-    throw new PiswarmError('docker buildx is not available here, and multi-platform images need it.', {
-      hint: 'Install the buildx plugin (Docker Desktop has it; on Debian/Ubuntu: docker-buildx-plugin from download.docker.com), plus qemu-user-static for the ARM platforms.',
-    });
-  }
+    .map((d) => ({ name: d.name, defaultBase: defaultBaseOf(readFileSync(join(imagesDir, d.name, 'Dockerfile'), 'utf8')) }))
+    .sort((a, b) => a.name.localeCompare(b.name));
+  const platforms = flags.platform?.split(',').map((p) => p.trim()).filter(Boolean);
+  const planned = planImageBuilds(flags.args, available, { imagesDir, platforms, registry: flags.push, tag: flags.tag, base: flags.base, baseFrom: flags.baseFrom });
+  const buildx = !flags.builder && (await context.runner.run('docker', ['buildx', 'version'], { allowFailure: true }).catch(() => ({ code: 127 }))).code === 0;
+  if (!buildx && !flags.push) throw new UsageError('Without buildx, piswarm builds each platform and pushes them to a registry as one image.', 'Give --push REGISTRY (e.g. --push 192.168.1.21:5000).');
+  const builds = await Promise.all(planned.map((build) => narrowToItsBase(build)));
   // The Node.js images ship one bundled file each, made from the sources first.
-  if (builds.some((b) => readFileSync(join(imagesDir, b.name, 'Dockerfile'), 'utf8').includes('COPY dist/'))) {
+  if (builds.some((b) => readFileSync(join(b.dir, 'Dockerfile'), 'utf8').includes('COPY dist/'))) {
     context.reporter.debug('bundling the Node.js images (npm run build:images)');
     await context.runner.run('npm', ['run', '--silent', '--prefix', PACKAGE_ROOT, 'build:images']);
   }
-  for (const build of builds) {
-    context.reporter.step(`Building ${build.ref} for ${platforms.join(', ')}`);
-    const code = await context.runner.runAttached('docker', build.args);
-    if (code !== 0) throw new PiswarmError(`Building ${build.name} failed (docker buildx exited ${code}).`, { hint: 'See buildx\'s output above.' });
+  if (buildx) {
+    for (const build of builds) {
+      context.reporter.step(`Building ${build.ref} for ${build.platforms.join(', ')} with buildx`);
+      const code = await context.runner.runAttached('docker', buildxArgs(build));
+      if (code !== 0) throw new PiswarmError(`Building ${build.name} failed (docker buildx exited ${code}).`, { hint: "See buildx's output above." });
+    }
+    if (context.io.json) printJson(context.io, builds.map((b) => ({ name: b.name, ref: b.ref, platforms: b.platforms })));
+    else context.reporter.step(`${builds.length} image(s) ${flags.push ? `pushed to ${flags.push}` : 'loaded'}`);
+    return ExitCode.ok;
   }
-  if (context.io.json) printJson(context.io, builds.map((b) => ({ name: b.name, ref: b.ref, platforms })));
-  else context.reporter.step(`${builds.length} image(s) ${flags.push ? `pushed to ${flags.push}` : 'loaded'}`);
+  const engine = await openBuilder(context, flags.builder);
+  const built: BuiltImage[] = [];
+  try {
+    for (const build of builds) {
+      const ports = { engine, writer: (repository: string) => openWriter(build.registry!, repository), context: tarDirectory, extract: extractTar, reporter: context.reporter };
+      built.push(await buildWithEngine(ports, { ...build, repository: build.name, buildArgs: build.base ? { BASE: build.base } : {} }));
+    }
+  } finally {
+    engine.close();
+  }
+  printResults(context, built);
   return ExitCode.ok;
+}
+
+export interface ImagesBaseFlags {
+  args: string[];
+  push?: string;
+  platform?: string;
+  tag?: string;
+  suite: string;
+  mirror: string;
+}
+
+export async function imagesBaseAction(context: Context, flags: ImagesBaseFlags): Promise<number> {
+  const [name, ...extra] = flags.args;
+  if (!name || extra.length > 0) throw new UsageError('Name one base: busybox or node.', 'e.g. piswarm images base busybox --push 192.168.1.21:5000');
+  const recipe = baseRecipe(name);
+  if (!flags.push) throw new UsageError('A base goes to a registry: give --push REGISTRY.', 'e.g. --push 192.168.1.21:5000');
+  const platforms = recipePlatforms(recipe, flags.platform?.split(',').map((p) => p.trim()).filter(Boolean));
+  const tag = flags.tag ?? flags.suite;
+  if (!/^[\w][\w.-]{0,127}$/.test(tag)) throw new UsageError(`"${tag}" is not an image tag.`, 'Use letters, digits, ".", "_" and "-".');
+  const writer = await openWriter(flags.push, recipe.name);
+  context.reporter.debug(`apt state and downloaded packages are kept in ${debianCacheDir()}`);
+  const result = await makeBase(
+    {
+      fetchPackages: (architecture, packages) => fetchDebianPackages(context.runner, { mirror: flags.mirror.replace(/\/+$/, ''), suite: flags.suite }, architecture, packages),
+      unpack: async (deb, dir) => void (await context.runner.run('dpkg-deb', ['-x', deb, dir])),
+      layer: tarDirectory,
+      writer,
+      reporter: context.reporter,
+    },
+    recipe,
+    platforms,
+    tag,
+  );
+  printResults(context, [result]);
+  return ExitCode.ok;
+}
+
+/** Without --platform, an image on a known base is built for the platforms that base has. */
+async function narrowToItsBase(build: ImageBuild): Promise<ImageBuild> {
+  if (build.platformsAsked || !build.base) return build;
+  const platforms = await registryPlatforms.fetchPlatforms(build.base).catch(() => undefined);
+  return platforms ? narrowToBase(build, platforms.map(platformName)) : build;
+}
+
+/** REGISTRY[/PATH] and a name: the writer for REGISTRY, repository PATH/NAME. */
+async function openWriter(target: string, name: string): Promise<RegistryWriter> {
+  const [registry, ...path] = target.replace(/\/+$/, '').split('/');
+  return RegistryWriter.open(registry!, [...path, name].join('/'), await homeRegistryAccess(registry!));
+}
+
+/** This machine's engine, or with --builder NODE that node's over SSH (host key checked, as every command). */
+async function openBuilder(context: Context, builder?: string): Promise<ImageEngine> {
+  if (!builder || builder === 'local') return openImageEngine();
+  const inventory = await context.loadInventory();
+  const node = inventory.requireNode(builder);
+  if (!node.ip) throw new UsageError(`${node.hostname} has no address in ${inventory.file}.`, 'Run piswarm discover first.');
+  const credentials = await resolveSshCredentials({ privateKeyPath: inventory.sshDefaults.privateKey });
+  const connection = await context.ssh().connect({ ...targetOf(node, inventory), ...credentials });
+  try {
+    const engine = await openImageEngine(sshDockerAgent(connection));
+    return { ...engine, close: () => (engine.close(), connection.close()) };
+  } catch (error) {
+    connection.close();
+    throw error;
+  }
+}
+
+function printResults(context: Context, results: ReadonlyArray<{ image: string; digest: string; platforms: ReadonlyArray<{ platform: Parameters<typeof platformName>[0]; manifest: { digest: string }; bytes: number }> }>): void {
+  if (!context.io.json) return;
+  printJson(
+    context.io,
+    results.map((r) => ({ image: r.image, digest: r.digest, platforms: r.platforms.map((p) => ({ platform: platformName(p.platform), digest: p.manifest.digest, bytes: p.bytes })) })),
+  );
 }
