@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { DEBIAN_MIRROR } from '../core/image-build.js';
@@ -7,6 +7,8 @@ import { PiswarmError } from '../errors.js';
 import type { CommandRunner } from './process.js';
 
 const KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
+/** Lists read within the day are used as they are, as apt's own daily update would. */
+const LISTS_FRESH_MS = 24 * 3600_000;
 
 export interface DebianSource {
   mirror: string;
@@ -45,13 +47,20 @@ export async function fetchDebianPackages(runner: CommandRunner, source: DebianS
     // Not this machine's dpkg: its lock is not ours to take.
     'Debug::NoLocking=true',
   ].flatMap((option) => ['-o', option]);
-  const apt = (args: string[]) => runner.run('apt-get', ['-q', ...options, ...args], { allowFailure: true, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  // One apt at a time in this cache (two builds at once would share its lists and archives).
+  const apt = (args: string[]) => runner.run('flock', [join(root, 'lock'), 'apt-get', '-q', ...options, ...args], { allowFailure: true, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
   const failed = (what: string, result: { stderr: string; stdout: string }) =>
     new PiswarmError(`apt could not ${what} for ${architecture} from ${source.mirror} (${source.suite}): ${(result.stderr || result.stdout).trim().split('\n').slice(-2).join(' / ')}`, {
       hint: 'Check this machine reaches the mirror (or give --mirror), and the package names exist for that architecture.',
     });
-  const update = await apt(['update']);
-  if (update.code !== 0) throw failed('read the package lists', update);
+  // apt dates the lists as the mirror does, so the day is counted from piswarm's own stamp.
+  const stamp = join(root, 'lists', 'piswarm-updated');
+  const updated = await stat(stamp).then((s) => s.mtimeMs, () => 0);
+  if (Date.now() - updated > LISTS_FRESH_MS || (await readFile(stamp, 'utf8').catch(() => '')) !== lines.join('\n')) {
+    const update = await apt(['update']);
+    if (update.code !== 0) throw failed('read the package lists', update);
+    await writeFile(stamp, lines.join('\n'));
+  }
   const plan = await apt(['install', '-s', '-y', ...packages]);
   if (plan.code !== 0) throw failed(`resolve ${packages.join(', ')}`, plan);
   const download = await apt(['install', '--download-only', '-y', ...packages]);

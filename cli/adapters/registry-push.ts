@@ -26,7 +26,7 @@ export class RegistryWriter {
   private constructor(
     private readonly base: string,
     private readonly registry: string,
-    private readonly repository: string,
+    readonly repository: string,
     private readonly access?: RegistryAccess,
   ) {}
 
@@ -51,6 +51,22 @@ export class RegistryWriter {
 
   async hasBlob(digest: string): Promise<boolean> {
     return (await this.send('HEAD', `blobs/${digest}`)).status === 200;
+  }
+
+  /** A blob the registry keeps for another repository, linked into this one without sending it (as docker push does); false when the registry did not. */
+  async mountBlob(digest: string, from: string): Promise<boolean> {
+    const answer = await this.send('POST', `blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from)}`);
+    return answer.status === 201;
+  }
+
+  /** A manifest (or list) as the registry serves it, for the platform's layers of a base. */
+  async readManifest(reference: string): Promise<{ mediaType?: string; manifests?: Array<Descriptor & { platform?: { os: string; architecture: string; variant?: string } }>; config?: Descriptor; layers?: Descriptor[] }> {
+    const answer = this.expect(await this.send('GET', `manifests/${reference}`, { accept: `${MEDIA.list}, ${MEDIA.manifest}` }), 200, `read the manifest ${reference}`);
+    return JSON.parse(answer.body.toString('utf8'));
+  }
+
+  async readBlob(digest: string): Promise<Buffer> {
+    return this.expect(await this.send('GET', `blobs/${digest}`), 200, `read ${digest}`).body;
   }
 
   /** A small blob (a config) from memory; nothing is sent when the registry has it already. */

@@ -9,12 +9,15 @@ import { extractTar, tarDirectory } from '../adapters/tar-stream.js';
 import type { Context } from '../context.js';
 import { baseRecipe, recipePlatforms } from '../core/base-images.js';
 import { buildxArgs, defaultBaseOf, narrowToBase, planImageBuilds, type ImageBuild } from '../core/image-build.js';
+import { parseImageRef } from '../core/image-ref.js';
 import { platformName } from '../core/oci.js';
+import type { ImagePlatform } from '../core/placement.js';
 import { ExitCode, PiswarmError, UsageError } from '../errors.js';
 import { printJson } from '../io.js';
 import { PACKAGE_ROOT } from '../paths.js';
 import { buildWithEngine, type BuiltImage } from '../services/images/build-images.js';
 import { makeBase } from '../services/images/make-base.js';
+import { baseLayers, type KnownLayers } from '../services/images/push-image.js';
 import { targetOf } from '../services/swarm/node-session.js';
 import { resolveSshCredentials } from '../services/ssh-credentials.js';
 import { registryPlatforms } from './cluster-access.js';
@@ -59,7 +62,7 @@ export async function imagesBuildAction(context: Context, flags: ImagesBuildFlag
   const built: BuiltImage[] = [];
   try {
     for (const build of builds) {
-      const ports = { engine, writer: (repository: string) => openWriter(build.registry!, repository), context: tarDirectory, extract: extractTar, reporter: context.reporter };
+      const ports = { engine, writer: (repository: string) => openWriter(build.registry!, repository), baseLayers: layersOfBase(build), context: tarDirectory, extract: extractTar, reporter: context.reporter };
       built.push(await buildWithEngine(ports, { ...build, repository: build.name, buildArgs: build.base ? { BASE: build.base } : {} }));
     }
   } finally {
@@ -109,6 +112,15 @@ async function narrowToItsBase(build: ImageBuild): Promise<ImageBuild> {
   if (build.platformsAsked || !build.base) return build;
   const platforms = await registryPlatforms.fetchPlatforms(build.base).catch(() => undefined);
   return platforms ? narrowToBase(build, platforms.map(platformName)) : build;
+}
+
+/** The base's layers, when it lives in the registry the image goes to (so they are linked, not sent again). */
+function layersOfBase(build: ImageBuild): (platform: ImagePlatform) => Promise<KnownLayers> {
+  const ref = build.base ? parseImageRef(build.base) : undefined;
+  const [registry] = (build.registry ?? '').split('/');
+  if (!ref || ref.registry !== registry) return async () => new Map();
+  let base: Promise<RegistryWriter> | undefined;
+  return async (platform) => baseLayers(await (base ??= openWriter(ref.registry, ref.repository)), ref.reference, platform);
 }
 
 /** REGISTRY[/PATH] and a name: the writer for REGISTRY, repository PATH/NAME. */

@@ -8,11 +8,14 @@ import type { RegistryWriter } from '../../adapters/registry-push.js';
 import { configForPlatform, parsePlatform } from '../../core/oci.js';
 import { PiswarmError } from '../../errors.js';
 import type { Reporter } from '../../io.js';
-import { describePlatforms, megabytes, pushManifestList, pushPlatformImage, type PushedPlatform } from './push-image.js';
+import type { ImagePlatform } from '../../core/placement.js';
+import { describePlatforms, megabytes, pushManifestList, pushPlatformImage, type KnownLayers, type PushedPlatform } from './push-image.js';
 
 export interface EngineBuildPorts {
   engine: ImageEngine;
   writer: (repository: string) => Promise<RegistryWriter>;
+  /** The base's layers already in the registry pushed to, by diff ID (none when the base is elsewhere). */
+  baseLayers: (platform: ImagePlatform) => Promise<KnownLayers>;
   /** An image's directory as a build context. */
   context: (dir: string) => Readable;
   extract: (stream: Readable, dir: string) => Promise<void>;
@@ -46,7 +49,7 @@ export async function buildWithEngine(ports: EngineBuildPorts, build: EngineBuil
     const platform = parsePlatform(name);
     const local = `piswarm-build/${build.name}:${build.tag}-${name.replace(/\//g, '-')}`;
     const output: string[] = [];
-    ports.reporter.step(`${build.name} for ${name}: building`);
+    ports.reporter.debug(`${build.name} for ${name}: building`);
     try {
       await ports.engine.build(ports.context(build.dir), { tag: local, platform: name, buildArgs: build.buildArgs }, (line) => {
         output.push(line);
@@ -58,6 +61,7 @@ export async function buildWithEngine(ports: EngineBuildPorts, build: EngineBuil
         cause: error,
       });
     }
+    ports.reporter.step(`${build.name} for ${name} built`);
     const dir = await mkdtemp(join(tmpdir(), 'piswarm-image-'));
     try {
       await ports.extract(await ports.engine.save(local), dir);
@@ -65,12 +69,14 @@ export async function buildWithEngine(ports: EngineBuildPorts, build: EngineBuil
       if (!saved) throw new PiswarmError(`The engine saved no image for ${local}.`);
       const config = configForPlatform(await readFile(inside(dir, saved.Config)), platform, `${build.name} for ${name}`);
       const diffIds = (JSON.parse(config.toString('utf8')) as { rootfs: { diff_ids: string[] } }).rootfs.diff_ids;
-      const image = await pushPlatformImage(writer, platform, saved.Layers.map((layer) => () => createReadStream(inside(dir, layer))), (pushedIds) => {
+      const layers = saved.Layers.map((layer, i) => ({ open: () => createReadStream(inside(dir, layer)), diffId: diffIds[i] }));
+      const known = await ports.baseLayers(platform).catch(() => new Map());
+      const image = await pushPlatformImage(writer, platform, layers, (pushedIds) => {
         // The layers as read back must be the ones the config names, or the image would not start.
         if (pushedIds.join() !== diffIds.join()) throw new PiswarmError(`The layers the engine saved for ${local} are not the ones its config names.`, { hint: 'Run the build again.' });
         return config;
-      });
-      ports.reporter.step(`${build.name} for ${name}: pushed by digest (${megabytes(image.bytes)})`);
+      }, known);
+      ports.reporter.step(`${build.name} for ${name} pushed by digest (${megabytes(image.bytes)})`);
       pushed.push(image);
     } finally {
       await rm(dir, { recursive: true, force: true });

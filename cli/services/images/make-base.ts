@@ -40,7 +40,7 @@ export async function makeBase(ports: BasePorts, recipe: BaseRecipe, platforms: 
       for (const deb of debs) await ports.unpack(deb, root);
       await layOut(root, recipe);
       const created = new Date().toISOString();
-      const image = await pushPlatformImage(ports.writer, platform, [() => ports.layer(root)], (diffIds) => imageConfig(platform, diffIds, recipe.config, created));
+      const image = await pushPlatformImage(ports.writer, platform, [{ open: () => ports.layer(root) }], (diffIds) => imageConfig(platform, diffIds, recipe.config, created));
       ports.reporter.step(`${recipe.name} for ${name} pushed (${debs.length} package(s), ${megabytes(image.bytes)})`);
       pushed.push(image);
     } finally {

@@ -10,13 +10,26 @@ export interface PushedPlatform {
   bytes: number;
 }
 
+/** A layer to push: its uncompressed tar, and when known its diff ID (the base's layers are known). */
+export interface LayerSource {
+  open: () => Readable;
+  diffId?: string;
+}
+
+/** Layers the registry has already (a base's), by diff ID: linked from their repository instead of sent again. */
+export type KnownLayers = ReadonlyMap<string, { descriptor: Descriptor; repository: string }>;
+
 /**
  * One platform's image pushed by digest: layers, then its config, then its manifest. Nothing
  * is tagged, so a run that stops here leaves no tag naming a half-made image.
  */
-export async function pushPlatformImage(writer: RegistryWriter, platform: ImagePlatform, layers: ReadonlyArray<() => Readable>, config: (diffIds: string[]) => Buffer): Promise<PushedPlatform> {
+export async function pushPlatformImage(writer: RegistryWriter, platform: ImagePlatform, layers: readonly LayerSource[], config: (diffIds: string[]) => Buffer, known: KnownLayers = new Map()): Promise<PushedPlatform> {
   const pushed: Array<Descriptor & { diffId: string }> = [];
-  for (const layer of layers) pushed.push(await writer.pushLayer(layer()));
+  for (const layer of layers) {
+    const base = layer.diffId ? known.get(layer.diffId) : undefined;
+    if (base && (await writer.mountBlob(base.descriptor.digest, base.repository))) pushed.push({ ...base.descriptor, diffId: layer.diffId! });
+    else pushed.push(await writer.pushLayer(layer.open()));
+  }
   const configBlob = await writer.pushBytes(MEDIA.config, config(pushed.map((l) => l.diffId)));
   const body = imageManifest(configBlob, pushed.map(({ mediaType, size, digest }) => ({ mediaType, size, digest })));
   const manifest = await writer.putManifest(sha256Digest(body), MEDIA.manifest, body);
@@ -26,6 +39,18 @@ export async function pushPlatformImage(writer: RegistryWriter, platform: ImageP
 /** The tag, last: a manifest list of every platform, so a pull anywhere gets its own variant. */
 export async function pushManifestList(writer: RegistryWriter, tag: string, platforms: readonly PushedPlatform[]): Promise<Descriptor> {
   return writer.putManifest(tag, MEDIA.list, manifestList(platforms));
+}
+
+/** The layers of a base's variant for the platform, by diff ID, when the base is in the registry being pushed to. */
+export async function baseLayers(base: RegistryWriter, reference: string, platform: ImagePlatform): Promise<KnownLayers> {
+  const list = await base.readManifest(reference);
+  const entry = list.manifests?.find((m) => m.platform && platformName(m.platform) === platformName(platform));
+  const manifest = entry ? await base.readManifest(entry.digest) : list;
+  if (!manifest.config || !manifest.layers) return new Map();
+  const config = JSON.parse((await base.readBlob(manifest.config.digest)).toString('utf8')) as { architecture?: string; rootfs?: { diff_ids?: string[] } };
+  if (!entry && config.architecture !== platform.architecture) return new Map();
+  const diffIds = config.rootfs?.diff_ids ?? [];
+  return new Map(manifest.layers.flatMap((descriptor, i) => (diffIds[i] ? [[diffIds[i]!, { descriptor, repository: base.repository }]] : [])));
 }
 
 export function describePlatforms(platforms: readonly PushedPlatform[]): string {
