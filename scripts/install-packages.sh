@@ -11,7 +11,7 @@ if [ "${1:-}" = --check ]; then check=1; shift; fi
 
 parts=$(sed -n 's/^## \([a-z0-9-]*\):.*/\1/p' "$list")
 for part in "$@"; do
-  printf '%s\n' "$parts" | grep -qxF -- "$part" || {
+  grep -qxF -- "$part" <<<"$parts" || {
     echo "install-packages.sh: no part named '$part' in $list (there are: $(echo $parts))." >&2
     exit 64
   }

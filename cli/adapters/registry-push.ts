@@ -82,6 +82,8 @@ export class RegistryWriter {
 
   /** A layer from an uncompressed tar stream, gzipped on the way: its digest and its diff ID are known only at the end, so it goes up as one PATCH and a closing PUT. */
   async pushLayer(tar: Readable): Promise<Descriptor & { diffId: string }> {
+    // The source may fail while the upload is being opened; the pipeline below reports it then.
+    tar.on('error', () => undefined);
     const diff = createHash('sha256');
     const blob = createHash('sha256');
     let size = 0;

@@ -7,16 +7,9 @@ import { labEnv, netnsPids } from './lab.js';
 
 const SCRIPT = fileURLToPath(new URL('../../scripts/lab-images.sh', import.meta.url));
 
-/** Builds images/* on a lab node and pushes them to the lab registry (scripts/lab-images.sh, shared with the demo and bench/). */
+/** Builds images/* as manifest lists in the lab registry, bases included (scripts/lab-images.sh, shared with the demo and bench/). */
 export function buildLabImages(lab: string, node: string, registry: string): string[] {
   return execFileSync('bash', [SCRIPT, lab, node, registry], { env: { ...process.env, ...labEnv }, encoding: 'utf8' }).trim().split('\n');
-}
-
-const ARM_SCRIPT = fileURLToPath(new URL('../../scripts/lab-arm-image.sh', import.meta.url));
-
-/** Builds an arm64 hello-world (busybox-static:arm64 from Debian as its base) into the lab registry. */
-export function buildArmHelloWorld(lab: string, node: string, registry: string): string {
-  return execFileSync('bash', [ARM_SCRIPT, lab, node, registry], { env: { ...process.env, ...labEnv }, encoding: 'utf8' }).trim();
 }
 
 /**

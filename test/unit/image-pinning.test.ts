@@ -1,6 +1,5 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,30 +10,18 @@ import { loadCompose } from '../../cli/core/compose-file.js';
 import { parseImageRef } from '../../cli/core/image-ref.js';
 import { composeFacts, planStack, specFacts } from '../../cli/core/stack-plan.js';
 import { pushSingleArchImage } from '../helpers/lab-images.js';
-import { until } from '../helpers/wait.js';
+import { startRegistry } from '../helpers/registry.js';
 
 /** Digest pinning, checked against a real registry (Debian's docker-registry, distribution 2.8) and Docker's own compose loader. */
 const dir = mkdtempSync(join(tmpdir(), 'piswarm-pin-'));
 let registry = '';
-let server: ChildProcess;
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
+let stopRegistry = () => undefined as void;
 
 beforeAll(async () => {
-  registry = `127.0.0.1:${await freePort()}`;
-  const config = join(dir, 'registry.yml');
-  writeFileSync(config, `version: 0.1\nlog: {level: warn}\nstorage: {filesystem: {rootdirectory: ${join(dir, 'data')}}}\nhttp: {addr: "${registry}"}\n`);
-  server = spawn('docker-registry', ['serve', config], { stdio: 'ignore' });
-  await until(async () => (await fetch(`http://${registry}/v2/`).catch(() => undefined))?.ok === true, 15_000, 'docker-registry');
+  ({ address: registry, stop: stopRegistry } = await startRegistry(dir));
 });
 
-afterAll(() => void server?.kill());
+afterAll(() => stopRegistry());
 
 const registryDigest = async (repository: string, tag: string) =>
   (await fetch(`http://${registry}/v2/${repository}/manifests/${tag}`, { method: 'HEAD', headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json' } })).headers.get('docker-content-digest');
