@@ -36,12 +36,22 @@ let broker: ChannelModel;
 let channel: Channel;
 
 /** Collects the ids consumers announce on the processed exchange, from the moment it is called. */
-async function watchProcessed(): Promise<{ ids: string[]; stop: () => Promise<void> }> {
+async function watchProcessed(): Promise<{ ids: string[]; by: Set<string>; stop: () => Promise<void> }> {
   const ids: string[] = [];
+  const by = new Set<string>();
   const { queue } = await channel.assertQueue('', { exclusive: true });
   await channel.bindQueue(queue, 'sensor-processed', '');
-  const { consumerTag } = await channel.consume(queue, (m) => m && ids.push((JSON.parse(m.content.toString()) as { id: string }).id), { noAck: true });
-  return { ids, stop: async () => void (await channel.cancel(consumerTag)) };
+  const { consumerTag } = await channel.consume(
+    queue,
+    (m) => {
+      if (!m) return;
+      const announced = JSON.parse(m.content.toString()) as { id: string; by: string };
+      ids.push(announced.id);
+      by.add(announced.by);
+    },
+    { noAck: true },
+  );
+  return { ids, by, stop: async () => void (await channel.cancel(consumerTag)) };
 }
 
 beforeAll(async () => {
@@ -61,6 +71,30 @@ afterAll(async () => {
 });
 
 describe('the IoT stack against a real RabbitMQ', () => {
+  it("runs the images' ARM variants under qemu: an arm/v7 simulator's readings processed by an arm64 consumer", async () => {
+    // Before the stack's own consumers exist, so only this one takes from the queue. The broker's URL in a file docker reads, not in an argument.
+    const envFile = join(dir, 'arm.env');
+    writeFileSync(envFile, `AMQP_URL=amqp://iot:${PASSWORD}@10.91.0.1:${BROKER_PORT}\n`, { mode: 0o600 });
+    const image = (name: string, platform: string) => `docker pull -q --platform ${platform} ${REGISTRY}/${name}:1 >/dev/null`;
+    const processed = await watchProcessed();
+    const consumer = await lab('exec', 'pi-01', '--', 'sh', '-c', `${image('iot-consumer', 'linux/arm64')} && docker run -d --name arm-consumer --platform linux/arm64 --env-file ${envFile} -e CONSUMER_NAME=arm64-consumer ${REGISTRY}/iot-consumer:1`);
+    expect(consumer.code, consumer.stderr).toBe(0);
+    try {
+      const sensors = await lab('exec', 'pi-01', '--', 'sh', '-c', `${image('sensor-simulator', 'linux/arm/v7')} && docker run --rm --platform linux/arm/v7 --env-file ${envFile} -e COUNT=5 -e RATE=0 ${REGISTRY}/sensor-simulator:1 && docker run --rm --platform linux/arm/v7 --entrypoint node ${REGISTRY}/sensor-simulator:1 -p process.arch`);
+      expect(sensors.code, sensors.stderr).toBe(0);
+      expect(sensors.stdout.trim().split('\n').pop()).toBe('arm');
+      await until(() => processed.ids.length >= 5, 90_000, '5 readings processed by the arm64 consumer');
+      expect((await lab('exec', 'pi-01', '--', 'docker', 'exec', 'arm-consumer', 'node', '-p', 'process.arch + " " + require("os").machine()')).stdout.trim()).toBe('arm64 aarch64');
+      const logs = await lab('exec', 'pi-01', '--', 'docker', 'logs', 'arm-consumer');
+      expect(`${logs.stdout}${logs.stderr}`).not.toContain(PASSWORD);
+    } finally {
+      await processed.stop();
+      await lab('exec', 'pi-01', '--', 'docker', 'rm', '-f', 'arm-consumer');
+    }
+    expect(new Set(processed.ids).size).toBe(5);
+    expect([...processed.by]).toEqual(['arm64-consumer']);
+  });
+
   it('runs 3 healthy consumers; the simulator publishes N readings and the consumers process exactly those N ids', async () => {
     const consumers = await cli(['stack', 'deploy', join(STACKS, 'iot.yml')]);
     expect(consumers.code, consumers.stderr).toBe(0);
