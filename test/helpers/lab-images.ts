@@ -13,6 +13,20 @@ export function buildLabImages(lab: string, node: string, registry: string): str
 }
 
 /**
+ * One platform's image of a manifest list, by its own digest: what a node runs with `docker run`
+ * without the tag's local copy becoming that platform's (a swarm task pinned to the list's digest
+ * would then run it too, under qemu).
+ */
+export async function variantRef(registry: string, repository: string, tag: string, platform: { architecture: string; variant?: string }): Promise<string> {
+  const list = (await (await fetch(`http://${registry}/v2/${repository}/manifests/${tag}`, { headers: { accept: 'application/vnd.docker.distribution.manifest.list.v2+json' } })).json()) as {
+    manifests: Array<{ digest: string; platform: { architecture: string; variant?: string } }>;
+  };
+  const entry = list.manifests.find((m) => m.platform.architecture === platform.architecture && m.platform.variant === platform.variant);
+  if (!entry) throw new Error(`${registry}/${repository}:${tag} has no ${platform.architecture}${platform.variant ?? ''} variant`);
+  return `${registry}/${repository}@${entry.digest}`;
+}
+
+/**
  * Pushes a single-platform image straight through the registry API: one empty layer and a config
  * naming `architecture`. Enough for a registry (and piswarm's pre-flight) to see an arm64-only image.
  */

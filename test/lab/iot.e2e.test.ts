@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import amqp, { type Channel, type ChannelModel } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { declareTopology, topologyFromEnv } from '../../images/iot-shared/topology.js';
 import { piswarm } from '../helpers/cli.js';
-import { startSwarmLab } from '../helpers/lab-images.js';
+import { startSwarmLab, variantRef } from '../helpers/lab-images.js';
 import { labEnv, labLeftovers } from '../helpers/lab.js';
 import { until } from '../helpers/wait.js';
 
@@ -75,12 +76,16 @@ describe('the IoT stack against a real RabbitMQ', () => {
     // Before the stack's own consumers exist, so only this one takes from the queue. The broker's URL in a file docker reads, not in an argument.
     const envFile = join(dir, 'arm.env');
     writeFileSync(envFile, `AMQP_URL=amqp://iot:${PASSWORD}@10.91.0.1:${BROKER_PORT}\n`, { mode: 0o600 });
-    const image = (name: string, platform: string) => `docker pull -q --platform ${platform} ${REGISTRY}/${name}:1 >/dev/null`;
+    // Each variant by its own digest: the tags' local copies on pi-01 stay amd64 for the stack's tasks.
+    const consumerImage = await variantRef(REGISTRY, 'iot-consumer', '1', { architecture: 'arm64' });
+    const simulatorImage = await variantRef(REGISTRY, 'sensor-simulator', '1', { architecture: 'arm', variant: 'v7' });
+    // The queues and the processed exchange as the images declare them, so the watch can bind before the consumer starts.
+    await declareTopology(channel, topologyFromEnv({}));
     const processed = await watchProcessed();
-    const consumer = await lab('exec', 'pi-01', '--', 'sh', '-c', `${image('iot-consumer', 'linux/arm64')} && docker run -d --name arm-consumer --platform linux/arm64 --env-file ${envFile} -e CONSUMER_NAME=arm64-consumer ${REGISTRY}/iot-consumer:1`);
+    const consumer = await lab('exec', 'pi-01', '--', 'sh', '-c', `docker run -d --name arm-consumer --platform linux/arm64 --env-file ${envFile} -e CONSUMER_NAME=arm64-consumer ${consumerImage}`);
     expect(consumer.code, consumer.stderr).toBe(0);
     try {
-      const sensors = await lab('exec', 'pi-01', '--', 'sh', '-c', `${image('sensor-simulator', 'linux/arm/v7')} && docker run --rm --platform linux/arm/v7 --env-file ${envFile} -e COUNT=5 -e RATE=0 ${REGISTRY}/sensor-simulator:1 && docker run --rm --platform linux/arm/v7 --entrypoint node ${REGISTRY}/sensor-simulator:1 -p process.arch`);
+      const sensors = await lab('exec', 'pi-01', '--', 'sh', '-c', `docker run --rm --platform linux/arm/v7 --env-file ${envFile} -e COUNT=5 -e RATE=0 ${simulatorImage} && docker run --rm --platform linux/arm/v7 --entrypoint node ${simulatorImage} -p process.arch`);
       expect(sensors.code, sensors.stderr).toBe(0);
       expect(sensors.stdout.trim().split('\n').pop()).toBe('arm');
       await until(() => processed.ids.length >= 5, 90_000, '5 readings processed by the arm64 consumer');

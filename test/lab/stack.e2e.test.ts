@@ -8,7 +8,7 @@ import { parse, stringify } from 'yaml';
 import { sameHostKey } from '../../cli/core/host-key.js';
 import type { DeployResult } from '../../cli/services/stack/deploy-stack.js';
 import { piswarm } from '../helpers/cli.js';
-import { pushSingleArchImage, startSwarmLab } from '../helpers/lab-images.js';
+import { pushSingleArchImage, startSwarmLab, variantRef } from '../helpers/lab-images.js';
 import { daemonHostPid, labEnv, labLeftovers } from '../helpers/lab.js';
 import { until } from '../helpers/wait.js';
 
@@ -141,8 +141,8 @@ describe('piswarm stack on the lab', () => {
   });
 
   it("runs the arm64 variant of hello-world's manifest list under qemu on a lab node", async () => {
-    const image = `${REGISTRY}/hello-world:1`;
-    const run = await lab('exec', 'pi-02', '--', 'sh', '-c', `docker pull -q --platform linux/arm64 ${image} >/dev/null && c=$(docker run -d --platform linux/arm64 -e NODE_NAME=pi-02 -p 8082:80 ${image}) && sleep 1 && wget -qO- http://127.0.0.1:8082/ && docker exec "$c" uname -m; docker rm -f "$c" >/dev/null`);
+    const image = await variantRef(REGISTRY, 'hello-world', '1', { architecture: 'arm64' });
+    const run = await lab('exec', 'pi-02', '--', 'sh', '-c', `c=$(docker run -d --platform linux/arm64 -e NODE_NAME=pi-02 -p 8082:80 ${image}) && sleep 1 && wget -qO- http://127.0.0.1:8082/ && docker exec "$c" uname -m; docker rm -f "$c" >/dev/null`);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/^Hello from \w+ on pi-02\naarch64\n$/);
   });
