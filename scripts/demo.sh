@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job on a fresh machine, on the built-in virtual lab: install and build piswarm, start a
 # lab of simulated Raspberry Pis (real dockerd and sshd), secure them and form a swarm
-# (bootstrap), build the images into the lab registry, deploy hello-world, and run the IoT stack
+# (bootstrap), build the images into the lab registry as multi-platform manifest lists (no buildx,
+# no Docker Hub), deploy hello-world, and run the IoT stack
 # against a RabbitMQ broker outside the swarm (Debian's, on this machine). Needs root.
 # Extra arguments go to `lab up` (e.g. --nodes 5). The inventory is ./piswarm.yaml. Missing Debian
 # packages of scripts/system-packages.txt (its lab and demo parts) are installed first.
@@ -23,7 +24,7 @@ registry=$(node -e 'console.log(JSON.parse(process.argv[1]).registry.address)' "
 ips=$(node -e 'console.log(JSON.parse(process.argv[1]).nodes.map((n) => n.ip).join(","))' "$status")
 
 piswarm bootstrap --nodes "$ips"
-echo "Building hello-world into the lab registry ($registry)..."
+echo "Building the images into the lab registry ($registry) as manifest lists: bases from Debian, one engine build per platform..."
 bash scripts/lab-images.sh "$name" pi-01 "$registry" >/dev/null
 HELLO_IMAGE="$registry/hello-world:1" HELLO_PORT_MODE=host piswarm stack deploy stacks/hello-world.yml -c stacks/hello-world.lab.yml
 
