@@ -9,8 +9,10 @@ import { debFiles } from '../../cli/adapters/debian-packages.js';
 import { inspectImage } from '../../cli/adapters/registry-client.js';
 import { RegistryWriter } from '../../cli/adapters/registry-push.js';
 import { tarDirectory } from '../../cli/adapters/tar-stream.js';
+import { baseRecipe } from '../../cli/core/base-images.js';
 import { configForPlatform, debianArchitecture, imageConfig, MEDIA, parsePlatform } from '../../cli/core/oci.js';
 import { parseImageRef } from '../../cli/core/image-ref.js';
+import { makeBase } from '../../cli/services/images/make-base.js';
 import { baseLayers, pushManifestList, pushPlatformImage } from '../../cli/services/images/push-image.js';
 import { startRegistry } from '../helpers/registry.js';
 
@@ -110,6 +112,37 @@ describe('RegistryWriter against a real registry', () => {
     expect(opened).toBe(0);
     expect(await app.hasBlob(descriptor.digest)).toBe(true);
     expect(pushed.bytes).toBeGreaterThan(descriptor.size);
+  });
+
+  it('makes a base from unpacked packages: docs dropped, applets linked, /tmp sticky, the platform in its config, the tag a list', async () => {
+    const writer = await RegistryWriter.open(registry, 'busybox');
+    const unpacked: string[] = [];
+    const ports = {
+      fetchPackages: async (architecture: string, packages: readonly string[]) => [`${packages[0]}_1.35.0-4+b3_${architecture}.deb`],
+      unpack: async (deb: string, into: string) => {
+        unpacked.push(deb);
+        mkdirSync(join(into, 'bin'), { recursive: true });
+        mkdirSync(join(into, 'usr/share/doc/busybox-static'), { recursive: true });
+        writeFileSync(join(into, 'bin/busybox'), '#!busybox');
+        writeFileSync(join(into, 'usr/share/doc/busybox-static/copyright'), 'GPL');
+      },
+      layer: tarDirectory,
+      writer,
+      reporter: { step: () => undefined, warn: () => undefined, debug: () => undefined },
+    };
+    const result = await makeBase(ports, baseRecipe('busybox'), ['linux/arm/v6', 'linux/arm64'], 'bookworm');
+    expect(unpacked).toEqual(['busybox-static_1.35.0-4+b3_armel.deb', 'busybox-static_1.35.0-4+b3_arm64.deb']);
+    expect((await inspectImage(parseImageRef(result.image), 5000)).platforms).toEqual([{ os: 'linux', architecture: 'arm', variant: 'v6' }, { os: 'linux', architecture: 'arm64' }]);
+    const manifest = JSON.parse(await (await fetch(`http://${registry}/v2/busybox/manifests/${result.platforms[0]!.manifest.digest}`, { headers: { accept: MEDIA.manifest } })).text());
+    const blob = Buffer.from(await (await fetch(`http://${registry}/v2/busybox/blobs/${manifest.layers[0].digest}`)).arrayBuffer());
+    const listing = execFileSync('tar', ['-tvzf', '-'], { input: blob, encoding: 'utf8' });
+    expect(listing).toMatch(/^drwxr-xr-x 0\/0 .* \.\/$/m);
+    expect(listing).toMatch(/^drwxrwxrwt 0\/0 .* \.\/tmp\/$/m);
+    expect(listing).toMatch(/^lrwxrwxrwx 0\/0 .* \.\/bin\/sh -> busybox$/m);
+    expect(listing).toMatch(/\.\/www\/$/m);
+    expect(listing).not.toContain('usr/share/doc');
+    const config = await (await fetch(`http://${registry}/v2/busybox/blobs/${manifest.config.digest}`)).json();
+    expect(config).toMatchObject({ architecture: 'arm', variant: 'v6', os: 'linux', config: { Cmd: ['sh'] } });
   });
 
   it('fails a layer whose tar fails half-way, and tags nothing', async () => {
