@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { NodeRow } from '../../cli/core/node-table.js';
 import { piswarm, startPiswarm } from '../helpers/cli.js';
+import { cutDuring as cutHelper } from '../helpers/cut.js';
 import { buildLabImages } from '../helpers/lab-images.js';
 import { labEnv, labLeftovers, netnsPids } from '../helpers/lab.js';
 import { until } from '../helpers/wait.js';
@@ -24,26 +25,7 @@ const lab = (command: string, ...args: string[]) => piswarm(['lab', command, '--
 const cli = (args: string[]) => piswarm(['--inventory', inventory, ...args], { env: user });
 let labPids: number[] = [];
 
-/** Runs `args`, and pulls `node`'s cable the moment the command's stderr shows `cue`. */
-async function cutDuring(args: string[], cue: string, node: string) {
-  const run = startPiswarm(['--inventory', inventory, '--verbose', ...args], { env: user });
-  await until(() => run.stderr().includes(cue) || run.child.exitCode !== null, 240_000, `"${cue}"`, 5);
-  expect(run.child.exitCode, run.stderr()).toBeNull();
-  run.child.kill('SIGSTOP');
-  try {
-    const cut = await lab('cut', node);
-    expect(cut.code, cut.stderr).toBe(0);
-  } finally {
-    run.child.kill('SIGCONT');
-  }
-  // A run that does not end is a failure to see, not a test timeout to guess at.
-  const stuck = setTimeout(() => run.child.kill('SIGKILL'), 150_000);
-  const result = await run.result.finally(() => clearTimeout(stuck));
-  expect(result.code, `killed after 150 s:\n${result.stderr}`).not.toBe(-1);
-  const healed = await lab('heal', node);
-  expect(healed.code, healed.stderr).toBe(0);
-  return result;
-}
+const cutDuring = (args: string[], cue: string, node: string) => cutHelper(NAME, inventory, user, args, cue, node);
 
 async function docker(node: string, script: string): Promise<string> {
   const run = await lab('exec', node, '--', 'sh', '-c', script);

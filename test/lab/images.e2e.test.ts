@@ -7,6 +7,7 @@ import { inspectImage } from '../../cli/adapters/registry-client.js';
 import { parseImageRef } from '../../cli/core/image-ref.js';
 import { MEDIA } from '../../cli/core/oci.js';
 import { piswarm } from '../helpers/cli.js';
+import { cutDuring } from '../helpers/cut.js';
 import { labEnv, labLeftovers, netnsPids } from '../helpers/lab.js';
 import { until } from '../helpers/wait.js';
 
@@ -126,6 +127,16 @@ describe('piswarm images without buildx, on a lab node', () => {
     expect(run.stderr).toContain('no matching manifest for linux/riscv64');
     expect(run.stderr).toContain(`Nothing was tagged ${REGISTRY}/hello-world:broken`);
     const tag = await fetch(`http://${REGISTRY}/v2/hello-world/manifests/broken`, { method: 'HEAD', headers: { accept: MEDIA.list } });
+    expect(tag.status).toBe(404);
+  });
+
+  it('loses the builder\'s connection mid-build: the platform named, the run ends, and no tag is pushed', async () => {
+    const args = ['images', 'build', 'iot-consumer', '--push', REGISTRY, '--base-from', REGISTRY, '--builder', 'pi-01', '--tag', 'cut'];
+    const run = await cutDuring(NAME, inventory, user, args, 'iot-consumer for linux/arm/v7: building', 'pi-01');
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toContain('iot-consumer for linux/arm/v7 did not build');
+    expect(run.stderr).toContain(`Nothing was tagged ${REGISTRY}/iot-consumer:cut`);
+    const tag = await fetch(`http://${REGISTRY}/v2/iot-consumer/manifests/cut`, { method: 'HEAD', headers: { accept: MEDIA.list } });
     expect(tag.status).toBe(404);
   });
 });
