@@ -84,7 +84,7 @@ describe('piswarm stack on the lab', () => {
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stdout).toMatch(/web\s+update\s+replicas 3 → 2/);
     expect(dry.stderr).toContain('Nothing was changed (--dry-run)');
-    expect(dry.stdout).toMatch(/hello-world:1\s+runs on x86_64 \(amd64 published\), pinned to sha256:[0-9a-f]{12}…/);
+    expect(dry.stdout).toMatch(/hello-world:1\s+runs on x86_64 \(arm\/v6, arm\/v7, arm64, amd64 published\), pinned to sha256:[0-9a-f]{12}…/);
     expect(await hello()).toEqual(before);
     expect((await cli(['stack', 'ls'])).stdout).toMatch(/hello-world\s+1\b/);
   });
