@@ -4,7 +4,8 @@ import { request as httpsRequest } from 'node:https';
 import { PassThrough, Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import { MEDIA, type Descriptor } from '../core/oci.js';
+import { MEDIA, sha256Digest, type Descriptor } from '../core/oci.js';
+import type { ImagePlatform } from '../core/placement.js';
 import { PiswarmError } from '../errors.js';
 import { mayTryPlainHttp, type RegistryAccess } from './registry-client.js';
 
@@ -56,11 +57,13 @@ export class RegistryWriter {
   /** A blob the registry keeps for another repository, linked into this one without sending it (as docker push does); false when the registry did not. */
   async mountBlob(digest: string, from: string): Promise<boolean> {
     const answer = await this.send('POST', `blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from)}`);
+    // Not mounted: the registry opened an upload instead, which is not needed.
+    if (answer.status === 202 && answer.headers.location) await this.send('DELETE', new URL(String(answer.headers.location), this.base)).catch(() => undefined);
     return answer.status === 201;
   }
 
   /** A manifest (or list) as the registry serves it, for the platform's layers of a base. */
-  async readManifest(reference: string): Promise<{ mediaType?: string; manifests?: Array<Descriptor & { platform?: { os: string; architecture: string; variant?: string } }>; config?: Descriptor; layers?: Descriptor[] }> {
+  async readManifest(reference: string): Promise<{ mediaType?: string; manifests?: Array<Descriptor & { platform?: ImagePlatform }>; config?: Descriptor; layers?: Descriptor[] }> {
     const answer = this.expect(await this.send('GET', `manifests/${reference}`, { accept: `${MEDIA.list}, ${MEDIA.manifest}` }), 200, `read the manifest ${reference}`);
     return JSON.parse(answer.body.toString('utf8'));
   }
@@ -71,7 +74,7 @@ export class RegistryWriter {
 
   /** A small blob (a config) from memory; nothing is sent when the registry has it already. */
   async pushBytes(mediaType: string, data: Buffer): Promise<Descriptor> {
-    const digest = `sha256:${createHash('sha256').update(data).digest('hex')}`;
+    const digest = sha256Digest(data);
     if (!(await this.hasBlob(digest))) {
       const location = await this.startUpload();
       location.searchParams.set('digest', digest);
@@ -104,7 +107,7 @@ export class RegistryWriter {
   /** A manifest (or list) under `reference`: its digest to push it by digest, a tag to name it. */
   async putManifest(reference: string, mediaType: string, data: Buffer): Promise<Descriptor> {
     this.expect(await this.send('PUT', `manifests/${reference}`, { 'content-type': mediaType }, data), 201, `put the manifest ${reference}`);
-    return { mediaType, size: data.length, digest: `sha256:${createHash('sha256').update(data).digest('hex')}` };
+    return { mediaType, size: data.length, digest: sha256Digest(data) };
   }
 
   private async check(): Promise<void> {

@@ -1,7 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { debianCacheDir, fetchDebianPackages } from '../adapters/debian-packages.js';
-import { sshDockerAgent } from '../adapters/engine-api.js';
 import { openImageEngine, type ImageEngine } from '../adapters/engine-images.js';
 import { homeRegistryAccess } from '../adapters/home-registry.js';
 import { RegistryWriter } from '../adapters/registry-push.js';
@@ -15,12 +14,11 @@ import type { ImagePlatform } from '../core/placement.js';
 import { ExitCode, PiswarmError, UsageError } from '../errors.js';
 import { printJson } from '../io.js';
 import { PACKAGE_ROOT } from '../paths.js';
-import { buildWithEngine, type BuiltImage } from '../services/images/build-images.js';
+import { buildWithEngine } from '../services/images/build-images.js';
 import { makeBase } from '../services/images/make-base.js';
-import { baseLayers, type KnownLayers } from '../services/images/push-image.js';
-import { targetOf } from '../services/swarm/node-session.js';
-import { resolveSshCredentials } from '../services/ssh-credentials.js';
-import { registryPlatforms } from './cluster-access.js';
+import { baseLayers, type KnownLayers, type PushedImage } from '../services/images/push-image.js';
+import { reopenSession } from '../services/swarm/cluster.js';
+import { clusterPorts, registryPlatforms } from './cluster-access.js';
 
 export interface ImagesBuildFlags {
   args: string[];
@@ -59,7 +57,7 @@ export async function imagesBuildAction(context: Context, flags: ImagesBuildFlag
     return ExitCode.ok;
   }
   const engine = await openBuilder(context, flags.builder);
-  const built: BuiltImage[] = [];
+  const built: PushedImage[] = [];
   try {
     for (const build of builds) {
       const ports = { engine, writer: (repository: string) => openWriter(build.registry!, repository), baseLayers: layersOfBase(build), context: tarDirectory, extract: extractTar, reporter: context.reporter };
@@ -129,24 +127,24 @@ async function openWriter(target: string, name: string): Promise<RegistryWriter>
   return RegistryWriter.open(registry!, [...path, name].join('/'), await homeRegistryAccess(registry!));
 }
 
-/** This machine's engine, or with --builder NODE that node's over SSH (host key checked, as every command). */
+/** This machine's engine, or with --builder NODE that node's over SSH (host key checked, found by MAC if it moved, as every command). */
 async function openBuilder(context: Context, builder?: string): Promise<ImageEngine> {
   if (!builder || builder === 'local') return openImageEngine();
   const inventory = await context.loadInventory();
   const node = inventory.requireNode(builder);
-  if (!node.ip) throw new UsageError(`${node.hostname} has no address in ${inventory.file}.`, 'Run piswarm discover first.');
-  const credentials = await resolveSshCredentials({ privateKeyPath: inventory.sshDefaults.privateKey });
-  const connection = await context.ssh().connect({ ...targetOf(node, inventory), ...credentials });
+  const address = node.ip;
+  const session = await reopenSession(inventory, node, await clusterPorts(context, inventory));
+  if (inventory.findNode(node.mac)?.ip !== address) await context.saveInventory(inventory);
   try {
-    const engine = await openImageEngine(sshDockerAgent(connection));
-    return { ...engine, close: () => (engine.close(), connection.close()) };
+    const engine = await openImageEngine(session.dockerAgent());
+    return { ...engine, close: () => (engine.close(), session.close()) };
   } catch (error) {
-    connection.close();
+    session.close();
     throw error;
   }
 }
 
-function printResults(context: Context, results: ReadonlyArray<{ image: string; digest: string; platforms: ReadonlyArray<{ platform: Parameters<typeof platformName>[0]; manifest: { digest: string }; bytes: number }> }>): void {
+function printResults(context: Context, results: readonly PushedImage[]): void {
   if (!context.io.json) return;
   printJson(
     context.io,

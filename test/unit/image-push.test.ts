@@ -16,6 +16,7 @@ import { makeBase } from '../../cli/services/images/make-base.js';
 import { baseLayers, pushManifestList, pushPlatformImage } from '../../cli/services/images/push-image.js';
 import { startRegistry } from '../helpers/registry.js';
 
+const quiet = { step: () => undefined, warn: () => undefined, debug: () => undefined };
 const sha256 = (data: Buffer) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
 
 describe('platforms', () => {
@@ -90,7 +91,7 @@ describe('RegistryWriter against a real registry', () => {
       platforms.push(await pushPlatformImage(writer, platform, [{ open: () => tarDirectory(tree(name.replace(/\//g, '-'), name)) }], (ids) => imageConfig(platform, ids, { Cmd: ['sh'] }, '2026-01-01T00:00:00Z')));
       expect((await fetch(`http://${registry}/v2/multi/tags/list`)).status).toBe(404);
     }
-    const list = await pushManifestList(writer, '1', platforms);
+    const list = await pushManifestList(writer, '1', platforms, quiet);
     const facts = await inspectImage(parseImageRef(`${registry}/multi:1`), 5000);
     expect(facts.digest).toBe(list.digest);
     expect(facts.platforms).toEqual([{ os: 'linux', architecture: 'arm', variant: 'v7' }, { os: 'linux', architecture: 'arm64' }]);
@@ -128,7 +129,7 @@ describe('RegistryWriter against a real registry', () => {
       },
       layer: tarDirectory,
       writer,
-      reporter: { step: () => undefined, warn: () => undefined, debug: () => undefined },
+      reporter: quiet,
     };
     const result = await makeBase(ports, baseRecipe('busybox'), ['linux/arm/v6', 'linux/arm64'], 'bookworm');
     expect(unpacked).toEqual(['busybox-static_1.35.0-4+b3_armel.deb', 'busybox-static_1.35.0-4+b3_arm64.deb']);

@@ -9,7 +9,7 @@ import { configForPlatform, parsePlatform } from '../../core/oci.js';
 import { PiswarmError } from '../../errors.js';
 import type { Reporter } from '../../io.js';
 import type { ImagePlatform } from '../../core/placement.js';
-import { describePlatforms, megabytes, pushManifestList, pushPlatformImage, type KnownLayers, type PushedPlatform } from './push-image.js';
+import { megabytes, pushManifestList, pushPlatformImage, type KnownLayers, type PushedImage, type PushedPlatform } from './push-image.js';
 
 export interface EngineBuildPorts {
   engine: ImageEngine;
@@ -31,18 +31,12 @@ export interface EngineBuild {
   buildArgs: Record<string, string>;
 }
 
-export interface BuiltImage {
-  image: string;
-  digest: string;
-  platforms: PushedPlatform[];
-}
-
 /**
  * A multi-platform image without buildx: one engine build per platform (its base pulled for
  * that platform; RUN steps under qemu where binfmt has it), each saved and pushed by digest,
  * then the manifest list under the tag. A platform that fails stops the image before any tag.
  */
-export async function buildWithEngine(ports: EngineBuildPorts, build: EngineBuild): Promise<BuiltImage> {
+export async function buildWithEngine(ports: EngineBuildPorts, build: EngineBuild): Promise<PushedImage> {
   const writer = await ports.writer(build.repository);
   const pushed: PushedPlatform[] = [];
   for (const name of build.platforms) {
@@ -83,9 +77,7 @@ export async function buildWithEngine(ports: EngineBuildPorts, build: EngineBuil
       await ports.engine.remove(local);
     }
   }
-  const list = await pushManifestList(writer, build.tag, pushed);
-  ports.reporter.step(`${writer.name}:${build.tag} pushed: ${describePlatforms(pushed)}`);
-  return { image: `${writer.name}:${build.tag}`, digest: list.digest, platforms: pushed };
+  return pushManifestList(writer, build.tag, pushed, ports.reporter);
 }
 
 /** A path the saved archive names, kept inside the folder it was unpacked to. */

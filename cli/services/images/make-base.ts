@@ -6,7 +6,7 @@ import type { RegistryWriter } from '../../adapters/registry-push.js';
 import type { BaseRecipe } from '../../core/base-images.js';
 import { debianArchitecture, imageConfig, parsePlatform } from '../../core/oci.js';
 import type { Reporter } from '../../io.js';
-import { describePlatforms, megabytes, pushManifestList, pushPlatformImage, type PushedPlatform } from './push-image.js';
+import { megabytes, pushManifestList, pushPlatformImage, type PushedImage, type PushedPlatform } from './push-image.js';
 
 export interface BasePorts {
   /** The .debs of the packages and their dependencies, for a Debian architecture. */
@@ -18,17 +18,11 @@ export interface BasePorts {
   reporter: Reporter;
 }
 
-export interface BaseResult {
-  image: string;
-  digest: string;
-  platforms: PushedPlatform[];
-}
-
 /**
  * A base image per platform from Debian's packages, one layer each with its architecture
  * recorded in its config, pushed by digest; the tag (a manifest list) only once all are up.
  */
-export async function makeBase(ports: BasePorts, recipe: BaseRecipe, platforms: readonly string[], tag: string): Promise<BaseResult> {
+export async function makeBase(ports: BasePorts, recipe: BaseRecipe, platforms: readonly string[], tag: string): Promise<PushedImage> {
   const pushed: PushedPlatform[] = [];
   for (const name of platforms) {
     const platform = parsePlatform(name);
@@ -47,9 +41,7 @@ export async function makeBase(ports: BasePorts, recipe: BaseRecipe, platforms: 
       await rm(root, { recursive: true, force: true });
     }
   }
-  const list = await pushManifestList(ports.writer, tag, pushed);
-  ports.reporter.step(`${ports.writer.name}:${tag} pushed: ${describePlatforms(pushed)}`);
-  return { image: `${ports.writer.name}:${tag}`, digest: list.digest, platforms: pushed };
+  return pushManifestList(ports.writer, tag, pushed, ports.reporter);
 }
 
 /** The unpacked packages made into a root filesystem: docs dropped, the recipe's dirs, files and links, modes a container expects. */

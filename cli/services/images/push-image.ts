@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import type { RegistryWriter } from '../../adapters/registry-push.js';
 import { imageManifest, manifestList, MEDIA, platformName, sha256Digest, type Descriptor } from '../../core/oci.js';
 import type { ImagePlatform } from '../../core/placement.js';
+import type { Reporter } from '../../io.js';
 
 /** One platform's image as pushed: its manifest's descriptor, and what it weighs compressed. */
 export interface PushedPlatform {
@@ -36,9 +37,18 @@ export async function pushPlatformImage(writer: RegistryWriter, platform: ImageP
   return { platform, manifest, bytes: configBlob.size + pushed.reduce((sum, l) => sum + l.size, 0) };
 }
 
+/** A multi-platform image as pushed: its tag, the list's digest, and each platform's image. */
+export interface PushedImage {
+  image: string;
+  digest: string;
+  platforms: PushedPlatform[];
+}
+
 /** The tag, last: a manifest list of every platform, so a pull anywhere gets its own variant. */
-export async function pushManifestList(writer: RegistryWriter, tag: string, platforms: readonly PushedPlatform[]): Promise<Descriptor> {
-  return writer.putManifest(tag, MEDIA.list, manifestList(platforms));
+export async function pushManifestList(writer: RegistryWriter, tag: string, platforms: readonly PushedPlatform[], reporter: Reporter): Promise<PushedImage> {
+  const list = await writer.putManifest(tag, MEDIA.list, manifestList(platforms));
+  reporter.step(`${writer.name}:${tag} pushed: ${describePlatforms(platforms)}`);
+  return { image: `${writer.name}:${tag}`, digest: list.digest, platforms: [...platforms] };
 }
 
 /** The layers of a base's variant for the platform, by diff ID, when the base is in the registry being pushed to. */
@@ -53,7 +63,7 @@ export async function baseLayers(base: RegistryWriter, reference: string, platfo
   return new Map(manifest.layers.flatMap((descriptor, i) => (diffIds[i] ? [[diffIds[i]!, { descriptor, repository: base.repository }]] : [])));
 }
 
-export function describePlatforms(platforms: readonly PushedPlatform[]): string {
+function describePlatforms(platforms: readonly PushedPlatform[]): string {
   return platforms.map((p) => `${platformName(p.platform)} ${megabytes(p.bytes)}`).join(', ');
 }
 

@@ -1,4 +1,5 @@
-import { openEngineApi } from '../../adapters/engine-api.js';
+import type { Agent } from 'node:http';
+import { openEngineApi, sshDockerAgent } from '../../adapters/engine-api.js';
 import type { AuthMethod, ExecResult, SshConnection, SshConnector, SshTarget } from '../../adapters/ssh.js';
 import { WATCHED_ACTIONS, type EngineInfo, type EngineJson, type SwarmApi } from '../../core/swarm-api.js';
 import type { Inventory, InventoryNode } from '../../core/inventory.js';
@@ -142,6 +143,11 @@ export class NodeSession {
   async change(step: string, script: string, input?: string): Promise<boolean> {
     const { stdout } = await this.run(step, script, input);
     return stdout.trim().split('\n').pop() === 'changed';
+  }
+
+  /** An HTTP agent to the node's engine over this connection, for calls outside the swarm API (image builds). */
+  dockerAgent(): Agent {
+    return sshDockerAgent(this.connection);
   }
 
   close(): void {
