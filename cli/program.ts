@@ -4,6 +4,7 @@ import type { NodeFault } from './services/lab/lab-power.js';
 import { createContext, type Context, type GlobalOptions } from './context.js';
 import { describeError, ExitCode, UsageError } from './errors.js';
 import { imagesCommand } from './commands-images.js';
+import { initCommand } from './commands-init.js';
 import { backupCommand, doctorCommand, nodeReplaceCommand, restoreCommand, upgradeCommand } from './commands-day-two.js';
 
 export const VERSION = '0.1.0';
@@ -60,6 +61,7 @@ export function buildProgram(onExit: (code: number) => void = () => undefined): 
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureHelp({ showGlobalOptions: true });
+  program.addCommand(initCommand(action));
   program.addCommand(flashCommand(action));
   program.addCommand(discoverCommand(action));
   program.addCommand(bootstrapCommand(action));

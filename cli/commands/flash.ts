@@ -49,7 +49,7 @@ export async function flashAction(context: Context, flags: FlashFlags): Promise<
   const interrupt = new AbortController();
   const onSignal = () => interrupt.abort();
   process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
-  const progress = createFlashProgress(context.io);
+  const progress = createFlashProgress(context.io, new Set(request.targets.map((t) => t.path)).size);
   try {
     const outcome = await flash(
       context.runner,
@@ -100,7 +100,7 @@ async function buildRequest(image: string, flags: FlashFlags, prompter: Prompter
     user: validateUsername(flags.user),
     sshAuthorizedKeys: await readSshKeys(flags.sshKey),
     password: await readPassword(flags.password, prompter),
-    wifi: flags.wifiSsid !== undefined ? await wifi(flags, prompter) : undefined,
+    wifi: flags.wifiSsid !== undefined ? await wifiSettings(flags.wifiSsid, flags.wifiCountry, flags.wifiPassword, prompter) : undefined,
     network: flags.ip !== undefined ? parseStaticAddress(flags.ip, flags.gateway, flags.dns ?? []) : undefined,
   } satisfies Omit<CardSettings, 'hostname' | 'hostKeys' | 'instanceId'>;
   if (flags.ip !== undefined && hostnames.length > 1) throw new UsageError('--ip gives one address, but several cards are being flashed.', 'Flash cards with static addresses one at a time.');
@@ -121,7 +121,7 @@ function matchTargets(paths: string[], hostnames: string[], flag: string): strin
   return paths;
 }
 
-async function readSshKeys(path: string | undefined): Promise<string[]> {
+export async function readSshKeys(path: string | undefined): Promise<string[]> {
   const file = expandHome(path ?? '~/.ssh/id_ed25519.pub');
   let text: string;
   try {
@@ -143,14 +143,14 @@ async function readPassword(flag: boolean | undefined, prompter: Prompter): Prom
 }
 
 /** The wifi passphrase from PISWARM_WIFI_PASSWORD or a prompt, never from the command line (ps and shell history keep it). */
-async function wifi(flags: FlashFlags, prompter: Prompter): Promise<NonNullable<CardSettings['wifi']>> {
-  if (typeof flags.wifiPassword === 'string') {
+export async function wifiSettings(ssid: string, country: string | undefined, ask: boolean | string | undefined, prompter: Prompter): Promise<NonNullable<CardSettings['wifi']>> {
+  if (typeof ask === 'string') {
     throw new UsageError('--wifi-password takes no value: a passphrase on the command line is seen by every user in ps and kept in shell history.', 'Set PISWARM_WIFI_PASSWORD, or give --wifi-password alone to be asked for it.');
   }
-  const passphrase = process.env.PISWARM_WIFI_PASSWORD || (flags.wifiPassword && process.stdin.isTTY ? await prompter.secret(`Passphrase of the wifi network ${flags.wifiSsid}:`) : undefined);
+  const passphrase = process.env.PISWARM_WIFI_PASSWORD || (ask && process.stdin.isTTY ? await prompter.secret(`Passphrase of the wifi network ${ssid}:`) : undefined);
   if (!passphrase) throw new UsageError('--wifi-ssid needs the wifi passphrase.', 'Set PISWARM_WIFI_PASSWORD, or give --wifi-password on a terminal to be asked for it.');
-  if (!flags.wifiCountry) throw new UsageError('--wifi-ssid needs --wifi-country (e.g. GB): the Pi keeps wifi off until it knows the country.');
-  return { ssid: flags.wifiSsid!, psk: wifiPsk(flags.wifiSsid!, passphrase), country: validateCountry(flags.wifiCountry) };
+  if (!country) throw new UsageError('--wifi-ssid needs --wifi-country (e.g. GB): the Pi keeps wifi off until it knows the country.');
+  return { ssid, psk: wifiPsk(ssid, passphrase), country: validateCountry(country) };
 }
 
 async function listCards(context: Context): Promise<number> {

@@ -37,7 +37,7 @@ export function hypriotDefaults(hostname: string): BootConfig {
 }
 
 /** The user-data a HypriotOS card ships with (its password in plain text, as the image has it). */
-function hypriotUserData(hostname: string): string {
+export function hypriotUserData(hostname: string): string {
   return [
     '#cloud-config',
     `hostname: ${hostname}`,

@@ -1,5 +1,5 @@
-import { Document, isMap, isScalar, LineCounter, parseDocument } from 'yaml';
-import { lineOf } from './yaml-location.js';
+import { Document, isMap, isScalar } from 'yaml';
+import { parseValidatedYaml } from './yaml-location.js';
 import { InventoryError, UsageError } from '../errors.js';
 import { inventorySchema, MAC_KEY_MESSAGE, type CardEntry, type InventoryData, type NodeEntry } from './inventory-schema.js';
 
@@ -21,33 +21,10 @@ export class Inventory {
   ) {}
 
   static parse(file: string, text: string): Inventory {
-    const lineCounter = new LineCounter();
-    const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
-    if (doc.errors.length > 0) {
-      throw new InventoryError(
-        file,
-        doc.errors.map((e) => ({ line: e.linePos?.[0].line, field: '', message: e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '') })),
-      );
-    }
-    const raw = doc.toJS() ?? {};
-    const parsed = inventorySchema.safeParse(raw);
-    if (!parsed.success) {
-      throw new InventoryError(
-        file,
-        parsed.error.issues.map((issue) => {
-          // An unknown (often misspelt) key is reported at the key itself.
-          const path = [...issue.path.map(String), ...(issue.code === 'unrecognized_keys' ? issue.keys.slice(0, 1) : [])];
-          return {
-            line: lineOf(doc, lineCounter, path),
-            field: path.join('.'),
-            // zod reports a bad record key generically; say what a node key must be.
-            message: issue.code === 'invalid_key' ? MAC_KEY_MESSAGE : issue.message,
-          };
-        }),
-      );
-    }
+    // zod reports a bad record key generically; say what a node key must be.
+    const { doc, data } = parseValidatedYaml(file, text, inventorySchema, (f, problems) => new InventoryError(f, problems), (issue) => (issue.code === 'invalid_key' ? MAC_KEY_MESSAGE : issue.message));
     if (!isMap(doc.contents)) doc.contents = doc.createNode({}) as never;
-    return new Inventory(file, doc, normaliseMacs(parsed.data));
+    return new Inventory(file, doc, normaliseMacs(data));
   }
 
   static empty(file: string): Inventory {

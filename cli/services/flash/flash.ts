@@ -33,10 +33,11 @@ export interface FlashPrompts {
   nextCard(hostname: string, device: string): Promise<void>;
 }
 
-export interface FlashEvents extends FlashProgress {
+export interface FlashEvents {
   download(done: number, total?: number): void;
   checksum(done: boolean): void;
-  card(hostname: string, target: string): void;
+  /** A card starts; its progress goes to what this returns (several cards may be at work at once). */
+  card(hostname: string, target: string): FlashProgress;
 }
 
 export interface FlashOutcome {
@@ -45,7 +46,7 @@ export interface FlashOutcome {
   dryRun: boolean;
 }
 
-/** Checks the image once, then flashes and personalises one card per hostname, in turn. */
+/** Checks the image once, then flashes and personalises one card per hostname: in turn through one reader, in parallel across readers. */
 export async function flash(runner: CommandRunner, inventory: Inventory, request: FlashRequest, prompts: FlashPrompts, events: FlashEvents): Promise<FlashOutcome> {
   assertTrustworthySource(request);
   const { imagePath, downloaded, checksumSources } = await resolveImage(request.image, events, request.signal);
@@ -59,33 +60,44 @@ export async function flash(runner: CommandRunner, inventory: Inventory, request
   }
   if (request.dryRun) return { checksum, cards: [], dryRun: true };
 
-  const cards: FlashCardResult[] = [];
-  for (const [i, base] of request.settings.entries()) {
-    const target = request.targets[i]!;
-    if (i > 0 && target.kind === 'device' && request.targets[i - 1]!.path === target.path) await prompts.nextCard(base.hostname, target.path);
-    events.card(base.hostname, target.path);
-    const settings: CardSettings = { ...base, hostKeys: [generateHostKey(base.hostname)], instanceId: `piswarm-${base.hostname}-${randomBytes(4).toString('hex')}` };
-    const opened = await openTarget(runner, target, approved, { imageDevice, imageSize }, prompts, request);
-    try {
-      const result = await flashCard(runner, { imagePath, target: opened, settings, verifyAll: request.verifyAll, progress: events, signal: request.signal });
-      cards.push(result);
-      inventory.recordCard(base.hostname, { hostKey: settings.hostKeys[0]!.publicKey, user: base.user, image: basename(request.image), flashedAt: new Date().toISOString() });
-    } catch (error) {
-      throw incomplete(error, base.hostname, target.path, cards.length);
-    } finally {
-      await opened.handle.close().catch(() => undefined);
-    }
-  }
+  // One lane per target: cards through one reader go one after another, readers run in parallel.
+  const lanes = new Map<string, number[]>();
+  request.targets.forEach((target, i) => lanes.set(target.path, [...(lanes.get(target.path) ?? []), i]));
+  const results: FlashCardResult[] = [];
+  const failures: Array<{ error: unknown; hostname: string; target: string }> = [];
+  await Promise.all(
+    [...lanes.values()].map(async (lane) => {
+      for (const [k, i] of lane.entries()) {
+        const base = request.settings[i]!;
+        const target = request.targets[i]!;
+        if (k > 0 && target.kind === 'device') await prompts.nextCard(base.hostname, target.path);
+        const progress = events.card(base.hostname, target.path);
+        const settings: CardSettings = { ...base, hostKeys: [generateHostKey(base.hostname)], instanceId: `piswarm-${base.hostname}-${randomBytes(4).toString('hex')}` };
+        const opened = await openTarget(runner, target, approved, { imageDevice, imageSize }, prompts, request);
+        try {
+          results[i] = await flashCard(runner, { imagePath, target: opened, settings, verifyAll: request.verifyAll, progress, signal: request.signal });
+          inventory.recordCard(base.hostname, { hostKey: settings.hostKeys[0]!.publicKey, user: base.user, image: basename(request.image), flashedAt: new Date().toISOString() });
+        } catch (error) {
+          failures.push({ error, hostname: base.hostname, target: target.path });
+          return;
+        } finally {
+          await opened.handle.close().catch(() => undefined);
+        }
+      }
+    }),
+  );
+  const cards = results.filter(Boolean);
+  if (failures.length > 0) throw incomplete(failures[0]!.error, failures[0]!.hostname, failures[0]!.target, cards.map((c) => c.hostname));
   return { checksum, cards, dryRun: false };
 }
 
-function incomplete(error: unknown, hostname: string, target: string, done: number): Error {
-  const already = done > 0 ? ` ${done} card(s) before it were flashed and verified.` : '';
+function incomplete(error: unknown, hostname: string, target: string, done: readonly string[]): Error {
+  const already = done.length > 0 ? ` ${done.join(', ')}: flashed and verified.` : '';
   if (error instanceof Error && error.name === 'AbortError') {
     return new CancelledError(`Flashing ${hostname} was interrupted: ${target} is incomplete and will not boot.${already}`, 'Flash it again.');
   }
   if (error instanceof PiswarmError) {
-    return new PiswarmError(`${hostname}: ${error.message}`, { hint: error.hint, exitCode: error.exitCode, cause: error });
+    return new PiswarmError(`${hostname}: ${error.message}${already}`, { hint: error.hint, exitCode: error.exitCode, cause: error });
   }
   return new PiswarmError(`Flashing ${hostname} onto ${target} failed: ${(error as Error).message}. The card is incomplete and will not boot.${already}`, { cause: error });
 }
