@@ -27,6 +27,7 @@ import { labUp } from '../services/lab/lab-up.js';
 import { createFlashProgress } from '../ui/flash-progress.js';
 import type { Prompter } from '../ui/prompter.js';
 import { bootstrapAction } from './bootstrap.js';
+import { registryPlatforms } from './cluster-access.js';
 import { deployPortainerAction } from './deploy-portainer.js';
 import { readSshKeys, wifiSettings } from './flash.js';
 import { imagesBaseAction, imagesBuildAction } from './images.js';
@@ -181,8 +182,11 @@ async function deployOne(context: Context, plan: ClusterPlan, what: Deployable, 
   const images = async (names: string[], bases: string[]) => {
     // The lab has no Docker Hub: piswarm's images are built into its registry first.
     if (!registry) return;
+    // Built by an earlier run: rebuilding would change the digests and roll the services for nothing.
+    const missing = (await Promise.all(names.map(async (n) => ((await registryPlatforms.inspectImage(`${registry}/${n}:1`).then(() => true, () => false)) ? [] : [n])))).flat();
+    if (missing.length === 0) return;
     for (const base of bases) check(`images base ${base}`, await imagesBaseAction(context, { args: [base], push: registry, suite: BASE_SUITE, mirror: DEBIAN_MIRROR }));
-    check(`images build ${names.join(' ')}`, await imagesBuildAction(context, { args: names, push: registry, tag: '1', baseFrom: registry, builder: manager?.hostname }));
+    check(`images build ${missing.join(' ')}`, await imagesBuildAction(context, { args: missing, push: registry, tag: '1', baseFrom: registry, builder: manager?.hostname }));
   };
   const stack = async (files: string[], name: string, env: NodeJS.ProcessEnv) =>
     check(`stack deploy ${name}`, await deployComposeFiles(context, { paths: files.map((f) => join(PACKAGE_ROOT, 'stacks', f)), name, timeoutMs: setup.bootTimeoutMs, windowMs: 3000, skipArchCheck: false, env: { ...process.env, ...env }, finish: ['init'] }));

@@ -99,7 +99,10 @@ export function assessConvergence(
       failure = { service: service.name, error: `update ${service.updateState.replace('_', ' ')}: ${service.updateMessage ?? 'no reason given'}` };
       continue;
     }
-    const failed = own.filter((t) => t.since >= options.since && (t.state === 'failed' || t.state === 'rejected' || (t.state === 'pending' && t.error)));
+    // During a stop-first update the old task holds its host-mode port a moment longer: the new
+    // one waits for it ("host-mode port already in use"), which is no failure.
+    const waitsForPort = (t: TaskState) => t.state === 'pending' && service.updateState === 'updating' && /host-mode port already in use/i.test(t.error ?? '');
+    const failed = own.filter((t) => t.since >= options.since && (t.state === 'failed' || t.state === 'rejected' || (t.state === 'pending' && t.error && !waitsForPort(t))));
     const hopeless = failed.find(isHopeless);
     const last = hopeless ?? (failed.length >= options.failLimit ? failed.sort((a, b) => b.since - a.since)[0] : undefined);
     if (last) failure = { service: service.name, node: options.nodeName(last.nodeId), error: describeTask(last) };

@@ -169,6 +169,14 @@ describe('convergence', () => {
     expect(assess([service()], [task('a', 'running', 1000), task('b', 'running', 8000)], 11_000).converged).toBe(true);
   });
 
+  it('takes a task waiting for the host-mode port an old task still holds, during an update, for no failure', () => {
+    const pending = task('new', 'pending', 5000, { nodeId: undefined, error: 'no suitable node (host-mode port already in use on 3 nodes)' });
+    expect(assess([service({ updateState: 'updating' })], [task('a', 'running', 0), pending])).toMatchObject({ converged: false, services: [{ running: 1 }] });
+    expect(assess([service({ updateState: 'updating' })], [task('a', 'running', 0), pending]).failure).toBeUndefined();
+    // Outside an update nothing will free the port: that is hopeless.
+    expect(assess([service()], [task('a', 'running', 0), pending]).failure).toEqual({ service: 'web', node: undefined, error: 'task pending: no suitable node (host-mode port already in use on 3 nodes)' });
+  });
+
   it('does not count starting (not yet healthy) tasks, or old tasks being shut down', () => {
     expect(assess([service()], [task('a', 'running', 0), task('b', 'starting', 0), task('old', 'running', 0, { desiredState: 'shutdown' })]).converged).toBe(false);
   });
