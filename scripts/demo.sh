@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# The main job on a fresh machine, on the built-in virtual lab: install and build piswarm, start a
-# lab of simulated Raspberry Pis (real dockerd and sshd), secure them and form a swarm
-# (bootstrap), build the images into the lab registry as multi-platform manifest lists (no buildx,
-# no Docker Hub), deploy hello-world, and run the IoT stack
-# against a RabbitMQ broker outside the swarm (Debian's, on this machine). Needs root.
-# Extra arguments go to `lab up` (e.g. --nodes 5). The inventory is ./piswarm.yaml. Missing Debian
-# packages of scripts/system-packages.txt (its lab and demo parts) are installed first.
+# The main job on a fresh machine, on the built-in virtual lab: install and build piswarm, then
+# `piswarm init --lab`: three cards written as image files (manager-01, worker-01, worker-02),
+# booted as simulated Raspberry Pis (real dockerd and sshd), found by their cards' host keys,
+# secured and formed into a swarm, hello-world built (multi-platform, from Debian's packages, no
+# Docker Hub) and deployed. Then the IoT stack against a RabbitMQ broker outside the swarm
+# (Debian's, on this machine), and day two. Needs root. Extra arguments go to `init` (e.g.
+# --hostname manager-{01..03},worker-{01..02} --managers 3). The inventory is ./piswarm.yaml, the
+# plan ./cluster.yaml. Missing Debian packages of scripts/system-packages.txt (its lab and demo
+# parts) are installed first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-packages.sh lab demo
@@ -15,18 +17,15 @@ fi
 npm run --silent build
 piswarm() { node dist/cli/main.js "$@"; }
 
-piswarm lab up "$@"
-name=pilab
-args=("$@")
-for i in "${!args[@]}"; do [ "${args[$i]}" != --name ] || name=${args[$((i + 1))]}; done
+piswarm init --lab --yes --deploy hello-world "$@"
+name=$(node -e 'const y = require("yaml"); console.log(y.parse(require("fs").readFileSync("cluster.yaml", "utf8")).lab.name)')
 status=$(piswarm lab status --json --name "$name")
 registry=$(node -e 'console.log(JSON.parse(process.argv[1]).registry.address)' "$status")
 ips=$(node -e 'console.log(JSON.parse(process.argv[1]).nodes.map((n) => n.ip).join(","))' "$status")
-
-piswarm bootstrap --nodes "$ips"
-echo "Building the images into the lab registry ($registry) as manifest lists: bases from Debian, one engine build per platform..."
-bash scripts/lab-images.sh "$name" pi-01 "$registry" >/dev/null
-HELLO_IMAGE="$registry/hello-world:1" HELLO_PORT_MODE=host piswarm stack deploy stacks/hello-world.yml -c stacks/hello-world.lab.yml
+manager=$(node -e 'console.log(JSON.parse(process.argv[1]).nodes[0].hostname)' "$status")
+last=$(node -e 'const n = JSON.parse(process.argv[1]).nodes; console.log(n[n.length - 1].hostname)' "$status")
+echo "Building the IoT images into the lab registry ($registry) as manifest lists..."
+bash scripts/lab-images.sh "$name" "$manager" "$registry" >/dev/null
 
 # The IoT stack's broker lives outside the swarm, on this machine (the lab's gateway address).
 broker="${PISWARM_LAB_ROOT:-/var/lib/piswarm/labs}/$name-broker"
@@ -47,8 +46,8 @@ SENSOR_COUNT=500 piswarm stack deploy stacks/iot-simulator.yml
 
 # Day two: scale, drain a node without stopping anything, and take it out of the swarm.
 piswarm service scale web=2 consumer=4
-piswarm node drain pi-03 --surge
-piswarm node rm pi-03 --yes
+piswarm node drain "$last" --surge
+piswarm node rm "$last" --yes
 piswarm node ls
 # What quietly breaks Pi swarms; a fresh lab node has no time sync and no log rotation: warnings only (exit 4).
 piswarm doctor || [ $? -eq 4 ]
@@ -59,5 +58,5 @@ echo "Log in with your SSH key: ssh pirate@$first   (bootstrap put it in, replac
 echo "hello-world answers on port 8080 of every node, e.g.: curl http://$first:8080/"
 curl -s "http://$first:8080/" || true
 echo "The IoT consumers processed the simulator's readings: piswarm logs consumer; piswarm stack ps iot"
-echo "pi-03 left the swarm (it stays in piswarm.yaml): piswarm bootstrap --only pi-03 joins it again."
+echo "$last left the swarm (it stays in piswarm.yaml): piswarm bootstrap --only $last joins it again."
 echo "When done: piswarm lab down --name $name; bash scripts/lab-rabbitmq.sh stop $broker 5672"
