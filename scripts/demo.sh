@@ -22,8 +22,8 @@ name=$(node -e 'const y = require("yaml"); console.log(y.parse(require("fs").rea
 status=$(piswarm lab status --json --name "$name")
 registry=$(node -e 'console.log(JSON.parse(process.argv[1]).registry.address)' "$status")
 ips=$(node -e 'console.log(JSON.parse(process.argv[1]).nodes.map((n) => n.ip).join(","))' "$status")
-manager=$(node -e 'console.log(JSON.parse(process.argv[1]).nodes[0].hostname)' "$status")
-last=$(node -e 'const n = JSON.parse(process.argv[1]).nodes; console.log(n[n.length - 1].hostname)' "$status")
+manager=$(node -e 'console.log(JSON.parse(process.argv[1]).nodes[0].name)' "$status")
+last=$(node -e 'const n = JSON.parse(process.argv[1]).nodes; console.log(n[n.length - 1].name)' "$status")
 echo "Building the IoT images into the lab registry ($registry) as manifest lists..."
 bash scripts/lab-images.sh "$name" "$manager" "$registry" >/dev/null
 

@@ -12,7 +12,7 @@ describe('piswarm CLI', () => {
     const { code, stdout } = await piswarm(['--help']);
     expect(code).toBe(0);
     const commands = stdout.split('Commands:')[1]!.split('\n').filter((l) => /^  \S/.test(l)).map((l) => l.trim().split(/\s/)[0]);
-    expect(commands).toEqual(['flash', 'discover', 'bootstrap', 'swarm', 'stack', 'service', 'node', 'deploy', 'doctor', 'upgrade', 'backup', 'restore', 'dashboard', 'logs', 'images', 'lab', 'run', 'help']);
+    expect(commands).toEqual(['init', 'flash', 'discover', 'bootstrap', 'swarm', 'stack', 'service', 'node', 'deploy', 'doctor', 'upgrade', 'backup', 'restore', 'dashboard', 'logs', 'images', 'lab', 'run', 'help']);
     expect(stdout).toContain('--json');
     expect(stdout).toContain('--inventory <file>');
   });
