@@ -38,6 +38,7 @@ export function initCommand(action: ActionWiring): Command {
     .option('--iot-broker-url-file <file>', 'for iot: a file holding amqp://USER:PASSWORD@HOST:5672')
     .option('--subnet <cidr>', 'with --lab: the lab bridge subnet (default 10.77.0.0/24)')
     .option('--device <dev...>', 'card readers to write (several at once in parallel) instead of waiting for cards to be inserted')
+    .option('--force', 'allow --device drives that are not removable (as flash --force)', false)
     .option('--timeout <seconds>', 'how long to wait for the Pis to appear after power-on', '600')
     .option('--dry-run', 'ask or read the plan and print it; write, boot and change nothing', false)
     .addHelpText('after', EXAMPLES)

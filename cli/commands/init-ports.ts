@@ -36,6 +36,8 @@ import { deployComposeFiles } from './stack/deploy.js';
 export interface InitSetup {
   /** Card readers to use instead of waiting for cards (Pis only). */
   devices?: string[];
+  /** Allow drives that are not removable (flash --force). */
+  force: boolean;
   bootTimeoutMs: number;
   signal: AbortSignal;
 }
@@ -68,7 +70,7 @@ export function initPorts(context: Context, prompter: Prompter, setup: InitSetup
       await flash(
         context.runner,
         inventory,
-        { image, sha256: plan.sha256, noChecksum: false, targets, settings: hostnames.map(settingsOf), verifyAll: false, force: false, dryRun: false, signal: setup.signal },
+        { image, sha256: plan.sha256, noChecksum: false, targets, settings: hostnames.map(settingsOf), verifyAll: false, force: setup.force, dryRun: false, signal: setup.signal },
         { confirm: (q) => prompter.confirm(q), nextCard: (hostname, device) => prompter.waitForEnter(`Put the card for ${hostname} into ${device}.`) },
         progress,
       );

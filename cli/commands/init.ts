@@ -31,6 +31,7 @@ export interface InitFlags {
   iotBrokerUrlFile?: string;
   subnet?: string;
   device?: string[];
+  force: boolean;
   timeout: string;
   dryRun: boolean;
 }
@@ -71,7 +72,7 @@ export async function initAction(context: Context, flags: InitFlags): Promise<nu
     let last = '';
     const result = await runJourney(
       plan,
-      initPorts(quiet, prompter, { devices: flags.device, bootTimeoutMs: 300_000, signal: interrupt.signal }),
+      initPorts(quiet, prompter, { devices: flags.device, force: flags.force, bootTimeoutMs: 300_000, signal: interrupt.signal }),
       {
         stage: (title) => context.io.stderr.write(`\n== ${title}\n`),
         step: (message) => context.reporter.step(message),
@@ -86,7 +87,7 @@ export async function initAction(context: Context, flags: InitFlags): Promise<nu
     );
     const inventory = await context.loadInventory();
     const nodes = plan.hostnames.map((h) => inventory.nodes().find((n) => n.hostname === h)).filter((n) => n !== undefined);
-    if (context.io.json) printJson(context.io, { ...result, nodes: nodes.map((n) => ({ hostname: n.hostname, ip: n.ip, mac: n.mac, role: n.role })), cards: result.cards, found: result.nodes });
+    if (context.io.json) printJson(context.io, { plan: result.plan, cards: result.cards, found: result.nodes, managers: result.managers, nodes: nodes.map((n) => ({ hostname: n.hostname, ip: n.ip, mac: n.mac, role: n.role })), deployed: result.deployed });
     else printLines(context.io, summary(plan, result, nodes));
     return result.deployed.every((d) => d.ok) ? ExitCode.ok : ExitCode.partial;
   } finally {
