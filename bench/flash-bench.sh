@@ -10,14 +10,9 @@ WRITE_BPS=${WRITE_BPS:-20000000}
 READ_BPS=${READ_BPS:-45000000}
 IMG="$BENCH_DIR/pi-os-like.img"
 CARD="$BENCH_DIR/card.bin"
-# The installed bin, as users run it (its shebang sets node flags).
-PISWARM="$PWD/dist/cli/main.js"
 
 source bench/lib.sh
-bench_prerequisites "loop devices, blkio throttling"
-[ -d node_modules ] || npm ci --no-audit --no-fund
-npm run --silent build
-mkdir -p "$BENCH_DIR"
+card_bench_setup
 
 # A ~1 GiB image shaped like Raspberry Pi OS: MBR, 256 MiB FAT32 boot, ext4 root with real files
 # (/usr/share), about 60% of its blocks zero. Built once and kept in $BENCH_DIR.
@@ -66,8 +61,7 @@ LOOP=""
 MAJMIN=""
 cleanup() {
   if [ -n "$MAJMIN" ]; then
-    echo "$MAJMIN 0" > /sys/fs/cgroup/blkio/blkio.throttle.write_bps_device || true
-    echo "$MAJMIN 0" > /sys/fs/cgroup/blkio/blkio.throttle.read_bps_device || true
+    throttle "$MAJMIN" 0 0 || true
   fi
   [ -z "$LOOP" ] || losetup -d "$LOOP" || true
   rm -f "$CARD"
@@ -80,8 +74,7 @@ new_card() {
   head -c 1287651328 /dev/zero | tr '\000' '\377' > "$CARD"
   LOOP=$(losetup --direct-io=on -f --show "$CARD")
   MAJMIN=$(cat "/sys/class/block/$(basename "$LOOP")/dev")
-  echo "$MAJMIN $WRITE_BPS" > /sys/fs/cgroup/blkio/blkio.throttle.write_bps_device
-  echo "$MAJMIN $READ_BPS" > /sys/fs/cgroup/blkio/blkio.throttle.read_bps_device
+  throttle "$MAJMIN" "$WRITE_BPS" "$READ_BPS"
 }
 
 results=()

@@ -12,13 +12,9 @@ CARDS=${CARDS:-3}
 WRITE_BPS=${WRITE_BPS:-20000000}
 READ_BPS=${READ_BPS:-45000000}
 IMG="$BENCH_DIR/parallel.img"
-PISWARM="$PWD/dist/cli/main.js"
 
 source bench/lib.sh
-bench_prerequisites "loop devices, blkio throttling"
-[ -d node_modules ] || npm ci --no-audit --no-fund
-npm run --silent build
-mkdir -p "$BENCH_DIR"
+card_bench_setup
 
 # A HypriotOS-shaped image: MBR, 64 MiB FAT32 boot with user-data, a root of 96 MiB random data
 # (incompressible, like binaries), the rest zeros. Built once and kept.
@@ -42,8 +38,7 @@ LOOPS=()
 MAJMINS=()
 cleanup() {
   for m in "${MAJMINS[@]}"; do
-    echo "$m 0" > /sys/fs/cgroup/blkio/blkio.throttle.write_bps_device || true
-    echo "$m 0" > /sys/fs/cgroup/blkio/blkio.throttle.read_bps_device || true
+    throttle "$m" 0 0 || true
   done
   for l in "${LOOPS[@]}"; do losetup -d "$l" || true; done
   LOOPS=() MAJMINS=()
@@ -59,8 +54,7 @@ new_cards() {
     local loop majmin
     loop=$(losetup --direct-io=on -f --show "$BENCH_DIR/pcard-$i.bin")
     majmin=$(cat "/sys/class/block/$(basename "$loop")/dev")
-    echo "$majmin $WRITE_BPS" > /sys/fs/cgroup/blkio/blkio.throttle.write_bps_device
-    echo "$majmin $READ_BPS" > /sys/fs/cgroup/blkio/blkio.throttle.read_bps_device
+    throttle "$majmin" "$WRITE_BPS" "$READ_BPS"
     LOOPS+=("$loop") MAJMINS+=("$majmin")
   done
   # The fresh cards' own bytes reach the disk before the clock starts, not during a contender's run.
@@ -68,6 +62,7 @@ new_cards() {
 }
 
 flash() { node "$PISWARM" flash "$IMG" --force --yes --inventory "$BENCH_DIR/parallel.yaml" "$@" >>"$BENCH_DIR/parallel.log" 2>&1; }
+one_after_another() { for i in "${!LOOPS[@]}"; do flash --device "${LOOPS[$i]}" --hostname "card-0$((i + 1))"; done; }
 hostnames() { seq -f 'card-%02g' 1 "$1" | paste -sd,; }
 timed() { local start; start=$(date +%s.%N); "$@"; echo "$(date +%s.%N) - $start" | bc; }
 
@@ -76,7 +71,7 @@ echo "Image: 256 MiB (96 MiB of data); $CARDS emulated readers at $WRITE_BPS B/s
 new_cards
 one=$(timed flash --device "${LOOPS[0]}" --hostname card-01)
 new_cards
-sequential=$(timed bash -c "$(declare -f flash); PISWARM=$PISWARM IMG=$IMG BENCH_DIR=$BENCH_DIR; for i in \$(seq 1 $CARDS); do loop=\$(echo '${LOOPS[*]}' | cut -d' ' -f\$i); flash --device \$loop --hostname card-0\$i; done")
+sequential=$(timed one_after_another)
 new_cards
 parallel=$(timed flash --device "${LOOPS[@]}" --hostname "$(hostnames "$CARDS")")
 printf '%-34s %6.1f s\n' "one card" "$one" "$CARDS cards one after another" "$sequential" "$CARDS cards in parallel ($CARDS readers)" "$parallel"

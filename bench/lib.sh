@@ -7,6 +7,23 @@ bench_prerequisites() {
   bash scripts/install-packages.sh
 }
 
+# card_bench_setup: what a benchmark on emulated SD cards starts with: root, a build, $BENCH_DIR, and
+# PISWARM, the installed bin as users run it (its shebang sets node flags).
+card_bench_setup() {
+  PISWARM="$PWD/dist/cli/main.js"
+  bench_prerequisites "loop devices, blkio throttling"
+  [ -d node_modules ] || npm ci --no-audit --no-fund
+  npm run --silent build
+  mkdir -p "$BENCH_DIR"
+}
+
+# throttle MAJ:MIN WRITE_BPS READ_BPS: a loop device's speeds, set in the root blkio cgroup so they
+# hold for every writer, buffered writeback included (0 0 lifts them).
+throttle() {
+  echo "$1 $2" > /sys/fs/cgroup/blkio/blkio.throttle.write_bps_device
+  echo "$1 $3" > /sys/fs/cgroup/blkio/blkio.throttle.read_bps_device
+}
+
 # swarm_bench_setup KIND: what a benchmark on a lab swarm named $NAME starts with: root, bc, a
 # build, a work folder ($WORK, also HOME so no user key or agent is used) removed with the lab on
 # exit, and piswarm / on_manager (pi-01's console) helpers.

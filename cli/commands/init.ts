@@ -1,5 +1,7 @@
+import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Context } from '../context.js';
+import { checksumCandidates } from '../core/checksum.js';
 import { expandHostnames, formatPlan, managersOf, parsePlan, validatePlan, DEPLOYABLES, type ClusterPlan, type Deployable } from '../core/cluster-plan.js';
 import { DEFAULT_LAB_SUBNET } from '../core/lab-plan.js';
 import { CancelledError, ExitCode, UsageError } from '../errors.js';
@@ -44,7 +46,7 @@ export async function initAction(context: Context, flags: InitFlags): Promise<nu
   const fromFile = flags.plan ? await readPlan(flags.plan) : undefined;
   let plan = validatePlan(withFlags(fromFile ?? defaultPlan(flags.lab), flags));
   if (!fromFile) {
-    if (interactive) plan = validatePlan(await askPlan(context.io, plan));
+    if (interactive) plan = validatePlan(await askPlan(context.io, plan, (image) => /^https?:\/\//i.test(image) || checksumCandidates(image).some((file) => existsSync(file))));
     else if (!context.io.yes && !flags.dryRun) throw new UsageError('piswarm init asks its questions on a terminal, and there is none.', 'Replay a plan with --plan cluster.yaml --yes, or give the answers as flags with --yes (see --help).');
   }
   const planFile = flags.savePlan ?? (fromFile ? undefined : DEFAULT_PLAN_FILE);

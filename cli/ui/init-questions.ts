@@ -8,7 +8,7 @@ import type { Io } from '../io.js';
  * default, so Enter all the way takes the defaults. Secrets are not asked here: the wifi
  * passphrase is asked when the cards are written, and never saved in the plan.
  */
-export async function askPlan(io: Io, start: ClusterPlan): Promise<ClusterPlan> {
+export async function askPlan(io: Io, start: ClusterPlan, checksumFound: (image: string) => boolean): Promise<ClusterPlan> {
   const context = { output: io.stderr };
   const ask = (message: string, value: string | undefined, validate?: (v: string) => true | string) => input({ message, default: value, validate }, context);
   const named = (test: () => unknown) => {
@@ -34,6 +34,10 @@ export async function askPlan(io: Io, start: ClusterPlan): Promise<ClusterPlan> 
   const image = start.lab
     ? (await ask('Image to flash (Enter: the built-in lab card):', start.image ?? '')) || undefined
     : await ask('Image to flash (a .img.zip / .img.xz file, or an https:// URL):', start.image, (v) => v.length > 0 || 'an image is needed');
+  const sha256 =
+    image && !start.sha256 && !checksumFound(image)
+      ? (await ask('No .sha256 beside the image: its SHA-256 from the download page (Enter: write it unchecked, after a question):', '', (v) => v === '' || /^[0-9a-f]{64}$/i.test(v) || '64 hex digits')) || undefined
+      : start.sha256;
   const user = await ask('User to set up on every Pi:', start.user, (v) => /^[a-z_][a-z0-9_-]{0,31}$/.test(v) || 'lower-case letters, digits, "_" and "-"');
   const sshKey = (await ask('Your SSH public key (Enter: ~/.ssh/id_ed25519.pub, made if missing):', start.sshKey ?? '')) || undefined;
 
@@ -69,7 +73,7 @@ export async function askPlan(io: Io, start: ClusterPlan): Promise<ClusterPlan> 
   );
   const iot = deploy.includes('iot') ? { brokerUrlFile: await ask('File holding the broker URL (amqp://USER:PASSWORD@HOST:5672):', start.iot?.brokerUrlFile, (v) => v.length > 0 || 'a file') } : undefined;
   const lab = start.lab ? { ...start.lab, name: /^[a-z][a-z0-9]{0,7}$/.test(name) ? name : start.lab.name } : undefined;
-  return { ...start, name, hostnames, managers, image, user, sshKey, wifi, ...network, deploy, iot, lab };
+  return { ...start, name, hostnames, managers, image, sha256, user, sshKey, wifi, ...network, deploy, iot, lab };
 }
 
 const DESCRIPTIONS: Record<Deployable, string> = {

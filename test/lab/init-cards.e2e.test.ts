@@ -38,7 +38,7 @@ describe('piswarm init with card readers', () => {
       loops.push(execFileSync('losetup', ['-f', '--show', file], { encoding: 'utf8' }).trim());
     }
     // Loop devices are not removable: --force, as flash needs it for them.
-    const run = startPiswarm(['init', '--image', image.img, '--hostname', 'manager-01,worker-{01..02}', '--device', ...loops, '--force', '--deploy', 'none', '--timeout', '240', '--yes'], { env, cwd: dir });
+    const run = startPiswarm(['init', '--image', image.img, '--hostname', 'manager-01,worker-{01..02}', '--device', ...loops, '--force', '--deploy', 'none', '--timeout', '240', '--yes', '--json'], { env, cwd: dir });
     await until(() => run.stderr().includes('Put the cards in the Pis and power them on: manager-01, worker-01, worker-02.') || run.child.exitCode !== null, 120_000, 'init to ask for power');
     expect(run.child.exitCode, run.stderr()).toBeNull();
     // The three cards were written side by side, each verified.
@@ -50,9 +50,14 @@ describe('piswarm init with card readers', () => {
     const done = await run.result;
     expect(done.code, done.stderr).toBe(0);
     expect(done.stderr).toMatch(/✓ worker-02 is up at 10\.94\.0\.\d+ \(b8:27:eb:[0-9a-f:]+\), known by its card's host key/);
-    expect(done.stdout).toContain('Cluster home is up: 3 Pi(s), 1 manager(s).');
-    expect(done.stdout).toMatch(/manager-01 +10\.94\.0\.\d+ +b8:27:eb:[0-9a-f:]+ +manager/);
-    expect(done.stdout).not.toContain('Deployed:');
+    // --json: the summary alone on stdout, as JSON; the stages' output stays on stderr.
+    const summary = JSON.parse(done.stdout) as { plan: string; cards: { flashed: string[] }; found: { found: string[] }; managers: string[]; nodes: Array<{ hostname: string; ip: string; role: string }>; deployed: unknown[] };
+    expect(summary.plan).toBe('home');
+    expect(summary.cards.flashed).toEqual(['manager-01', 'worker-01', 'worker-02']);
+    expect([...summary.found.found].sort()).toEqual(['manager-01', 'worker-01', 'worker-02']);
+    expect(summary.managers).toEqual(['manager-01']);
+    expect(summary.nodes.map((n) => `${n.hostname} ${n.role} ${/^10\.94\.0\.\d+$/.test(n.ip)}`)).toEqual(['manager-01 manager true', 'worker-01 worker true', 'worker-02 worker true']);
+    expect(summary.deployed).toEqual([]);
     const inventory = Inventory.parse('piswarm.yaml', readFileSync(join(dir, 'piswarm.yaml'), 'utf8'));
     expect(inventory.nodes().map((n) => `${n.hostname} ${n.role}`).sort()).toEqual(['manager-01 manager', 'worker-01 worker', 'worker-02 worker']);
     for (const node of inventory.nodes()) expect(sameHostKey(node.hostKey!, inventory.cardEntries()[node.hostname]!.hostKey)).toBe(true);
