@@ -9,6 +9,9 @@ cd "$(dirname "$0")/.."
 
 BENCH_DIR=${BENCH_DIR:-/var/tmp/piswarm-bench}
 CARDS=${CARDS:-3}
+# The cards' backing files live in memory: each emulated reader is then held only by its own
+# throttle, as USB readers on their own ports are, not by this machine's disk.
+CARD_DIR=${CARD_DIR:-/dev/shm}
 WRITE_BPS=${WRITE_BPS:-20000000}
 READ_BPS=${READ_BPS:-45000000}
 IMG="$BENCH_DIR/parallel.img"
@@ -42,7 +45,7 @@ cleanup() {
   done
   for l in "${LOOPS[@]}"; do losetup -d "$l" || true; done
   LOOPS=() MAJMINS=()
-  rm -f "$BENCH_DIR"/pcard-*.bin
+  rm -f "$CARD_DIR"/piswarm-pcard-*.bin
 }
 trap cleanup EXIT
 
@@ -50,9 +53,9 @@ trap cleanup EXIT
 new_cards() {
   cleanup
   for i in $(seq 1 "$CARDS"); do
-    head -c 335544320 /dev/zero | tr '\000' '\377' > "$BENCH_DIR/pcard-$i.bin"
+    head -c 335544320 /dev/zero | tr '\000' '\377' > "$CARD_DIR/piswarm-pcard-$i.bin"
     local loop majmin
-    loop=$(losetup --direct-io=on -f --show "$BENCH_DIR/pcard-$i.bin")
+    loop=$(losetup --direct-io=on -f --show "$CARD_DIR/piswarm-pcard-$i.bin")
     majmin=$(cat "/sys/class/block/$(basename "$loop")/dev")
     throttle "$majmin" "$WRITE_BPS" "$READ_BPS"
     LOOPS+=("$loop") MAJMINS+=("$majmin")

@@ -65,8 +65,13 @@ export async function initAction(context: Context, flags: InitFlags): Promise<nu
   const prompter = createPrompter(context.io);
   if (!(await prompter.confirm('Go ahead?'))) throw new CancelledError('Nothing was done.', `Replay it later with \`piswarm init --plan ${planFile ?? flags.plan} --yes\`.`);
 
+  // The first Ctrl-C stops at the next safe point (a card write is abandoned, marked incomplete);
+  // the listener is gone after it, so a second one stops at once.
   const interrupt = new AbortController();
-  const onSignal = () => interrupt.abort();
+  const onSignal = () => {
+    context.reporter.warn('Stopping after the step in progress (Ctrl-C again to stop at once).');
+    interrupt.abort();
+  };
   process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
   try {
     // The stages' own output is progress here: stdout keeps the summary (or --json) alone.
@@ -85,7 +90,7 @@ export async function initAction(context: Context, flags: InitFlags): Promise<nu
           last = line;
         },
       },
-      { gatherTimeoutMs, pollMs: 2000 },
+      { gatherTimeoutMs, pollMs: 2000, signal: interrupt.signal },
     );
     const inventory = await context.loadInventory();
     const nodes = plan.hostnames.map((h) => inventory.nodes().find((n) => n.hostname === h)).filter((n) => n !== undefined);

@@ -104,6 +104,20 @@ describe('the init journey', () => {
     await expect(run).rejects.toMatchObject({ exitCode: 3, hint: expect.stringContaining('wifi, that the card\'s country and passphrase are right') });
     expect(calls).not.toContain('bootstrap');
   });
+
+  it('stops at Ctrl-C before its next look or stage, saying how to go on', async () => {
+    const interrupt = new AbortController();
+    const { ports, calls } = fakePorts({ appear: [['m1']] });
+    const look = ports.look;
+    ports.look = async (p, missing) => {
+      interrupt.abort();
+      return look(p, missing);
+    };
+    const run = runJourney(plan, ports, quiet, { gatherTimeoutMs: 60_000, pollMs: 1, sleep: async () => undefined, signal: interrupt.signal });
+    await expect(run).rejects.toThrow('Interrupted while looking for w1, w2.');
+    await expect(run).rejects.toMatchObject({ exitCode: 2, hint: expect.stringContaining('what is done is kept') });
+    expect(calls).toEqual(['flash m1,w1,w2', 'boot', 'look m1,w1,w2']);
+  });
 });
 
 describe('card slots', () => {

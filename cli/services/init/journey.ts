@@ -1,5 +1,5 @@
 import { managersOf, type ClusterPlan, type Deployable } from '../../core/cluster-plan.js';
-import { ExitCode, PiswarmError } from '../../errors.js';
+import { CancelledError, ExitCode, PiswarmError } from '../../errors.js';
 
 /** What the journey needs from the world; each stage is done by piswarm's own commands. */
 export interface JourneyPorts {
@@ -27,6 +27,8 @@ export interface JourneyEvents {
 
 export interface JourneyOptions {
   gatherTimeoutMs: number;
+  /** Aborted (Ctrl-C): the journey stops before its next stage, or its next look. */
+  signal?: AbortSignal;
   pollMs: number;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
@@ -47,6 +49,10 @@ export interface JourneyResult {
  */
 export async function runJourney(plan: ClusterPlan, ports: JourneyPorts, events: JourneyEvents, options: JourneyOptions): Promise<JourneyResult> {
   const now = options.now ?? Date.now;
+  const stage = (title: string) => {
+    if (options.signal?.aborted) throw new CancelledError(`Interrupted before: ${title}.`, 'Run the same `piswarm init` again to go on: what is done is kept.');
+    events.stage(title);
+  };
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const result: JourneyResult = { plan: plan.name, cards: { flashed: [], skipped: [] }, nodes: { found: [], already: [] }, managers: managersOf(plan), deployed: [] };
 
@@ -54,14 +60,14 @@ export async function runJourney(plan: ClusterPlan, ports: JourneyPorts, events:
   const done = new Set([...(await ports.cardsDone(plan)), ...already]);
   const toFlash = plan.hostnames.filter((h) => !done.has(h));
   result.cards.skipped = plan.hostnames.filter((h) => done.has(h));
-  events.stage(`Cards: ${toFlash.length} to write${result.cards.skipped.length > 0 ? `, ${result.cards.skipped.length} written before (${result.cards.skipped.join(', ')})` : ''}`);
+  stage(`Cards: ${toFlash.length} to write${result.cards.skipped.length > 0 ? `, ${result.cards.skipped.length} written before (${result.cards.skipped.join(', ')})` : ''}`);
   if (toFlash.length > 0) await ports.flash(plan, toFlash);
   result.cards.flashed = toFlash;
 
-  events.stage('Boot');
+  stage('Boot');
   await ports.boot(plan);
 
-  events.stage('Finding the Pis by their cards’ host keys');
+  stage('Finding the Pis by their cards’ host keys');
   result.nodes.already = plan.hostnames.filter((h) => already.has(h));
   const found = new Set(already);
   const deadline = now() + options.gatherTimeoutMs;
@@ -69,6 +75,7 @@ export async function runJourney(plan: ClusterPlan, ports: JourneyPorts, events:
     const missing = plan.hostnames.filter((h) => !found.has(h));
     events.checklist(plan.hostnames.map((hostname) => ({ hostname, found: found.has(hostname) })));
     if (missing.length === 0) break;
+    if (options.signal?.aborted) throw new CancelledError(`Interrupted while looking for ${missing.join(', ')}.`, 'Run the same `piswarm init` again to go on: what is done is kept.');
     if (now() >= deadline) {
       throw new PiswarmError(`${missing.length} Pi(s) did not appear within ${Math.round(options.gatherTimeoutMs / 1000)} s: ${missing.join(', ')}.`, {
         exitCode: ExitCode.partial,
@@ -83,11 +90,11 @@ export async function runJourney(plan: ClusterPlan, ports: JourneyPorts, events:
     if (plan.hostnames.some((h) => !found.has(h))) await sleep(options.pollMs);
   }
 
-  events.stage(`Swarm: ${result.managers.length} manager(s) (${result.managers.join(', ')}), ${plan.hostnames.length - result.managers.length} worker(s)`);
+  stage(`Swarm: ${result.managers.length} manager(s) (${result.managers.join(', ')}), ${plan.hostnames.length - result.managers.length} worker(s)`);
   await ports.bootstrap(plan);
 
   for (const name of plan.deploy) {
-    events.stage(`Deploy ${name}`);
+    stage(`Deploy ${name}`);
     try {
       const { url } = await ports.deploy(plan, name);
       result.deployed.push({ name, ok: true, ...(url ? { url } : {}) });
