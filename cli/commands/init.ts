@@ -5,7 +5,7 @@ import { checksumCandidates } from '../core/checksum.js';
 import { expandHostnames, formatPlan, managersOf, parsePlan, validatePlan, DEPLOYABLES, type ClusterPlan, type Deployable } from '../core/cluster-plan.js';
 import { DEFAULT_LAB_SUBNET } from '../core/lab-plan.js';
 import { CancelledError, ExitCode, UsageError } from '../errors.js';
-import { printJson, printLines } from '../io.js';
+import { createReporter, printJson, printLines } from '../io.js';
 import { runJourney, type JourneyResult } from '../services/init/journey.js';
 import { askPlan } from '../ui/init-questions.js';
 import { createPrompter } from '../ui/prompter.js';
@@ -74,8 +74,9 @@ export async function initAction(context: Context, flags: InitFlags): Promise<nu
   };
   process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
   try {
-    // The stages' own output is progress here: stdout keeps the summary (or --json) alone.
-    const quiet: Context = { ...context, io: { ...context.io, stdout: context.io.stderr, json: false } };
+    // The stages' own output is progress here, on stderr even with --json: stdout keeps the summary alone.
+    const io = { ...context.io, stdout: context.io.stderr, json: false };
+    const quiet: Context = { ...context, io, reporter: createReporter(io) };
     let last = '';
     const result = await runJourney(
       plan,

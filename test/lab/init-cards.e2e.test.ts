@@ -19,9 +19,14 @@ const home = join(dir, 'home');
 const env = { ...labEnv, HOME: home, SSH_AUTH_SOCK: '' };
 const loops: string[] = [];
 const pids = new Set<number>();
+let run: ReturnType<typeof startPiswarm> | undefined;
 
 afterAll(async () => {
   // Always tear down, whatever failed above: CI runs on this same machine afterwards.
+  if (run && run.child.exitCode === null) {
+    run.child.kill('SIGKILL');
+    await run.result;
+  }
   await piswarm(['lab', 'down', '--name', NAME], { env });
   for (const loop of loops) execFileSync('losetup', ['-d', loop]);
   expect(labLeftovers(NAME, [...pids])).toEqual([]);
@@ -38,16 +43,17 @@ describe('piswarm init with card readers', () => {
       loops.push(execFileSync('losetup', ['-f', '--show', file], { encoding: 'utf8' }).trim());
     }
     // Loop devices are not removable: --force, as flash needs it for them.
-    const run = startPiswarm(['init', '--image', image.img, '--hostname', 'manager-01,worker-{01..02}', '--device', ...loops, '--force', '--deploy', 'none', '--timeout', '240', '--yes', '--json'], { env, cwd: dir });
-    await until(() => run.stderr().includes('Put the cards in the Pis and power them on: manager-01, worker-01, worker-02.') || run.child.exitCode !== null, 120_000, 'init to ask for power');
-    expect(run.child.exitCode, run.stderr()).toBeNull();
+    run = startPiswarm(['init', '--image', image.img, '--hostname', 'manager-01,worker-{01..02}', '--device', ...loops, '--force', '--deploy', 'none', '--timeout', '240', '--yes', '--json'], { env, cwd: dir });
+    const init = run;
+    await until(() => init.stderr().includes('Put the cards in the Pis and power them on: manager-01, worker-01, worker-02.') || init.child.exitCode !== null, 120_000, 'init to ask for power');
+    expect(init.child.exitCode, init.stderr()).toBeNull();
     // The three cards were written side by side, each verified.
-    for (const host of ['manager-01', 'worker-01', 'worker-02']) expect(run.stderr()).toMatch(new RegExp(`✓ ${host}: verify \\d`));
+    for (const host of ['manager-01', 'worker-01', 'worker-02']) expect(init.stderr()).toMatch(new RegExp(`✓ ${host}: verify \\d`));
     const boot = await piswarm(['lab', 'up', '--name', NAME, '--subnet', SUBNET, '--card', ...loops], { env });
     expect(boot.code, boot.stderr).toBe(0);
     for (const ns of execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n')) if (ns.startsWith(`${NAME}-`)) for (const pid of netnsPids(ns.split(' ')[0]!)) pids.add(pid);
 
-    const done = await run.result;
+    const done = await init.result;
     expect(done.code, done.stderr).toBe(0);
     expect(done.stderr).toMatch(/✓ worker-02 is up at 10\.94\.0\.\d+ \(b8:27:eb:[0-9a-f:]+\), known by its card's host key/);
     // --json: the summary alone on stdout, as JSON; the stages' output stays on stderr.
