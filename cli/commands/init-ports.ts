@@ -21,7 +21,7 @@ import { flash } from '../services/flash/flash.js';
 import { cardsPresent, waitForCards, waitForRemoval } from '../services/init/card-slots.js';
 import type { JourneyPorts } from '../services/init/journey.js';
 import { readCardBootConfig } from '../services/lab/lab-cards.js';
-import { labDir, readLabState } from '../services/lab/lab-state.js';
+import { labDir, labsRoot, readLabState } from '../services/lab/lab-state.js';
 import { labStatus } from '../services/lab/lab-status.js';
 import { labUp } from '../services/lab/lab-up.js';
 import { createFlashProgress } from '../ui/flash-progress.js';
@@ -62,7 +62,7 @@ export function initPorts(context: Context, prompter: Prompter, setup: InitSetup
     };
   };
   const writeCards = async (plan: ClusterPlan, hostnames: string[], targets: Array<{ kind: 'device' | 'file'; path: string }>) => {
-    const image = plan.image ?? (await labCardImage(context.runner, join(labDir(plan.lab!.name), '..', 'lab-card')));
+    const image = plan.image ?? (await labCardImage(context.runner, join(labsRoot(), 'lab-card')));
     const settingsOf = await cardSettings(plan);
     const inventory = await context.loadInventory();
     const progress = createFlashProgress(context.io, new Set(targets.map((t) => t.path)).size);
@@ -90,8 +90,11 @@ export function initPorts(context: Context, prompter: Prompter, setup: InitSetup
       return plan.hostnames.filter((h) => cards[h] && (!plan.lab || existsSync(join(cardsDir(plan), `${h}.img`))));
     },
     async flash(plan, hostnames) {
-      if (plan.lab) await mkdir(cardsDir(plan), { recursive: true, mode: 0o700 });
-      if (plan.lab) return writeCards(plan, hostnames, hostnames.map((h) => ({ kind: 'file', path: join(cardsDir(plan), `${h}.img`) })));
+      if (plan.lab) {
+        // Card files hold their SSH host keys: the folder is root's alone.
+        await mkdir(cardsDir(plan), { recursive: true, mode: 0o700 });
+        return writeCards(plan, hostnames, hostnames.map((h) => ({ kind: 'file', path: join(cardsDir(plan), `${h}.img`) })));
+      }
       if (setup.devices?.length) {
         for (let i = 0; i < hostnames.length; i += setup.devices.length) {
           const batch = hostnames.slice(i, i + setup.devices.length);
