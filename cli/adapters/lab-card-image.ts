@@ -12,7 +12,7 @@ const ROOT_MIB = 8;
  * boot partition with config.txt, cmdline.txt, user-data and meta-data as HypriotOS ships them,
  * a small ext4 root), with its .sha256 beside it as HypriotOS publishes one. Lab nodes take only
  * the boot partition; the rest is there so flash checks it as it would a real image. Made once
- * in `dir` (mkfs.fat, mcopy, sfdisk, mkfs.ext4; nothing mounted), sparse, about 50 MB.
+ * in `dir`, the image cache (mkfs.fat, mcopy, sfdisk, mkfs.ext4; nothing mounted), sparse, about 50 MB.
  */
 export async function labCardImage(runner: CommandRunner, dir: string): Promise<string> {
   const img = join(dir, 'hypriotos-lab-card.img');

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { listDrives } from '../adapters/drives.js';
+import { imageCacheDir } from '../adapters/image-source.js';
 import { labCardImage } from '../adapters/lab-card-image.js';
 import { localNetworks } from '../adapters/local-networks.js';
 import { readHostKey } from '../adapters/ssh-host-key.js';
@@ -21,7 +22,7 @@ import { flash } from '../services/flash/flash.js';
 import { cardsPresent, waitForCards, waitForRemoval } from '../services/init/card-slots.js';
 import type { JourneyPorts } from '../services/init/journey.js';
 import { readCardBootConfig } from '../services/lab/lab-cards.js';
-import { labDir, labsRoot, readLabState } from '../services/lab/lab-state.js';
+import { labDir, readLabState } from '../services/lab/lab-state.js';
 import { labStatus } from '../services/lab/lab-status.js';
 import { labUp } from '../services/lab/lab-up.js';
 import { createFlashProgress } from '../ui/flash-progress.js';
@@ -62,7 +63,7 @@ export function initPorts(context: Context, prompter: Prompter, setup: InitSetup
     };
   };
   const writeCards = async (plan: ClusterPlan, hostnames: string[], targets: Array<{ kind: 'device' | 'file'; path: string }>) => {
-    const image = plan.image ?? (await labCardImage(context.runner, join(labsRoot(), 'lab-card')));
+    const image = plan.image ?? (await labCardImage(context.runner, imageCacheDir()));
     const settingsOf = await cardSettings(plan);
     const inventory = await context.loadInventory();
     const progress = createFlashProgress(context.io, new Set(targets.map((t) => t.path)).size);
