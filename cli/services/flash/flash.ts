@@ -70,18 +70,20 @@ export async function flash(runner: CommandRunner, inventory: Inventory, request
       for (const [k, i] of lane.entries()) {
         const base = request.settings[i]!;
         const target = request.targets[i]!;
-        if (k > 0 && target.kind === 'device') await prompts.nextCard(base.hostname, target.path);
-        const progress = events.card(base.hostname, target.path);
-        const settings: CardSettings = { ...base, hostKeys: [generateHostKey(base.hostname)], instanceId: `piswarm-${base.hostname}-${randomBytes(4).toString('hex')}` };
-        const opened = await openTarget(runner, target, approved, { imageDevice, imageSize }, prompts, request);
+        let opened: OpenTarget | undefined;
+        // Whatever stops this lane ends it alone: the other readers' cards are finished first.
         try {
+          if (k > 0 && target.kind === 'device') await prompts.nextCard(base.hostname, target.path);
+          const progress = events.card(base.hostname, target.path);
+          const settings: CardSettings = { ...base, hostKeys: [generateHostKey(base.hostname)], instanceId: `piswarm-${base.hostname}-${randomBytes(4).toString('hex')}` };
+          opened = await openTarget(runner, target, approved, { imageDevice, imageSize }, prompts, request);
           results[i] = await flashCard(runner, { imagePath, target: opened, settings, verifyAll: request.verifyAll, progress, signal: request.signal });
           inventory.recordCard(base.hostname, { hostKey: settings.hostKeys[0]!.publicKey, user: base.user, image: basename(request.image), flashedAt: new Date().toISOString() });
         } catch (error) {
           failures.push({ error, hostname: base.hostname, target: target.path });
           return;
         } finally {
-          await opened.handle.close().catch(() => undefined);
+          await opened?.handle.close().catch(() => undefined);
         }
       }
     }),
