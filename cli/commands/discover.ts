@@ -3,11 +3,12 @@ import { readHostKey } from '../adapters/ssh-host-key.js';
 import { createSshProber } from '../adapters/tcp-probe.js';
 import type { Context } from '../context.js';
 import { HYPRIOT_DEFAULT_PASSWORD } from '../core/boot-config.js';
-import { mergeDiscovered, type MergeReport } from '../core/discovery-merge.js';
+import { mergeDiscovered, type FoundPi, type MergeReport } from '../core/discovery-merge.js';
 import { validateUsername } from '../core/card-settings.js';
 import { DEFAULT_SSH_USER } from '../core/inventory.js';
 import { describeSwarm } from '../core/node-facts.js';
-import { planSweep } from '../core/sweep-plan.js';
+import { planSweep, type SweepPlan } from '../core/sweep-plan.js';
+import type { Inventory } from '../core/inventory.js';
 import { ExitCode } from '../errors.js';
 import { printJson, printLines } from '../io.js';
 import { identifyByHostKey, identifyPis, sweep, sweepPorts, type DiscoveredHost } from '../services/discover.js';
@@ -42,13 +43,10 @@ export async function discoverAction(context: Context, flags: DiscoverFlags): Pr
   const inventory = await context.loadInventory();
 
   const started = Date.now();
-  const hosts = await sweep(plan, sweepPorts(context.runner, createSshProber(inventory.sshDefaults.port, timeoutMs)), inventory);
+  const hosts = await sweepForCards(context, inventory, plan, timeoutMs);
   const pis = hosts.filter((h) => h.isPi);
   const swept = plan.networks.map((n) => n.cidr).join(', ');
   context.reporter.step(`Swept ${swept} in ${((Date.now() - started) / 1000).toFixed(1)} s: ${pis.length} Pi(s), ${hosts.length - pis.length} other host(s)`);
-
-  // Cards name themselves by the host key they were flashed with: no login needed.
-  await identifyByHostKey(hosts, inventory, (ip) => readHostKey(ip, inventory.sshDefaults.port, Math.max(timeoutMs, 2000)));
   if (flags.login && pis.length > 0) {
     const credentials = await resolveSshCredentials({ privateKeyPath: inventory.sshDefaults.privateKey, password });
     // A fresh HypriotOS card accepts its published default; only Pis are ever sent it.
@@ -60,7 +58,7 @@ export async function discoverAction(context: Context, flags: DiscoverFlags): Pr
   if (flags.save && pis.length > 0) {
     saved = mergeDiscovered(
       inventory,
-      pis.filter((h) => h.mac && !h.untrusted).map((h) => ({ ip: h.ip, mac: h.mac!, hostname: h.facts?.hostname ?? h.card, hostKey: h.hostKey, user: (h.card ? inventory.cardEntries()[h.card]?.user : undefined) ?? user })),
+      pis.filter((h) => h.mac && !h.untrusted).map((h) => asFoundPi(inventory, h, user)),
     );
     await context.saveInventory(inventory);
     reportSaved(context, saved, inventory.file);
@@ -82,6 +80,18 @@ export async function discoverAction(context: Context, flags: DiscoverFlags): Pr
   }
   for (const host of shown.filter((h) => h.loginError)) context.reporter.warn(`${host.known ?? host.card ?? host.ip}: ${host.untrusted ? 'not logged in' : 'login failed'}: ${host.loginError}`);
   return shown.some((h) => h.loginError) ? ExitCode.partial : ExitCode.ok;
+}
+
+/** Sweeps the networks; the cards piswarm flashed then name themselves by the host key they present, no login needed. */
+export async function sweepForCards(context: Context, inventory: Inventory, plan: SweepPlan, timeoutMs: number): Promise<DiscoveredHost[]> {
+  const hosts = await sweep(plan, sweepPorts(context.runner, createSshProber(inventory.sshDefaults.port, timeoutMs)), inventory);
+  await identifyByHostKey(hosts, inventory, (ip) => readHostKey(ip, inventory.sshDefaults.port, Math.max(timeoutMs, 2000)));
+  return hosts;
+}
+
+/** A Pi as the inventory files it: by MAC, named by its facts or its card, logged in to as its card's user. */
+export function asFoundPi(inventory: Inventory, host: DiscoveredHost, user?: string): FoundPi {
+  return { ip: host.ip, mac: host.mac!, hostname: host.facts?.hostname ?? host.card, hostKey: host.hostKey, user: (host.card ? inventory.cardEntries()[host.card]?.user : undefined) ?? user };
 }
 
 function noNetwork(context: Context): number {

@@ -1,12 +1,11 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { listDrives } from '../adapters/drives.js';
 import { imageCacheDir } from '../adapters/image-source.js';
 import { labCardImage } from '../adapters/lab-card-image.js';
 import { localNetworks } from '../adapters/local-networks.js';
-import { readHostKey } from '../adapters/ssh-host-key.js';
-import { createSshProber } from '../adapters/tcp-probe.js';
 import { findOrCreateUserKey } from '../adapters/user-key.js';
 import type { Context } from '../context.js';
 import { parseStaticAddress, type CardSettings } from '../core/card-settings.js';
@@ -17,7 +16,6 @@ import { sameHostKey } from '../core/host-key.js';
 import { planSweep } from '../core/sweep-plan.js';
 import { ExitCode, PiswarmError } from '../errors.js';
 import { PACKAGE_ROOT } from '../paths.js';
-import { identifyByHostKey, sweep, sweepPorts } from '../services/discover.js';
 import { flash } from '../services/flash/flash.js';
 import { cardsPresent, waitForCards, waitForRemoval } from '../services/init/card-slots.js';
 import type { JourneyPorts } from '../services/init/journey.js';
@@ -30,6 +28,7 @@ import type { Prompter } from '../ui/prompter.js';
 import { bootstrapAction } from './bootstrap.js';
 import { registryPlatforms } from './cluster-access.js';
 import { deployPortainerAction } from './deploy-portainer.js';
+import { asFoundPi, sweepForCards } from './discover.js';
 import { readSshKeys, wifiSettings } from './flash.js';
 import { imagesBaseAction, imagesBuildAction } from './images.js';
 import { deployComposeFiles } from './stack/deploy.js';
@@ -43,7 +42,6 @@ export interface InitSetup {
   signal: AbortSignal;
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const cardsDir = (plan: ClusterPlan) => join(labDir(plan.lab!.name), 'cards');
 
 /** The journey's stages done by piswarm's own commands and services; `context` prints their output on stderr. */
@@ -104,7 +102,7 @@ export function initPorts(context: Context, prompter: Prompter, setup: InitSetup
         }
         return;
       }
-      const slots = { drives: () => listDrives(context.runner), sleep };
+      const slots = { drives: () => listDrives(context.runner), sleep: (ms: number) => sleep(ms) };
       const before = await cardsPresent(slots);
       for (let left = [...hostnames]; left.length > 0; ) {
         context.reporter.step(`Insert the card for ${left[0]}${left.length > 1 ? ` (or several cards in several readers: ${left.join(', ')})` : ''}.`);
@@ -147,12 +145,10 @@ export function initPorts(context: Context, prompter: Prompter, setup: InitSetup
     },
     async look(plan, missing) {
       const inventory = await context.loadInventory();
-      const sweepPlan = planSweep({ cidrs: plan.lab ? [plan.lab.subnet] : [], local: localNetworks() });
-      const hosts = await sweep(sweepPlan, sweepPorts(context.runner, createSshProber(inventory.sshDefaults.port, 500)), inventory);
-      await identifyByHostKey(hosts, inventory, (ip) => readHostKey(ip, inventory.sshDefaults.port, 2000));
+      const hosts = await sweepForCards(context, inventory, planSweep({ cidrs: plan.lab ? [plan.lab.subnet] : [], local: localNetworks() }), 500);
       const seen = hosts.filter((h) => h.card && missing.includes(h.card) && h.mac && !h.untrusted);
       if (seen.length === 0) return [];
-      mergeDiscovered(inventory, seen.map((h) => ({ ip: h.ip, mac: h.mac!, hostname: h.card, hostKey: h.hostKey, user: inventory.cardEntries()[h.card!]?.user })));
+      mergeDiscovered(inventory, seen.map((h) => asFoundPi(inventory, h)));
       for (const host of seen) context.reporter.step(`${host.card} is up at ${host.ip} (${host.mac}), known by its card's host key`);
       await context.saveInventory(inventory);
       return seen.map((h) => h.card!);

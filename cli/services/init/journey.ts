@@ -1,3 +1,4 @@
+import { setTimeout as wait } from 'node:timers/promises';
 import { managersOf, type ClusterPlan, type Deployable } from '../../core/cluster-plan.js';
 import { CancelledError, ExitCode, PiswarmError } from '../../errors.js';
 
@@ -53,7 +54,7 @@ export async function runJourney(plan: ClusterPlan, ports: JourneyPorts, events:
     if (options.signal?.aborted) throw new CancelledError(`Interrupted before: ${title}.`, 'Run the same `piswarm init` again to go on: what is done is kept.');
     events.stage(title);
   };
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const sleep = options.sleep ?? ((ms: number) => wait(ms));
   const result: JourneyResult = { plan: plan.name, cards: { flashed: [], skipped: [] }, nodes: { found: [], already: [] }, managers: managersOf(plan), deployed: [] };
 
   const already = new Set(await ports.found(plan));
